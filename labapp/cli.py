@@ -1,0 +1,269 @@
+"""`labapp`: the workbench (TUI), and `labapp list | show | run | runs` for scripts and slow links.
+
+Exit codes of `labapp run`: 0 finished, 1 failed, 2 bad usage or value, 3 diverged,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM); an interrupted run is recorded as stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any, NoReturn
+
+from labapp.lesson import Lesson, ParamError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "help")
+
+
+class UsageError(Exception):
+    """Bad usage: printed as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit 2, never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def default_lang() -> str:
+    """'zh' if $LABAPP_LANG or the locale asks for Chinese, else 'en'."""
+    for name in ("LABAPP_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def width(text: str) -> int:
+    """Columns that `text` takes in a terminal (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, columns: int) -> str:
+    """`text` padded with spaces to `columns` terminal columns."""
+    return text + " " * max(0, columns - width(text))
+
+
+def find_lesson(lesson_id: str) -> Lesson:
+    """The lesson named `lesson_id`, or UsageError."""
+    import lessons
+
+    try:
+        return lessons.get(lesson_id)
+    except KeyError:
+        raise UsageError(f"labapp: unknown lesson {lesson_id!r}: `labapp list` shows the lessons") from None
+
+
+# -- list, show ---------------------------------------------------------------------------------
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the lessons in course order."""
+    import lessons
+
+    for lesson in lessons.LESSONS:
+        mark = "" if lesson.ready else "  (coming)"
+        print(f"{lesson.number:>2}  {lesson.id:<20} {pad(lesson.title.zh, 24)} {lesson.title.en}{mark}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a lesson's explanation and params."""
+    lesson = find_lesson(args.lesson)
+    lang = args.lang or default_lang()
+    print(f"{lesson.number}. {lesson.title(lang)}  ({lesson.id})")
+    if not lesson.ready:
+        print("\n" + ("这一课还在制作中。" if lang == "zh" else "This lesson is not built yet."))
+        return EXIT_OK
+    print("\n" + lesson.explanation(lang).rstrip())
+    print("\n" + ("参数" if lang == "zh" else "Parameters") + f"  (labapp run {lesson.id} --flag VALUE)")
+    for param in lesson.params:
+        print(f"  {param.flag:<14} {param.help(lang)}")
+        print(f"  {'':<14} default {param.format(param.default)}; {param.allowed()}")
+    return EXIT_OK
+
+
+# -- run ------------------------------------------------------------------------------------------
+
+def run_parser(lesson: Lesson) -> _Parser:
+    """`labapp run <lesson>`'s parser: one flag per lesson param, plus the run options."""
+    parser = _Parser(prog=f"labapp run {lesson.id}", description=lesson.title.en)
+    group = parser.add_argument_group("lesson parameters (course defaults)")
+    for param in lesson.params:
+        group.add_argument(param.flag, dest=param.name, metavar="VALUE", default=None,
+                           help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}")
+    parser.add_argument("--device", default="auto", help="auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--seed", default="0", help="random seed (default 0)")
+    parser.add_argument("--threads", default=None, help="torch cpu threads (default: chosen per lesson)")
+    parser.add_argument("--out", default=None, help="folder for run records (default $LABAPP_RUNS_DIR or ./runs)")
+    parser.add_argument("--no-record", action="store_true", help="keep no run records on disk")
+    parser.add_argument("--quiet", action="store_true", help="print only the final report")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
+    return parser
+
+
+def _whole(name: str, text: str | None, low: int) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not a whole number") from None
+    if value < low:
+        raise UsageError(f"{name}: {text!r} is out of range: must be >= {low}")
+    return value
+
+
+def cmd_run(argv: list[str]) -> int:
+    """Train a lesson headless; returns the exit code."""
+    if not argv or argv[0].startswith("-"):
+        if argv and argv[0] in ("-h", "--help"):
+            print("usage: labapp run LESSON [--PARAM VALUE ...] [--device D] [--seed N] [--out DIR] [--quiet]\n"
+                  "       labapp run LESSON --help   lists the lesson's parameters")
+            return EXIT_OK
+        raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
+    lesson = find_lesson(argv[0])
+    if not lesson.ready:
+        raise UsageError(f"labapp: lesson {lesson.id!r} is not built yet")
+    args = run_parser(lesson).parse_args(argv[1:])
+    texts = {p.name: getattr(args, p.name) for p in lesson.params if getattr(args, p.name) is not None}
+    try:
+        values = lesson.resolve(texts)
+    except ParamError as error:
+        raise UsageError(str(error)) from None
+    seed = _whole("seed", args.seed, 0)
+    threads = _whole("threads", args.threads, 1)
+    return _train(lesson, values, args, seed or 0, threads)
+
+
+def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
+    from labapp import report
+    from labapp.records import RunRecorder
+    from labapp.runner import DIVERGED, FAILED, FINISHED, DeviceError, Run
+
+    terminal = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
+    keep = report.Keep()
+    sinks: list[Any] = [keep]
+    recorder = None
+    if not args.no_record:
+        recorder = RunRecorder(Path(args.out) if args.out else None)
+        sinks.append(recorder)
+    if not args.quiet:
+        sinks.append(report.BarProgress() if terminal else report.PlainProgress())
+    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, sinks=sinks)
+    try:
+        run.prepare()
+    except DeviceError as error:
+        raise UsageError(str(error)) from None
+
+    signals: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if signals and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now, whatever the lesson is doing
+        signals.append(signum)
+        run.request_stop()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        summary = run.run()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+    lang = args.lang or default_lang()
+    report.final_report(lesson, summary, keep.records, lang, color=terminal)
+    if recorder is not None and recorder.path is not None:
+        print(f"run records: {recorder.path}")
+    if summary.status == FAILED:
+        where = f"the traceback is in {recorder.path / 'run.log'}" if recorder and recorder.path else summary.traceback
+        print(f"labapp: the run {summary.message}; {where}", file=sys.stderr)
+        return EXIT_FAILED
+    if summary.status == DIVERGED:
+        print(f"labapp: the run {summary.message}", file=sys.stderr)
+        return EXIT_DIVERGED
+    if summary.status == FINISHED:
+        return EXIT_OK
+    return EXIT_SIGTERM if signals and signals[0] == signal.SIGTERM else EXIT_SIGINT
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List past runs."""
+    from labapp.records import default_root, list_runs
+
+    root = Path(args.out) if args.out else default_root()
+    runs = list_runs(root, args.lesson)
+    if not runs:
+        print(f"no runs in {root}")
+        return EXIT_OK
+    print(f"{'started':<20} {'lesson':<20} {'status':<12} {'epochs':>6}  {'final':<34} path")
+    for run in runs:
+        final = run.final.get("test") or run.final.get("train") or {}
+        shown = "  ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
+                          for k, v in list(final.items())[:3])
+        print(f"{run.started[:19]:<20} {run.lesson:<20} {run.status:<12} {run.epochs_done:>6}  {shown:<34} {run.path}")
+    return EXIT_OK
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+def main_parser() -> _Parser:
+    """The top-level parser."""
+    parser = _Parser(prog="labapp", description="A terminal lab workbench for the PyTorch course "
+                     "《PyTorch深度学习实践》. With no command, opens the workbench.")
+    parser.add_argument("--lesson", help="open the workbench on this lesson")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.add_parser("list", help="list the lessons in course order")
+    show = commands.add_parser("show", help="a lesson's explanation and parameters")
+    show.add_argument("lesson")
+    show.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default from the locale)")
+    commands.add_parser("run", help="train a lesson headless: labapp run LESSON [--PARAM VALUE ...]", add_help=False)
+    runs = commands.add_parser("runs", help="list past runs")
+    runs.add_argument("--lesson", default=None, help="only this lesson's runs")
+    runs.add_argument("--out", default=None, help="runs folder (default $LABAPP_RUNS_DIR or ./runs)")
+    return parser
+
+
+def open_workbench(lesson_id: str | None) -> int:
+    """Open the TUI (not built yet: say how to use the headless commands meanwhile)."""
+    if lesson_id is not None:
+        find_lesson(lesson_id)
+    print("The labapp workbench (TUI) is on its way. Meanwhile:\n"
+          "  labapp list              the lessons\n"
+          "  labapp show LESSON       a lesson's explanation and parameters\n"
+          "  labapp run LESSON        train it here, with a progress bar and a loss curve")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `labapp` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] == "run":
+            return cmd_run(argv[1:])
+        args = main_parser().parse_args(argv)
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "show":
+            return cmd_show(args)
+        if args.command == "runs":
+            return cmd_runs(args)
+        return open_workbench(args.lesson)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `labapp list | head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

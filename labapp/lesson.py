@@ -1,0 +1,320 @@
+"""The declarative lesson spec: Lesson, its Params, Charts and Views, and the records it yields.
+
+Nothing here imports torch or Textual: the CLI lists lessons and the TUI draws forms from these
+specs before torch is loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Text:
+    """A piece of text in the course's two languages."""
+
+    zh: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        """The text in `lang` ('zh' or 'en')."""
+        return self.zh if lang == "zh" else self.en
+
+
+class ParamError(ValueError):
+    """A value that a param or a lesson's cross-field rule rejects; str() is the user's message."""
+
+
+def _show(number: float) -> str:
+    """A number as a person would write it in a range: 0.0 -> 0, 1e-06 stays."""
+    return f"{number:g}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Param:
+    """One hyperparameter: its name, course default and a one-line help in both languages."""
+
+    name: str
+    default: Any
+    help: Text
+
+    @property
+    def flag(self) -> str:
+        """The CLI flag: `--w-min` for `w_min`."""
+        return "--" + self.name.replace("_", "-")
+
+    def allowed(self) -> str:
+        """What values are allowed, in words (English; shown in messages and `labapp show`)."""
+        raise NotImplementedError
+
+    def parse(self, text: str) -> Any:
+        """The value that `text` (from a form field or a CLI flag) stands for, or ParamError."""
+        raise NotImplementedError
+
+    def format(self, value: Any) -> str:
+        """`value` as text that `parse` reads back."""
+        return str(value)
+
+    def _reject(self, text: str, why: str) -> ParamError:
+        return ParamError(f"{self.name}: {text.strip()!r} {why}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Number(Param):
+    """A number with optional bounds; `min_open`/`max_open` make a bound strict."""
+
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False
+    max_open: bool = False
+
+    def allowed(self) -> str:
+        low = None if self.min is None else (">" if self.min_open else ">=") + " " + _show(self.min)
+        high = None if self.max is None else ("<" if self.max_open else "<=") + " " + _show(self.max)
+        if low and high and not self.min_open and not self.max_open:
+            return f"between {_show(self.min)} and {_show(self.max)}"
+        if low and high:
+            return f"{low} and {high}"
+        return low or high or "any number"
+
+    def _check_range(self, text: str, value: float) -> None:
+        too_low = self.min is not None and (value <= self.min if self.min_open else value < self.min)
+        too_high = self.max is not None and (value >= self.max if self.max_open else value > self.max)
+        if too_low or too_high:
+            raise self._reject(text, f"is out of range: must be {self.allowed()}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FloatParam(_Number):
+    """A real-valued param such as a learning rate."""
+
+    def parse(self, text: str) -> float:
+        """A finite float within range."""
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise self._reject(text, "is not a number") from None
+        if not math.isfinite(value):
+            raise self._reject(text, f"is not a finite number: must be {self.allowed()}")
+        self._check_range(text, value)
+        return value
+
+    def format(self, value: float) -> str:
+        """Shortest text that reads back as `value`."""
+        return repr(float(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntParam(_Number):
+    """A whole-number param such as an epoch count."""
+
+    def parse(self, text: str) -> int:
+        """An int within range; '1e3' or '2.5' are rejected, '1_000' is not."""
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise self._reject(text, "is not a whole number") from None
+        self._check_range(text, value)
+        return value
+
+    def allowed(self) -> str:
+        return "a whole number " + super().allowed() if self.min is not None or self.max is not None else "a whole number"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceParam(Param):
+    """One of a fixed list of strings, such as a variant or an optimizer."""
+
+    choices: tuple[str, ...]
+
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.choices)
+
+    def parse(self, text: str) -> str:
+        """The choice that `text` names; case and surrounding spaces do not matter."""
+        wanted = text.strip().casefold()
+        for choice in self.choices:
+            if choice.casefold() == wanted:
+                return choice
+        raise self._reject(text, f"is not a choice: must be {self.allowed()}")
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoolParam(Param):
+    """A switch."""
+
+    def allowed(self) -> str:
+        return "on or off (true/false, yes/no, 1/0)"
+
+    def parse(self, text: str) -> bool:
+        """True for on/true/yes/1, False for off/false/no/0."""
+        word = text.strip().casefold()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise self._reject(text, f"is not a switch value: must be {self.allowed()}")
+
+    def format(self, value: bool) -> str:
+        """'on' or 'off'."""
+        return "on" if value else "off"
+
+
+class Values(dict):
+    """Validated hyperparameters by name, readable as attributes: `hp.lr`."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+# A cross-field rule: given all values, a message naming the fields, or None when they agree.
+Rule = Callable[[Values], "str | None"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A live chart: metric series `y` plotted against `x` ('epoch', 'step' or a metric name).
+
+    One series per (split, y) pair; `splits=()` takes every split the run reports, for example
+    one split per optimizer in a comparison.
+    """
+
+    title: Text
+    y: tuple[str, ...]
+    x: str = "epoch"
+    splits: tuple[str, ...] = ("train",)
+
+
+@dataclass(frozen=True)
+class View:
+    """One of a lesson's own views, filled by ViewValue records.
+
+    kinds: 'values' (name -> number or text), 'table' ({'columns': [...], 'rows': [[...]]}),
+    'heatmap' ({'x': [...], 'y': [...], 'z': rows of y by columns of x, 'x_label', 'y_label',
+    'mark': [x, y]}), 'curve' ({'x': [...], 'y': [...], 'x_label', 'y_label', 'hline', 'vline'}),
+    'text' (a string).
+    """
+
+    name: str
+    kind: str
+    title: Text
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A point for the charts: `values` (loss, accuracy, w, ...) at an epoch, or at a step inside it."""
+
+    epoch: int
+    values: dict[str, float]
+    split: str = "train"
+    step: int | None = None
+
+
+@dataclass(frozen=True)
+class ViewValue:
+    """New contents for the view named `view`."""
+
+    view: str
+    value: Any
+
+
+Record = Metric | ViewValue
+
+
+class RunContext(Protocol):
+    """What a lesson's train function may ask of the run it is part of."""
+
+    device: Any  # a torch.device for torch lessons, the string 'cpu' otherwise
+    seed: int
+    data_dir: str | None  # the folder the user named for datasets (--data-dir), if any
+
+    @property
+    def should_stop(self) -> bool:
+        """True once a stop was requested: finish the current step and return."""
+
+    def log(self, message: str) -> None:
+        """A line for the run's log (never the screen)."""
+
+
+TrainFn = Callable[[Values, RunContext], Iterator[Record]]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson of the course: what it teaches, its hyperparameters and its program.
+
+    `train(hp, run)` yields Metric and ViewValue records and never prints or draws. It imports
+    torch inside its body, so that reading this spec stays cheap. `train` is None for lessons of
+    the catalogue that are not built yet.
+    """
+
+    id: str
+    number: int
+    title: Text
+    explanation: Text = Text("", "")
+    params: tuple[Param, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    charts: tuple[Chart, ...] = ()
+    views: tuple[View, ...] = ()
+    train: TrainFn | None = None
+    uses_torch: bool = True
+    threads: int | None = 1  # torch's intra-op threads; None: one per core (see Run._set_threads)
+    unit: str = "epoch"
+    data: tuple[str, ...] = ()  # datasets the lesson reads (names in labapp.data), checked before training
+    total: Callable[[Values], int] = field(default=lambda hp: hp["epochs"])
+
+    @property
+    def ready(self) -> bool:
+        """Whether the lesson can run (its program is built)."""
+        return self.train is not None
+
+    def param(self, name: str) -> Param:
+        """The param called `name`."""
+        for param in self.params:
+            if param.name == name:
+                return param
+        raise KeyError(name)
+
+    def defaults(self) -> Values:
+        """The course's values for every param."""
+        return Values((p.name, p.default) for p in self.params)
+
+    def resolve(self, texts: Mapping[str, str]) -> Values:
+        """Defaults overridden by `texts` (param name -> text), validated; ParamError if not."""
+        values = self.defaults()
+        for name, text in texts.items():
+            try:
+                param = self.param(name)
+            except KeyError:
+                raise ParamError(f"{name}: not a param of {self.id}") from None
+            values[name] = param.parse(text)
+        self.check(values)
+        return values
+
+    def check(self, values: Values) -> None:
+        """Raise ParamError with the first cross-field rule that `values` break."""
+        for rule in self.rules:
+            message = rule(values)
+            if message:
+                raise ParamError(message)
+
+
+def less_than(low: str, high: str) -> Rule:
+    """A rule: the value of param `low` must be below that of `high`."""
+
+    def rule(hp: Values) -> str | None:
+        if hp[low] < hp[high]:
+            return None
+        return f"{low}, {high}: {low} ({_show(hp[low])}) must be less than {high} ({_show(hp[high])})"
+
+    return rule

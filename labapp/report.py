@@ -1,0 +1,225 @@
+"""Headless output of a run: progress while it trains, then results, views and a loss curve as text.
+
+On a terminal, a rich progress bar with ETA and the latest metrics; otherwise one plain line per
+epoch and no escape codes, so `labapp run ... | cat` and batch logs stay clean.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from typing import Any, TextIO
+
+from labapp.lesson import Chart, Lesson, Metric, Record, View, ViewValue
+from labapp.runner import RunInfo, Summary
+
+SHADES = " .:-=+*#%@"  # low loss -> high loss
+PLOT_LIMIT = 1e15  # plotext's scaling overflows on huge values; a diverged run's tail is left out
+
+
+def number(value: Any) -> str:
+    """A metric value for a line of text: 5 significant digits, ints and text as they are."""
+    if isinstance(value, float):
+        text = f"{value:.5g}"
+        return text if any(c in text for c in ".enia") else text + ".0"
+    return str(value)
+
+
+def metric_text(metric: Metric) -> str:
+    """'loss 0.64 accuracy 0.65' for a metric's values."""
+    return "  ".join(f"{name} {number(value)}" for name, value in metric.values.items())
+
+
+class PlainProgress:
+    """A sink that prints one line per epoch-level metric (for pipes, files and dumb terminals)."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+        self.total = 0
+        self.unit = "epoch"
+
+    def start(self, info: RunInfo) -> None:
+        """Print what runs where."""
+        self.total, self.unit = info.total, info.lesson.unit
+        print(f"{info.lesson.id}: {self.total} {self.unit}s on {info.device} ({info.device_name}), "
+              f"seed {info.seed}", file=self.out, flush=True)
+
+    def record(self, record: Record, elapsed: float) -> None:
+        """One line per epoch-level metric."""
+        if isinstance(record, Metric) and record.step is None:
+            split = "" if record.split == "train" else f"{record.split}  "
+            width = len(str(self.total))
+            print(f"{self.unit} {record.epoch:>{width}}/{self.total}  {split}{metric_text(record)}",
+                  file=self.out, flush=True)
+
+    def finish(self, summary: Summary) -> None:
+        """Nothing: the report follows."""
+
+
+class BarProgress:
+    """A sink that shows a rich progress bar with ETA and the latest metrics (for terminals)."""
+
+    def __init__(self) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                 TextColumn("{task.fields[latest]}"), transient=False)
+        self.task: Any = None
+
+    def start(self, info: RunInfo) -> None:
+        """Show the bar."""
+        self.progress.console.print(f"{info.lesson.id} on {info.device} ({info.device_name}), seed {info.seed}")
+        self.progress.start()
+        self.task = self.progress.add_task(info.lesson.id, total=info.total, latest="")
+
+    def record(self, record: Record, elapsed: float) -> None:
+        """Advance to the record's epoch and show its values."""
+        if isinstance(record, Metric) and record.step is None:
+            self.progress.update(self.task, completed=record.epoch, latest=metric_text(record))
+
+    def finish(self, summary: Summary) -> None:
+        """Hide the bar's refresh thread."""
+        self.progress.stop()
+
+
+def plottable(value: float) -> bool:
+    """Whether plotext can draw `value`: finite and not astronomically large."""
+    return math.isfinite(value) and abs(value) <= PLOT_LIMIT
+
+
+def chart_series(chart: Chart, metrics: list[Metric]) -> dict[str, tuple[list[float], list[float]]]:
+    """label -> (x, y) for each series of `chart`, plottable points only (plotext fails on inf/nan)."""
+    series: dict[str, tuple[list[float], list[float]]] = {}
+    for metric in metrics:
+        if (chart.splits and metric.split not in chart.splits) or metric.step is not None:
+            continue
+        x = metric.epoch if chart.x == "epoch" else metric.values.get(chart.x)
+        for name in chart.y:
+            y = metric.values.get(name)
+            if x is None or y is None or not all(map(plottable, (x, y))):
+                continue
+            label = name if len(chart.splits) == 1 else f"{metric.split} {name}"
+            if len(chart.y) == 1 and not chart.splits:
+                label = metric.split
+            xs, ys = series.setdefault(label, ([], []))
+            xs.append(x)
+            ys.append(y)
+    return series
+
+
+def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[float]]], width: int,
+         color: bool, hline: float | None = None, vline: float | None = None) -> str:
+    """A plotext line chart as text."""
+    import plotext as plt
+
+    plt.clf()
+    for label, (xs, ys) in series.items():
+        plt.plot(xs, ys, label=label if len(series) > 1 else None)
+    if hline is not None:
+        plt.hline(hline)
+    if vline is not None:
+        plt.vline(vline)
+    plt.title(title)
+    plt.xlabel(x_label)
+    plt.plotsize(width, 15)
+    text = plt.build()
+    return text if color else plt.uncolorize(text)
+
+
+def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
+    """A heat map as characters: blank is the lowest value, '@' the highest, 'X' the marked point."""
+    xs, ys, z = data["x"], data["y"], data["z"]
+    col_step = max(1, math.ceil(len(xs) / max(10, width - 12)))
+    row_step = max(1, math.ceil(len(ys) / 21))
+    cols, rows = range(0, len(xs), col_step), range(0, len(ys), row_step)
+    finite = [v for row in z for v in row if v is not None and math.isfinite(v)]
+    low, high = min(finite), max(finite)
+
+    def shade(value: float | None) -> str:
+        if value is None or not math.isfinite(value):
+            return "?"
+        level = math.log1p(value - low) / math.log1p(high - low) if high > low else 0.0
+        return SHADES[min(len(SHADES) - 1, int(level * len(SHADES)))]
+
+    mark = data.get("mark")
+    mark_cell = None
+    if mark is not None:
+        mark_cell = (min(rows, key=lambda j: abs(ys[j] - mark[1])), min(cols, key=lambda i: abs(xs[i] - mark[0])))
+    lines = [title, f"  {data.get('y_label', 'y')}  (blank = lowest, @ = highest"
+             + (f", X = minimum at {data.get('x_label', 'x')}={mark[0]:g}, {data.get('y_label', 'y')}={mark[1]:g})"
+                if mark else ")")]
+    for j in reversed(rows):
+        cells = "".join("X" if (j, i) == mark_cell else shade(z[j][i]) for i in cols)
+        lines.append(f"{ys[j]:>8.3g} |{cells}")
+    lines.append(" " * 9 + "+" + "-" * len(cols))
+    left, right = f"{xs[0]:g}", f"{xs[cols[-1]]:g}"
+    label = data.get("x_label", "x")
+    gap = max(1, len(cols) - len(left) - len(right) - len(label))
+    lines.append(" " * 10 + left + " " * (gap // 2) + label + " " * (gap - gap // 2) + right)
+    return "\n".join(lines)
+
+
+def table_text(data: dict[str, Any]) -> str:
+    """Columns aligned, numbers to 5 significant digits."""
+    rows = [[number(c) if not isinstance(c, list) else ", ".join(map(number, c)) for c in row] for row in data["rows"]]
+    header = [str(c) for c in data["columns"]]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda cells: "  " + "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([fmt(header), *map(fmt, rows)])
+
+
+def view_text(view: View, value: Any, lang: str, width: int, color: bool) -> str:
+    """One of a lesson's views as text."""
+    title = view.title(lang)
+    if view.kind == "values":
+        names = max(map(len, value), default=0)
+        return "\n".join([title] + [f"  {name:<{names}}  {number(v)}" for name, v in value.items()])
+    if view.kind == "table":
+        return f"{title}\n{table_text(value)}"
+    if view.kind == "heatmap":
+        return heatmap_text(title, value, width)
+    if view.kind == "curve":
+        series = {value.get("y_label", "y"): (value["x"], value["y"])}
+        return plot(title, value.get("x_label", "x"), series, width, color, value.get("hline"), value.get("vline"))
+    return f"{title}\n" + "\n".join("  " + line for line in str(value).splitlines())
+
+
+def final_report(lesson: Lesson, summary: Summary, records: list[Record], lang: str, color: bool,
+                 out: TextIO = sys.stdout) -> None:
+    """Print how the run ended, its final metrics, the lesson's views and its charts."""
+    width = min(100, shutil.get_terminal_size((80, 24)).columns)
+    print(f"\n{summary.message} ({summary.duration_s:.2f} s)", file=out)
+    for split, values in summary.final.items():
+        print(f"final {split}: " + "  ".join(f"{k} {number(v)}" for k, v in values.items()), file=out)
+    views = {v.name: v for v in lesson.views}
+    latest = {r.view: r.value for r in records if isinstance(r, ViewValue)}
+    for name, value in latest.items():
+        if name in views:
+            print("\n" + view_text(views[name], value, lang, width, color), file=out)
+    metrics = [r for r in records if isinstance(r, Metric)]
+    for chart in lesson.charts:  # the first chart with a curve: the loss, as a rule
+        series = chart_series(chart, metrics)
+        if any(len(xs) > 1 for xs, _ in series.values()):
+            print("\n" + plot(chart.title(lang), chart.x, series, width, color), file=out)
+            break
+    out.flush()
+
+
+class Keep:
+    """A sink that keeps every record in memory for the final report."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def start(self, info: RunInfo) -> None:
+        """Nothing to do."""
+
+    def record(self, record: Record, elapsed: float) -> None:
+        """Keep it."""
+        self.records.append(record)
+
+    def finish(self, summary: Summary) -> None:
+        """Nothing to do."""

@@ -1,0 +1,324 @@
+"""Runs a lesson: picks the device, seeds, sets torch's threads, and hands records to sinks.
+
+No Textual here. The CLI drives a Run on its own thread; the TUI drives one on a worker thread.
+Either way the lesson's records go to every sink (the run records on disk, a progress printer,
+the app's message pump) and the run ends with one Summary.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import secrets
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from labapp.lesson import Lesson, Metric, Record, Values, ViewValue
+
+FINISHED, STOPPED, DIVERGED, FAILED = "finished", "stopped", "diverged", "failed"
+
+
+class DeviceError(ValueError):
+    """A device that is unknown or not available here; str() is the user's message."""
+
+
+def resolve_device(name: str) -> Any:
+    """The torch.device for `name`: auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps.
+
+    An explicit device that this machine lacks is an error, never a silent fallback.
+    """
+    import torch
+
+    wanted = name.strip().lower()
+    if wanted == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(wanted)
+    except RuntimeError:
+        raise DeviceError(f"device: {name!r} is not a device: must be auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cpu":
+        return device
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device: {name!r} is not available: this machine has no CUDA GPU "
+                              f"that torch {torch.__version__} can use; try --device cpu")
+        count = torch.cuda.device_count()
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        if index >= count:
+            raise DeviceError(f"device: {name!r} is not available: this machine has {count} CUDA "
+                              f"device(s), cuda:0 to cuda:{count - 1}")
+        return torch.device("cuda", index)
+    if device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise DeviceError(f"device: {name!r} is not available: this machine has no Apple MPS device; "
+                              "try --device cpu")
+        return device
+    raise DeviceError(f"device: {name!r} is not supported: must be auto, cpu, cuda, cuda:N or mps")
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(device, description) for every device torch can use here, cpu first."""
+    import torch
+
+    devices = [("cpu", "CPU")]
+    if torch.cuda.is_available():
+        devices += [(f"cuda:{i}", torch.cuda.get_device_name(i)) for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append(("mps", "Apple MPS"))
+    return devices
+
+
+@dataclass
+class RunInfo:
+    """What a run is: handed to every sink when it starts."""
+
+    lesson: Lesson
+    values: Values
+    seed: int
+    device: str
+    device_name: str
+    threads: int | None
+    torch_version: str | None
+    run_id: str = field(default_factory=lambda: secrets.token_hex(3))
+    started: datetime = field(default_factory=lambda: datetime.now().astimezone())
+
+    @property
+    def total(self) -> int:
+        """How many epochs (or the lesson's unit) the run will take."""
+        return self.lesson.total(self.values)
+
+
+@dataclass
+class Summary:
+    """How a run ended."""
+
+    status: str
+    message: str
+    epochs_done: int
+    final: dict[str, dict[str, float]]
+    results: dict[str, Any]
+    duration_s: float
+    traceback: str | None = None
+
+
+class Sink(Protocol):
+    """Receives a run's records as they come; the runner calls these on the run's thread."""
+
+    def start(self, info: RunInfo) -> None:
+        """The run begins."""
+
+    def record(self, record: Record, elapsed: float) -> None:
+        """A record, `elapsed` seconds after the start."""
+
+    def finish(self, summary: Summary) -> None:
+        """The run has ended."""
+
+
+class _Context:
+    """The RunContext that a lesson's train function sees."""
+
+    def __init__(self, device: Any, seed: int, data_dir: str | None, stop: threading.Event, logger: Any) -> None:
+        self.device = device
+        self.seed = seed
+        self.data_dir = data_dir
+        self._stop = stop
+        self._log = logger
+
+    @property
+    def should_stop(self) -> bool:
+        """True once a stop was requested."""
+        return self._stop.is_set()
+
+    def log(self, message: str) -> None:
+        """A line for the run's log."""
+        self._log(message)
+
+
+def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
+    for name, value in metric.values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            return name, value
+    return None
+
+
+class Run:
+    """One run of one lesson with validated values; `prepare`, then `run` here or `start` a thread."""
+
+    def __init__(self, lesson: Lesson, values: Values, *, device: str = "auto", seed: int = 0,
+                 threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = ()) -> None:
+        if not lesson.ready:
+            raise ValueError(f"lesson {lesson.id} is not built yet")
+        self.lesson = lesson
+        self.values = values
+        self.device_request = device
+        self.seed = seed
+        self.threads_request = threads
+        self.data_dir = data_dir
+        self.sinks = list(sinks)
+        self.info: RunInfo | None = None
+        self.summary: Summary | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._note_later = ""
+
+    # -- before training -------------------------------------------------------------------
+
+    def prepare(self) -> RunInfo:
+        """Import torch if the lesson needs it, resolve the device, seed: DeviceError if the device is not here."""
+        if self.info is not None:
+            return self.info
+        random.seed(self.seed)
+        try:
+            import numpy
+
+            numpy.random.seed(self.seed)
+        except ImportError:  # numpy is a dependency; a lesson without it still runs
+            pass
+        torch_version = None
+        threads = None
+        if self.lesson.uses_torch or self.device_request not in ("auto", "cpu"):
+            import torch
+
+            device = resolve_device(self.device_request)
+            torch_version = torch.__version__
+            torch.manual_seed(self.seed)
+            threads = self._set_threads(torch)
+        else:
+            device = "cpu"
+        if not self.lesson.uses_torch and str(device) != "cpu":
+            self._note_later = (f"{self.lesson.id} computes with plain Python numbers, "
+                                f"so it runs on the cpu, not {device}")
+            device = "cpu"
+        self.device = device
+        self.info = RunInfo(lesson=self.lesson, values=self.values, seed=self.seed, device=str(device),
+                            device_name=_device_name(device), threads=threads, torch_version=torch_version)
+        return self.info
+
+    def _set_threads(self, torch: Any) -> int:
+        # On few cores torch's intra-op pool spins and fights everything else for the cpu; the small
+        # models of this course run fastest on one thread, the convolutional ones ask for more.
+        threads = self.threads_request or self.lesson.threads or _cores()
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # only possible before the first parallel work of the process
+            pass
+        return threads
+
+    # -- training --------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ask the run to stop after the current training step."""
+        self._stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._stop.is_set()
+
+    def start(self) -> threading.Thread:
+        """Run on a new daemon thread; returns it."""
+        self._thread = threading.Thread(target=self.run, name=f"labapp-{self.lesson.id}", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for a started run; True once it has ended."""
+        if self._thread is None:
+            return self.summary is not None
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def run(self) -> Summary:
+        """Train on the calling thread until the lesson ends, diverges, fails or is stopped."""
+        clock = time.perf_counter()
+        status, message, trace = FINISHED, "", None
+        progress: dict[str, Any] = {"epochs": 0, "final": {}, "results": {}}
+        try:
+            info = self.prepare()
+            for sink in self.sinks:
+                sink.start(info)
+            if self._note_later:
+                self._note(self._note_later)
+            context = _Context(self.device, self.seed, self.data_dir, self._stop, self._note)
+            records = self.lesson.train(self.values, context)
+            try:
+                for record in records:
+                    elapsed = time.perf_counter() - clock
+                    for sink in self.sinks:
+                        sink.record(record, elapsed)
+                    _track(progress, record)
+                    bad = _first_non_finite(record) if isinstance(record, Metric) else None
+                    if bad is not None:
+                        status = DIVERGED
+                        message = (f"diverged at {self.lesson.unit} {record.epoch}: {bad[0]} became "
+                                   f"{bad[1]}; try a smaller learning rate")
+                        break
+                    if self._stop.is_set():
+                        break
+            finally:
+                close = getattr(records, "close", None)
+                if close is not None:
+                    close()
+            if status == FINISHED and self._stop.is_set():
+                status, message = STOPPED, f"stopped at {self.lesson.unit} {progress['epochs']}"
+        except (OverflowError, FloatingPointError) as error:
+            status, message = DIVERGED, (f"diverged at {self.lesson.unit} {progress['epochs'] + 1}: a value grew "
+                                         f"too large for a float ({type(error).__name__}); try a smaller learning rate")
+        except KeyboardInterrupt:
+            status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress['epochs']}"
+        except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
+            status, message, trace = FAILED, f"failed: {type(error).__name__}: {error}", traceback.format_exc()
+        if status == FINISHED:
+            message = f"finished {progress['epochs']} {self.lesson.unit}s"
+        self.summary = Summary(status=status, message=message, epochs_done=progress["epochs"],
+                               final=progress["final"], results=progress["results"],
+                               duration_s=time.perf_counter() - clock, traceback=trace)
+        if self.info is not None:
+            for sink in self.sinks:
+                sink.finish(self.summary)
+        return self.summary
+
+    def _note(self, message: str) -> None:
+        for sink in self.sinks:
+            log = getattr(sink, "log", None)
+            if log is not None:
+                log(message)
+
+
+def _track(progress: dict[str, Any], record: Record) -> None:
+    """Keep the last epoch, the last epoch-level values per split and the last value of each view."""
+    if isinstance(record, ViewValue):
+        progress["results"][record.view] = record.value
+        return
+    progress["epochs"] = max(progress["epochs"], record.epoch)
+    if record.step is None or record.split not in progress["final"]:
+        progress["final"].setdefault(record.split, {}).update(record.values)
+
+
+def _device_name(device: Any) -> str:
+    if str(device).startswith("cuda"):
+        import torch
+
+        return torch.cuda.get_device_name(device)
+    return {"cpu": "CPU", "mps": "Apple MPS"}.get(str(device), str(device))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_lesson(lesson: Lesson, values: Values, sinks: Iterable[Sink] = (), **options: Any) -> Summary:
+    """Prepare and run `lesson` on the calling thread (a shortcut for tests and scripts)."""
+    run = Run(lesson, values, sinks=list(sinks), **options)
+    return run.run()

@@ -1,0 +1,35 @@
+"""The course's lessons in course order. Importing this package does not import torch."""
+
+from labapp.lesson import Lesson, Text
+from lessons import backprop, gradient_descent, linear_model
+
+
+def _planned(number: int, id: str, zh: str, en: str) -> Lesson:
+    """A lesson of the catalogue whose program is not built yet: listed, not runnable."""
+    return Lesson(id=id, number=number, title=Text(zh, en))
+
+
+LESSONS: tuple[Lesson, ...] = (
+    linear_model.LESSON,
+    gradient_descent.LESSON,
+    backprop.LESSON,
+    _planned(4, "linear-regression", "用PyTorch实现线性回归", "Linear regression with nn.Module"),
+    _planned(5, "loss-functions", "常用损失函数", "Loss functions explorer"),
+    _planned(6, "logistic-regression", "逻辑回归", "Logistic regression"),
+    _planned(7, "multi-dim-input", "多维特征输入", "Multiple-dimension input"),
+    _planned(8, "dataset-dataloader", "加载数据集", "Dataset and DataLoader"),
+    _planned(9, "softmax-mnist", "多分类问题", "Softmax classifier (MNIST)"),
+    _planned(10, "cnn-basics", "卷积神经网络基础", "Basic CNN"),
+    _planned(11, "sequential", "nn.Sequential", "Building models with nn.Sequential"),
+    _planned(12, "cnn-advanced", "卷积神经网络高级", "Advanced CNN: Inception and ResNet"),
+    _planned(13, "rnn-basics", "循环神经网络基础", "Basic RNN"),
+    _planned(14, "rnn-classifier", "循环神经网络高级", "RNN classifier: names to countries"),
+)
+
+
+def get(lesson_id: str) -> Lesson:
+    """The lesson called `lesson_id` (or numbered so); KeyError if there is none."""
+    for lesson in LESSONS:
+        if lesson_id in (lesson.id, str(lesson.number)):
+            return lesson
+    raise KeyError(lesson_id)
