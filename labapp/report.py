@@ -116,6 +116,7 @@ def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[flo
     import plotext as plt
 
     plt.clf()
+    plt.theme("clear")  # the terminal's own background, not plotext's white canvas
     for label, (xs, ys) in series.items():
         plt.plot(xs, ys, label=label if len(series) > 1 else None)
     if hline is not None:
