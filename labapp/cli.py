@@ -233,14 +233,14 @@ def main_parser() -> _Parser:
 
 
 def open_workbench(lesson_id: str | None) -> int:
-    """Open the TUI (not built yet: say how to use the headless commands meanwhile)."""
+    """Open the workbench (the TUI), on `lesson_id` if given."""
     if lesson_id is not None:
-        find_lesson(lesson_id)
-    print("The labapp workbench (TUI) is on its way. Meanwhile:\n"
-          "  labapp list              the lessons\n"
-          "  labapp show LESSON       a lesson's explanation and parameters\n"
-          "  labapp run LESSON        train it here, with a progress bar and a loss curve")
-    return EXIT_OK
+        lesson_id = find_lesson(lesson_id).id
+    if not sys.stdout.isatty():
+        raise UsageError("labapp: the workbench needs a terminal; for scripts use `labapp run LESSON`")
+    from labapp.app import run_app
+
+    return run_app(lesson_id)
 
 
 def main(argv: list[str] | None = None) -> int:

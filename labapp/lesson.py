@@ -6,6 +6,7 @@ specs before torch is loaded.
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -318,3 +319,114 @@ def less_than(low: str, high: str) -> Rule:
         return f"{low}, {high}: {low} ({_show(hp[low])}) must be less than {high} ({_show(hp[high])})"
 
     return rule
+
+
+@dataclass(frozen=True, kw_only=True)
+class MultiChoiceParam(Param):
+    """Any of a fixed list of strings, written comma-separated (`SGD,Adam`), or `all`, or `none`.
+
+    The value is a tuple of choices in the order written, without repeats; `none` is the empty tuple.
+    """
+
+    choices: tuple[str, ...]
+
+    def allowed(self) -> str:
+        return "a comma-separated list of " + ", ".join(self.choices) + "; or all, or none"
+
+    def parse(self, text: str) -> tuple[str, ...]:
+        """The choices that `text` names; case and spaces do not matter."""
+        words = [word.strip() for word in text.split(",") if word.strip()]
+        if [word.casefold() for word in words] in ([], ["none"]):
+            return ()
+        if [word.casefold() for word in words] == ["all"]:
+            return self.choices
+        chosen: list[str] = []
+        for word in words:
+            match = next((c for c in self.choices if c.casefold() == word.casefold()), None)
+            if match is None:
+                raise self._reject(text, f"names {word!r}, which is not a choice: must be {self.allowed()}")
+            if match not in chosen:
+                chosen.append(match)
+        return tuple(chosen)
+
+    def format(self, value: tuple[str, ...]) -> str:
+        """'all', 'none', or the choices joined by commas."""
+        if not value:
+            return "none"
+        return "all" if tuple(value) == self.choices else ",".join(value)
+
+
+def tensor_shape(value: Any) -> tuple[int, ...]:
+    """The shape of a number or of rectangular nested lists: 3.0 -> (), [[1, 2, 3]] -> (1, 3)."""
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def _kind(shape: tuple[int, ...]) -> str:
+    """'a number' or 'shape (2, 3)'."""
+    return f"shape {shape}" if shape else "a number"
+
+
+def _tensor_problem(value: Any) -> str | None:
+    """Why `value` is not a number or rectangular nested lists of finite numbers; None if it is."""
+    if isinstance(value, list):
+        if not value:
+            return "has an empty list"
+        for item in value:
+            problem = _tensor_problem(item)
+            if problem:
+                return problem
+        first = tensor_shape(value[0])
+        other = next((shape for shape in map(tensor_shape, value) if shape != first), None)
+        if other is not None:
+            return f"is not rectangular: its items have {_kind(first)} and {_kind(other)}"
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"has {value!r}, which is not a number"
+    if not math.isfinite(value):
+        return f"has {value!r}, which is not a finite number"
+    return None
+
+
+def _as_lists(value: Any) -> Any:
+    """Tuples, as `(1, 2)` or a bare `1, 2` reads, turned into lists."""
+    return [_as_lists(item) for item in value] if isinstance(value, (list, tuple)) else value
+
+
+@dataclass(frozen=True, kw_only=True)
+class TensorParam(Param):
+    """A small tensor written as nested lists of numbers, `[[0.2, 0.8], [0.9, 0.1]]`, read without torch.
+
+    The value is the nested lists (ints stay ints, so class indices stay whole). `empty` is a word,
+    such as 'example' or 'none', that stands for the value None: the lesson fills in its own tensor.
+    """
+
+    empty: str | None = None
+    max_size: int = 1000
+
+    def allowed(self) -> str:
+        text = "a number or nested lists of numbers such as [[0.2, 0.8], [0.9, 0.1]]"
+        return text + (f", or {self.empty}" if self.empty else "")
+
+    def parse(self, text: str) -> Any:
+        """The nested lists that `text` writes (or None for the `empty` word)."""
+        if self.empty is not None and text.strip().casefold() in ("", self.empty.casefold()):
+            return None
+        try:
+            value = _as_lists(ast.literal_eval(text.strip()))
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise self._reject(text, f"is not a tensor: must be {self.allowed()}") from None
+        problem = _tensor_problem(value)
+        if problem:
+            raise self._reject(text, f"{problem}: must be {self.allowed()}")
+        size = math.prod(tensor_shape(value))
+        if size > self.max_size:
+            raise self._reject(text, f"has {size:,} numbers: at most {self.max_size:,}")
+        return value
+
+    def format(self, value: Any) -> str:
+        """The nested lists as Python writes them, or the `empty` word for None."""
+        return str(self.empty) if value is None else str(value)

@@ -1,0 +1,416 @@
+"""The labapp workbench: lessons in a sidebar; explanation, form, live chart and status for the chosen one.
+
+The app never touches torch: torch is imported on a background thread after the first screen,
+and training runs on one thread of the app's own that only fills a RunTrace and posts messages.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.widget import AwaitMount
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, OptionList, TabbedContent, Tabs
+
+import lessons
+from labapp.cli import default_lang
+from labapp.lesson import Lesson, ParamError
+from labapp.messages import RunEnded, RunRefused, RunStarted, TorchLoaded
+from labapp.records import RunRecorder, default_root
+from labapp.runner import Run
+from labapp.traces import RunTrace, TraceSink, describe
+from labapp.widgets.chart import LessonChart
+from labapp.widgets.lesson_list import LessonList
+from labapp.widgets.lesson_view import LessonView
+from labapp.widgets.param_form import ParamForm
+from labapp.widgets.status import StatusLine
+from labapp.widgets.views import ViewsPanel
+
+WIDE = 140  # columns from which the explanation sits beside the training area
+NARROW = 100  # columns below which the sidebar closes once a lesson is open
+TICK = 0.25  # seconds between redraws while training: charts redraw at most 4 times a second
+QUIT_WAIT = 1.5  # seconds to let a stopping run write its summary before exiting
+
+WORDS = {
+    "zh": {"busy": "{lesson} 正在训练：先按 s 停止", "not_ready": "这一课还不能运行",
+           "records_off": "不保存运行记录：{error}"},
+    "en": {"busy": "{lesson} is training: stop it first (s)", "not_ready": "this lesson cannot run yet",
+           "records_off": "run records are off: {error}"},
+}
+
+
+class LabApp(App):
+    """The workbench."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "labapp"
+    BINDINGS = [
+        Binding("r", "run", "Run"),
+        Binding("f5", "run", "Run", show=False, priority=True),
+        Binding("s", "stop", "Stop"),
+        Binding("f6", "stop", "Stop", show=False, priority=True),
+        Binding("x", "reset", "Reset"),
+        Binding("d", "defaults", "Defaults"),
+        Binding("b", "toggle_sidebar", "Lessons"),
+        Binding("1", "tab('learn')", "Learn", show=False),
+        Binding("2", "tab('train')", "Train", show=False),
+        Binding("3", "tab('code')", "Code", show=False),
+        Binding("g", "toggle_log", "Log y"),
+        Binding("o", "toggle_overlays", "Overlays", show=False),
+        Binding("z", "toggle_lang", "中/EN"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, lesson_id: str | None = None, lang: str | None = None) -> None:
+        super().__init__()
+        self.lang = lang or default_lang()
+        self.lesson: Lesson = lessons.get(lesson_id) if lesson_id else lessons.LESSONS[0]
+        self.texts: dict[str, dict[str, str]] = {}  # lesson id -> form texts, kept across switches
+        self.traces: dict[str, list[RunTrace]] = {}  # lesson id -> runs since the app started
+        self.devices: list[tuple[str, str]] = [("cpu", "CPU")]
+        self.device = "auto"
+        self.torch_state = "loading torch"
+        self.current_run: Run | None = None
+        self.active: RunTrace | None = None
+        self.thread: threading.Thread | None = None
+        self.message = ""
+        self.log_scale = False
+        self.overlays = True
+        self.sidebar_open = True
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Sidebar and lesson area, then the status line and the footer."""
+        with Horizontal(id="body"):
+            yield LessonList(lessons.LESSONS, self.lang, id="sidebar")
+            yield Vertical(id="lesson")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show the first lesson, then load torch in the background."""
+        sidebar = self.query_one(LessonList)
+        sidebar.highlighted = lessons.LESSONS.index(self.lesson)
+        sidebar.focus()
+        self._open(self.lesson)
+        self.set_interval(TICK, self._tick)
+        self.call_after_refresh(self._load_torch)
+
+    def on_resize(self) -> None:
+        """Explanation beside training when wide; the sidebar folds away when narrow."""
+        self.screen.set_class(self.size.width >= WIDE, "wide")
+
+    def _open(self, lesson: Lesson) -> AwaitMount:
+        """Show `lesson` in the lesson area, keeping the form edits of the one we leave."""
+        self._keep_form()
+        tab = "train"
+        for tabs in self.query(TabbedContent):
+            tab = tabs.active or tab
+        self.lesson = lesson
+        area = self.query_one("#lesson", Vertical)
+        area.remove_children()
+        self.call_after_refresh(self._tick)
+        return area.mount(LessonView(lesson, self.texts.get(lesson.id, {}), self.devices, self.device, self.lang, tab))
+
+    def _keep_form(self) -> None:
+        for form in self.query(ParamForm):
+            self.texts[form.lesson.id] = dict(form.texts)
+            self.device = form.device
+
+    @property
+    def form(self) -> ParamForm | None:
+        """The form of the lesson on screen, if it has one."""
+        forms = self.query(ParamForm)
+        return forms.first() if forms else None
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Redraw the charts, views and status from the traces (called every TICK seconds)."""
+        traces = self.traces.get(self.lesson.id, [])
+        for chart in self.query(LessonChart):
+            chart.show(traces, self.log_scale, self.overlays)
+        if traces:
+            for views in self.query(ViewsPanel):
+                views.show(traces[-1].views)
+        self._draw_status()
+
+    def _draw_status(self) -> None:
+        trace = self.active or (self.traces.get(self.lesson.id) or [None])[-1]
+        if self.active is not None:
+            state = "waiting for torch" if self.active.status == "starting" and self.torch_state != "ready" \
+                else self.active.status
+        elif trace is not None:
+            state = trace.status
+        else:
+            state = "loading torch" if self.torch_state == "loading torch" else "idle"
+        device = self.form.device if self.form else self.device
+        self.query_one(StatusLine).show(state, trace, device, self.message)
+
+    def _say(self, message: str) -> None:
+        self.message = message
+        self._draw_status()
+
+    # -- torch ------------------------------------------------------------------------------------
+
+    def _load_torch(self) -> None:
+        def load() -> None:
+            try:
+                from labapp.runner import available_devices
+
+                self.post_message(TorchLoaded(available_devices()))
+            except Exception as error:  # noqa: BLE001 - shown to the user, the app stays up
+                self.post_message(TorchLoaded([("cpu", "CPU")], error=f"torch could not load: {error}"))
+
+        threading.Thread(target=load, name="labapp-load-torch", daemon=True).start()
+
+    def on_torch_loaded(self, message: TorchLoaded) -> None:
+        """Offer the devices found."""
+        self.torch_state = "ready"
+        self.devices = message.devices
+        if message.error:
+            self.message = message.error
+        if self.form is not None:
+            self.form.set_devices(self.devices)
+        self._draw_status()
+
+    # -- events -----------------------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#sidebar")
+    async def _lesson_chosen(self, event: OptionList.OptionSelected) -> None:
+        await self._open(lessons.get(event.option.id))
+        if self.size.width < NARROW:
+            self._set_sidebar(False)
+        self.call_after_refresh(self._focus_tabs)  # after the hidden sidebar has given up focus
+        self.message = ""
+        self._draw_status()
+
+    def _focus_tabs(self) -> None:
+        """Focus the tab bar: letters work as keys there, Tab moves into the form."""
+        for tabs in self.query(Tabs):
+            tabs.focus()
+            return
+        self.query_one(LessonList).focus()
+
+    def on_key(self, event) -> None:
+        """Escape leaves a form field, so that the letter keys work again."""
+        if event.key == "escape" and isinstance(self.focused, Input):
+            event.stop()
+            self._focus_tabs()
+
+    @on(ParamForm.Changed)
+    def _form_changed(self, event: ParamForm.Changed) -> None:
+        self.message = "" if event.valid else event.form.first_error()
+        self.refresh_bindings()
+        self._draw_status()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.action_run()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {"run": self.action_run, "stop": self.action_stop, "reset": self.action_reset,
+                   "defaults": self.action_defaults}
+        if event.button.id in actions:
+            actions[event.button.id]()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Run is disabled while the form is invalid or a run is going; Stop only while one is."""
+        if action == "run":
+            form = self.form
+            return self.active is None and form is not None and form.valid
+        if action == "stop":
+            return self.active is not None
+        return True
+
+    def refresh_bindings(self) -> None:
+        """Also enable or disable the Run and Stop buttons."""
+        super().refresh_bindings()
+        for button in self.query("#run").results(Button):
+            button.disabled = not self.check_action("run", ())
+        for button in self.query("#stop").results(Button):
+            button.disabled = self.active is None
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        """Train the lesson on screen with the form's values."""
+        form = self.form
+        if self.active is not None:
+            self._say(WORDS[self.lang]["busy"].format(lesson=self.active.lesson.id))
+            return
+        if form is None:
+            self._say(WORDS[self.lang]["not_ready"])
+            return
+        try:
+            values = form.values()
+        except ParamError as error:
+            self.bell()
+            self._say(str(error))
+            return
+        lesson = self.lesson
+        runs = self.traces.setdefault(lesson.id, [])
+        trace = RunTrace(lesson=lesson, values=values, number=len(runs) + 1, label=describe(lesson, values))
+        runs.append(trace)
+        recorder, self.message = self._recorder()
+        sinks: list = [TraceSink(trace, self._notify, run_dir=lambda: recorder and recorder.path)]
+        if recorder is not None:
+            sinks.insert(0, recorder)  # first, so its folder exists when the trace hears of the start
+        self.current_run = Run(lesson, values, device=form.device, sinks=sinks)
+        self.active = trace
+        for views in self.query(ViewsPanel):
+            views.clear()
+        self.thread = threading.Thread(target=self._train, args=(self.current_run, trace), name="labapp-train", daemon=True)
+        self.thread.start()
+        self.refresh_bindings()
+        self._tick()
+
+    def _recorder(self) -> tuple[RunRecorder | None, str]:
+        root = default_root()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            if not os.access(root, os.W_OK):
+                raise PermissionError(f"{root} is not writable")
+        except OSError as error:
+            return None, WORDS[self.lang]["records_off"].format(error=error)
+        return RunRecorder(root), ""
+
+    def _train(self, run: Run, trace: RunTrace) -> None:
+        """The training thread: prepare (device, data), then run; only posts messages."""
+        try:
+            run.prepare()
+        except Exception as error:  # noqa: BLE001 - a missing device or dataset: told, not raised
+            trace.status, trace.message = "failed", str(error)
+            self.post_message(RunRefused(trace, str(error)))
+            return
+        run.run()
+
+    def _notify(self, event: str, trace: RunTrace) -> None:
+        self.post_message(RunStarted(trace) if event == "started" else RunEnded(trace))
+
+    def on_run_started(self, message: RunStarted) -> None:
+        """Training has begun."""
+        self._draw_status()
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        """Show how the run ended; the app stays ready for the next."""
+        trace = message.trace
+        self._finish(trace, trace.message)
+
+    def on_run_refused(self, message: RunRefused) -> None:
+        """The run could not start."""
+        self.notify(message.reason, severity="error", timeout=8)
+        self._finish(message.trace, message.reason)
+
+    def _finish(self, trace: RunTrace, text: str) -> None:
+        if trace is self.active:
+            self.active = None
+            self.current_run = None
+        if trace.run_dir:
+            text += f" · {trace.run_dir}"
+        self.message = text
+        self.refresh_bindings()
+        self._tick()
+
+    def action_stop(self) -> None:
+        """Stop the run after its current step."""
+        if self.current_run is not None:
+            self.current_run.request_stop()
+            self._say("stopping…")
+
+    def action_reset(self) -> None:
+        """Clear this lesson's curves and results (not while it trains)."""
+        if self.active is not None and self.active.lesson is self.lesson:
+            self._say(WORDS[self.lang]["busy"].format(lesson=self.lesson.id))
+            return
+        self.traces.pop(self.lesson.id, None)
+        for views in self.query(ViewsPanel):
+            views.clear()
+        self.message = ""
+        self._tick()
+
+    def action_defaults(self) -> None:
+        """Put the course's values back in the form."""
+        if self.form is not None:
+            self.form.reset_to_defaults()
+
+    # -- view toggles -----------------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        """Switch to the Learn, Train or Code tab."""
+        for tabs in self.query(TabbedContent):
+            tabs.active = tab
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the lesson list."""
+        self._set_sidebar(not self.sidebar_open)
+
+    def _set_sidebar(self, open_: bool) -> None:
+        self.sidebar_open = open_
+        sidebar = self.query_one(LessonList)
+        sidebar.display = open_
+        if open_:
+            sidebar.focus()
+
+    def action_toggle_log(self) -> None:
+        """Plot log10 of the values, or the values."""
+        self.log_scale = not self.log_scale
+        self._tick()
+
+    def action_toggle_overlays(self) -> None:
+        """Show or hide earlier runs of this lesson."""
+        self.overlays = not self.overlays
+        self._tick()
+
+    async def action_toggle_lang(self) -> None:
+        """中文 / English."""
+        self.lang = "en" if self.lang == "zh" else "zh"
+        self.query_one(LessonList).set_lang(self.lang)
+        await self._open(self.lesson)
+        if not self.sidebar_open:
+            self._focus_tabs()
+
+    def get_system_commands(self, screen: Screen):
+        """The workbench's actions in the command palette (ctrl+p)."""
+        yield from super().get_system_commands(screen)
+        for key, action, title, about in (
+                ("r", self.action_run, "Run", "train the lesson with the form's values"),
+                ("s", self.action_stop, "Stop", "stop the run after its current step"),
+                ("x", self.action_reset, "Reset", "clear this lesson's curves and results"),
+                ("d", self.action_defaults, "Course defaults", "put the course's values back in the form"),
+                ("b", self.action_toggle_sidebar, "Toggle lessons", "show or hide the lesson list"),
+                ("g", self.action_toggle_log, "Toggle log scale", "plot log10 of the values"),
+                ("o", self.action_toggle_overlays, "Toggle earlier runs", "show or hide earlier runs"),
+                ("z", self.action_toggle_lang, "中文 / English", "switch the language")):
+            yield SystemCommand(f"{title} ({key})", about, action)
+
+    # -- quitting ---------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Stop a run that is going, give it a moment to write its summary, and exit."""
+        self._stop_training()
+        self.exit()
+
+    def _stop_training(self) -> None:
+        if self.current_run is not None:
+            self.current_run.request_stop()
+        if self.thread is not None and self.thread.is_alive():
+            self.thread.join(QUIT_WAIT)
+
+    def on_unmount(self) -> None:
+        """No training thread outlives the app."""
+        self._stop_training()
+
+
+def run_app(lesson_id: str | None = None) -> int:
+    """Open the workbench; returns the exit code."""
+    LabApp(lesson_id).run()
+    return 0

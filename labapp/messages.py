@@ -1,0 +1,39 @@
+"""Messages that the training and loading threads post to the workbench, named as facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from labapp.traces import RunTrace
+
+
+@dataclass
+class RunStarted(Message):
+    """A run has its device and is training."""
+
+    trace: RunTrace
+
+
+@dataclass
+class RunEnded(Message):
+    """A run finished, stopped, diverged or failed."""
+
+    trace: RunTrace
+
+
+@dataclass
+class RunRefused(Message):
+    """A run could not start (its device or its data is missing); `reason` says why."""
+
+    trace: RunTrace
+    reason: str
+
+
+@dataclass
+class TorchLoaded(Message):
+    """torch is imported; `devices` lists (device, description) found on this machine."""
+
+    devices: list[tuple[str, str]]
+    error: str = ""

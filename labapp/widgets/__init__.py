@@ -1,0 +1,1 @@
+"""The workbench widgets, one per module."""

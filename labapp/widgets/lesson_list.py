@@ -1,0 +1,35 @@
+"""The sidebar: the course's lessons in order; lessons not built yet are shown, marked."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from labapp.lesson import Lesson
+
+COMING = {"zh": "（待上线）", "en": " (coming)"}
+
+
+class LessonList(OptionList):
+    """Lesson number and title in the chosen language; Enter opens a lesson."""
+
+    def __init__(self, lessons: tuple[Lesson, ...], lang: str, **kwargs) -> None:
+        super().__init__(*self._options(lessons, lang), **kwargs)
+        self.lessons = lessons
+
+    @staticmethod
+    def _options(lessons: tuple[Lesson, ...], lang: str) -> list[Option]:
+        options = []
+        for lesson in lessons:
+            title = f"{lesson.number:>2} {lesson.title(lang)}"
+            if not lesson.ready:
+                title = f"[dim]{title}{COMING[lang]}[/dim]"
+            options.append(Option(title, id=lesson.id))
+        return options
+
+    def set_lang(self, lang: str) -> None:
+        """Show the titles in `lang`, keeping the highlighted lesson."""
+        highlighted = self.highlighted
+        self.clear_options()
+        self.add_options(self._options(self.lessons, lang))
+        self.highlighted = highlighted

@@ -1,0 +1,68 @@
+"""The area for one lesson: title, then Learn / Train / Code tabs (and the explanation beside them when wide)."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Markdown, Static, TabbedContent, TabPane
+
+from labapp.lesson import Lesson
+from labapp.widgets.chart import LessonChart
+from labapp.widgets.param_form import ParamForm
+from labapp.widgets.views import ViewsPanel
+
+TABS = {"zh": ("讲解 1", "训练 2", "代码 3"), "en": ("Learn 1", "Train 2", "Code 3")}
+COMING = {"zh": "这一课还在制作中，敬请期待。", "en": "This lesson is not built yet."}
+
+
+def lesson_source(lesson: Lesson) -> Syntax:
+    """The lesson's module, highlighted: the program that runs."""
+    path = inspect.getsourcefile(lesson.train) if lesson.train else None
+    code = Path(path).read_text(encoding="utf-8") if path else "# source not found"
+    return Syntax(code, "python", line_numbers=True, word_wrap=True, theme="ansi_dark")
+
+
+class LessonView(Vertical):
+    """Everything about one lesson; the app keeps its data, this only lays it out."""
+
+    def __init__(self, lesson: Lesson, texts: dict[str, str], devices: list[tuple[str, str]], device: str,
+                 lang: str, tab: str = "train", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lesson = lesson
+        self.texts = texts
+        self.devices = devices
+        self.device = device
+        self.lang = lang
+        self.tab = tab
+
+    def compose(self) -> ComposeResult:
+        """Title; then the explanation, form, charts, views and code."""
+        lesson, lang = self.lesson, self.lang
+        yield Static(f"[b]{lesson.number}. {lesson.title(lang)}[/b]  [dim]{lesson.id}[/dim]", id="title")
+        if not lesson.ready:
+            yield Static(COMING[lang], id="coming")
+            return
+        learn, train, code = TABS[lang]
+        explanation = lesson.explanation(lang)
+        with Horizontal(id="split"):
+            with VerticalScroll(id="side-learn"):
+                yield Markdown(explanation)
+            with TabbedContent(initial=self.tab, id="tabs"):
+                with TabPane(learn, id="learn"):
+                    with VerticalScroll():
+                        yield Markdown(explanation)
+                with TabPane(train, id="train"):
+                    with Horizontal(id="workbench"):
+                        yield ParamForm(lesson, self.texts, self.devices, self.device, lang, id="form")
+                        with Vertical(id="results"):
+                            with Vertical(id="charts"):
+                                for chart in lesson.charts:
+                                    yield LessonChart(chart, lang, classes="chart")
+                            yield ViewsPanel(lesson, lang, id="views")
+                with TabPane(code, id="code"):
+                    with VerticalScroll():
+                        yield Static(lesson_source(lesson), id="source")
