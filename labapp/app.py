@@ -67,10 +67,12 @@ class LabApp(App):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, lesson_id: str | None = None, lang: str | None = None) -> None:
+    def __init__(self, lesson_id: str | None = None, lang: str | None = None,
+                 catalogue: tuple[Lesson, ...] = lessons.LESSONS) -> None:
         super().__init__()
         self.lang = lang or default_lang()
-        self.lesson: Lesson = lessons.get(lesson_id) if lesson_id else lessons.LESSONS[0]
+        self.catalogue = catalogue
+        self.lesson: Lesson = self._lesson(lesson_id) if lesson_id else catalogue[0]
         self.texts: dict[str, dict[str, str]] = {}  # lesson id -> form texts, kept across switches
         self.traces: dict[str, list[RunTrace]] = {}  # lesson id -> runs since the app started
         self.devices: list[tuple[str, str]] = [("cpu", "CPU")]
@@ -89,7 +91,7 @@ class LabApp(App):
     def compose(self) -> ComposeResult:
         """Sidebar and lesson area, then the status line and the footer."""
         with Horizontal(id="body"):
-            yield LessonList(lessons.LESSONS, self.lang, id="sidebar")
+            yield LessonList(self.catalogue, self.lang, id="sidebar")
             yield Vertical(id="lesson")
         yield StatusLine(id="status")
         yield Footer()
@@ -97,11 +99,14 @@ class LabApp(App):
     def on_mount(self) -> None:
         """Show the first lesson, then load torch in the background."""
         sidebar = self.query_one(LessonList)
-        sidebar.highlighted = lessons.LESSONS.index(self.lesson)
+        sidebar.highlighted = self.catalogue.index(self.lesson)
         sidebar.focus()
         self._open(self.lesson)
         self.set_interval(TICK, self._tick)
         self.call_after_refresh(self._load_torch)
+
+    def _lesson(self, lesson_id: str) -> Lesson:
+        return next(lesson for lesson in self.catalogue if lesson.id == lesson_id)
 
     def on_resize(self) -> None:
         """Explanation beside training when wide; the sidebar folds away when narrow."""
@@ -152,7 +157,8 @@ class LabApp(App):
         else:
             state = "loading torch" if self.torch_state == "loading torch" else "idle"
         device = self.form.device if self.form else self.device
-        self.query_one(StatusLine).show(state, trace, device, self.message)
+        for status in self.query(StatusLine):  # none while the app is closing
+            status.show(state, trace, device, self.message)
 
     def _say(self, message: str) -> None:
         self.message = message
@@ -185,7 +191,7 @@ class LabApp(App):
 
     @on(OptionList.OptionSelected, "#sidebar")
     async def _lesson_chosen(self, event: OptionList.OptionSelected) -> None:
-        await self._open(lessons.get(event.option.id))
+        await self._open(self._lesson(event.option.id))
         if self.size.width < NARROW:
             self._set_sidebar(False)
         self.call_after_refresh(self._focus_tabs)  # after the hidden sidebar has given up focus
@@ -223,10 +229,10 @@ class LabApp(App):
             actions[event.button.id]()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Run is disabled while the form is invalid or a run is going; Stop only while one is."""
+        """Run is disabled while the form is invalid; Stop only works while a run is going."""
         if action == "run":
             form = self.form
-            return self.active is None and form is not None and form.valid
+            return form is not None and form.valid
         if action == "stop":
             return self.active is not None
         return True
@@ -235,7 +241,7 @@ class LabApp(App):
         """Also enable or disable the Run and Stop buttons."""
         super().refresh_bindings()
         for button in self.query("#run").results(Button):
-            button.disabled = not self.check_action("run", ())
+            button.disabled = self.active is not None or not self.check_action("run", ())
         for button in self.query("#stop").results(Button):
             button.disabled = self.active is None
 

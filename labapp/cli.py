@@ -1,7 +1,8 @@
-"""`labapp`: the workbench (TUI), and `labapp list | show | run | runs` for scripts and slow links.
+"""`labapp`: the workbench (TUI), and `labapp list | show | run | runs | data` for scripts and slow links.
 
-Exit codes of `labapp run`: 0 finished, 1 failed, 2 bad usage or value, 3 diverged,
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM); an interrupted run is recorded as stopped.
+Exit codes of `labapp run`: 0 finished, 1 failed, 2 bad usage or value (a missing or corrupt data
+file included), 3 diverged, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); an interrupted run
+is recorded as stopped. `labapp data fetch` exits 1 when a file could not be had.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from labapp.lesson import Lesson, ParamError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "help")
+RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "help")
+DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DATA_DIR), searched before the cache"
 
 
 class UsageError(Exception):
@@ -105,6 +107,7 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--no-record", action="store_true", help="keep no run records on disk")
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
+    parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     return parser
 
 
@@ -125,6 +128,7 @@ def cmd_run(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
         if argv and argv[0] in ("-h", "--help"):
             print("usage: labapp run LESSON [--PARAM VALUE ...] [--device D] [--seed N] [--out DIR] [--quiet]\n"
+                  "                  [--data-dir DIR]\n"
                   "       labapp run LESSON --help   lists the lesson's parameters")
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
@@ -144,6 +148,7 @@ def cmd_run(argv: list[str]) -> int:
 
 def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
     from labapp import report
+    from labapp.data import DataError
     from labapp.records import RunRecorder
     from labapp.runner import DIVERGED, FAILED, FINISHED, DeviceError, Run
 
@@ -156,11 +161,13 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         sinks.append(recorder)
     if not args.quiet:
         sinks.append(report.BarProgress() if terminal else report.PlainProgress())
-    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, sinks=sinks)
+    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks)
     try:
-        run.prepare()
+        run.prepare(say=lambda message: print(f"labapp: {message}", file=sys.stderr, flush=True))
     except DeviceError as error:
         raise UsageError(str(error)) from None
+    except DataError as error:
+        raise UsageError(f"labapp: {error}") from None
 
     signals: list[int] = []
 
@@ -213,6 +220,63 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- data -----------------------------------------------------------------------------------------
+
+def _store(args: argparse.Namespace) -> Any:
+    from labapp.data import DataError, DataStore
+
+    try:
+        return DataStore(args.data_dir)
+    except DataError as error:
+        raise UsageError(f"labapp: {error}") from None
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """List the course's data files: present (verified), missing or corrupt, and where."""
+    from labapp.data import DATASETS, MISSING, PRESENT
+
+    store = _store(args)
+    print("labapp looks for the course's data files in:")
+    for number, folder in enumerate(store.folders, 1):
+        print(f"  {number}. {folder}" + (", where downloads go" if folder is store.cache else ""))
+    print()
+    missing = False
+    for data in DATASETS.values():
+        found = store.status(data)
+        if found.state == PRESENT:
+            state, where = "present, verified", str(found.path)
+        elif found.state == MISSING:
+            state, where, missing = "missing", f"origin {data.urls[0]}", True
+        else:
+            state, where = "corrupt", f"{found.path}: {found.problem}"
+        print(f"  {data.name:<12} {data.filename:<19} {state:<18} {where}")
+    if missing:
+        print("\n`labapp data fetch [NAME ...]` downloads the missing files into the cache and verifies them.")
+    return EXIT_OK
+
+
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    """Download the named data files (all by default) that are not here yet; verify every one."""
+    from labapp.data import DATASETS, DataError, dataset
+
+    store = _store(args)
+    try:
+        wanted = [dataset(name) for name in args.names] or list(DATASETS.values())
+    except DataError as error:
+        raise UsageError(f"labapp data fetch: {error}") from None
+    failed = False
+    for data in wanted:
+        try:
+            path, downloaded = store.fetch(data, say=print)
+        except DataError as error:
+            print(f"labapp: {error}", file=sys.stderr)
+            failed = True
+            continue
+        if not downloaded:
+            print(f"{data.filename} is here already, verified: {path}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 # -- main -----------------------------------------------------------------------------------------
 
 def main_parser() -> _Parser:
@@ -229,6 +293,12 @@ def main_parser() -> _Parser:
     runs = commands.add_parser("runs", help="list past runs")
     runs.add_argument("--lesson", default=None, help="only this lesson's runs")
     runs.add_argument("--out", default=None, help="runs folder (default $LABAPP_RUNS_DIR or ./runs)")
+    data = commands.add_parser("data", help="the course's data files: where they are and whether they are intact")
+    data.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    data_commands = data.add_subparsers(dest="data_command", metavar="fetch", parser_class=_Parser)
+    fetch = data_commands.add_parser("fetch", help="download the files that are not here yet")
+    fetch.add_argument("names", nargs="*", metavar="NAME", help="diabetes, names_train or names_test (default: all)")
+    fetch.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     return parser
 
 
@@ -256,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_show(args)
         if args.command == "runs":
             return cmd_runs(args)
+        if args.command == "data":
+            return cmd_data_fetch(args) if args.data_command == "fetch" else cmd_data(args)
         return open_workbench(args.lesson)
     except UsageError as error:
         print(error, file=sys.stderr)

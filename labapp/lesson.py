@@ -10,6 +10,7 @@ import ast
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 
@@ -245,6 +246,9 @@ class RunContext(Protocol):
 
     def log(self, message: str) -> None:
         """A line for the run's log (never the screen)."""
+
+    def data_path(self, name: str) -> Path:
+        """The verified local copy of dataset `name`, one of the lesson's `data` (located before training)."""
 
 
 TrainFn = Callable[[Values, RunContext], Iterator[Record]]

@@ -90,9 +90,15 @@ def plottable(value: float) -> bool:
     return math.isfinite(value) and abs(value) <= PLOT_LIMIT
 
 
-def chart_series(chart: Chart, metrics: list[Metric]) -> dict[str, tuple[list[float], list[float]]]:
-    """label -> (x, y) for each series of `chart`, plottable points only (plotext fails on inf/nan)."""
-    series: dict[str, tuple[list[float], list[float]]] = {}
+Series = dict[str, tuple[list[float], list[float]]]
+
+
+def chart_series(chart: Chart, metrics: list[Metric], series: Series | None = None) -> Series:
+    """label -> (x, y) for each series of `chart`, plottable points only (plotext fails on inf/nan).
+
+    Given `series`, extends it with `metrics` (so a live chart only handles new points).
+    """
+    series = {} if series is None else series
     for metric in metrics:
         if (chart.splits and metric.split not in chart.splits) or metric.step is not None:
             continue

@@ -14,11 +14,13 @@ import secrets
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
+from labapp.data import DataError, DataStore
 from labapp.lesson import Lesson, Metric, Record, Values, ViewValue
 
 FINISHED, STOPPED, DIVERGED, FAILED = "finished", "stopped", "diverged", "failed"
@@ -127,10 +129,12 @@ class Sink(Protocol):
 class _Context:
     """The RunContext that a lesson's train function sees."""
 
-    def __init__(self, device: Any, seed: int, data_dir: str | None, stop: threading.Event, logger: Any) -> None:
+    def __init__(self, device: Any, seed: int, data_dir: str | None, data_paths: Mapping[str, Path],
+                 stop: threading.Event, logger: Any) -> None:
         self.device = device
         self.seed = seed
         self.data_dir = data_dir
+        self._data_paths = data_paths
         self._stop = stop
         self._log = logger
 
@@ -142,6 +146,13 @@ class _Context:
     def log(self, message: str) -> None:
         """A line for the run's log."""
         self._log(message)
+
+    def data_path(self, name: str) -> Path:
+        """The verified local copy of dataset `name`, located before training."""
+        try:
+            return self._data_paths[name]
+        except KeyError:
+            raise KeyError(f"dataset {name!r} is not in the lesson's `data`, so it was not located") from None
 
 
 def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
@@ -169,14 +180,20 @@ class Run:
         self.summary: Summary | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._note_later = ""
+        self._notes_later: list[str] = []
+        self.data_paths: dict[str, Path] = {}
 
     # -- before training -------------------------------------------------------------------
 
-    def prepare(self) -> RunInfo:
-        """Import torch if the lesson needs it, resolve the device, seed: DeviceError if the device is not here."""
+    def prepare(self, say: Callable[[str], None] | None = None) -> RunInfo:
+        """Locate the lesson's data, import torch if the lesson needs it, resolve the device, seed.
+
+        DataError if a dataset is missing or corrupt (checked first, before torch loads), DeviceError if
+        the device is not here. `say` hears of downloads as they begin.
+        """
         if self.info is not None:
             return self.info
+        self._locate_data(say)
         random.seed(self.seed)
         try:
             import numpy
@@ -196,13 +213,27 @@ class Run:
         else:
             device = "cpu"
         if not self.lesson.uses_torch and str(device) != "cpu":
-            self._note_later = (f"{self.lesson.id} computes with plain Python numbers, "
-                                f"so it runs on the cpu, not {device}")
+            self._notes_later.append(f"{self.lesson.id} computes with plain Python numbers, "
+                                     f"so it runs on the cpu, not {device}")
             device = "cpu"
         self.device = device
         self.info = RunInfo(lesson=self.lesson, values=self.values, seed=self.seed, device=str(device),
                             device_name=_device_name(device), threads=threads, torch_version=torch_version)
         return self.info
+
+    def _locate_data(self, say: Callable[[str], None] | None) -> None:
+        """Find (or download) and verify every dataset of the lesson; DataError if one cannot be had."""
+        if not self.lesson.data:
+            return
+        store = DataStore(self.data_dir)
+
+        def note(message: str) -> None:
+            self._notes_later.append(message)
+            if say is not None:
+                say(message)
+
+        self.data_paths = {name: store.locate(name, note) for name in self.lesson.data}
+        self._notes_later += [f"data: {name} is {path}" for name, path in self.data_paths.items()]
 
     def _set_threads(self, torch: Any) -> int:
         # On few cores torch's intra-op pool spins and fights everything else for the cpu; the small
@@ -248,9 +279,9 @@ class Run:
             info = self.prepare()
             for sink in self.sinks:
                 sink.start(info)
-            if self._note_later:
-                self._note(self._note_later)
-            context = _Context(self.device, self.seed, self.data_dir, self._stop, self._note)
+            for note in self._notes_later:
+                self._note(note)
+            context = _Context(self.device, self.seed, self.data_dir, self.data_paths, self._stop, self._note)
             records = self.lesson.train(self.values, context)
             try:
                 for record in records:
@@ -277,6 +308,8 @@ class Run:
                                          f"too large for a float ({type(error).__name__}); try a smaller learning rate")
         except KeyboardInterrupt:
             status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress['epochs']}"
+        except DataError as error:  # a missing or corrupt dataset (when `prepare` was not called first)
+            status, message = FAILED, str(error)
         except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
             status, message, trace = FAILED, f"failed: {type(error).__name__}: {error}", traceback.format_exc()
         if status == FINISHED:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labapp.lesson import Chart, Lesson, Metric, Record, Values, ViewValue
-from labapp.report import chart_series
+from labapp.report import Series, chart_series
 from labapp.runner import RunInfo, Summary
 
 
@@ -41,13 +41,14 @@ class RunTrace:
     total: int = 0
     elapsed: float = 0.0
     latest: dict[str, dict[str, float]] = field(default_factory=dict)  # split -> last epoch values
-    points: list[Metric] = field(default_factory=list)
+    points: list[Metric] = field(default_factory=list, repr=False)
     views: dict[str, Any] = field(default_factory=dict)
     run_dir: str = ""
     version: int = 0  # bumped on every change, so widgets redraw only when something changed
     diverged_at: int | None = None
     started_at: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _series: dict[Chart, tuple[int, Series]] = field(default_factory=dict, repr=False)
 
     def add(self, record: Record, elapsed: float) -> None:
         """Take one record from the training thread."""
@@ -65,11 +66,18 @@ class RunTrace:
                     self.diverged_at = record.epoch
             self.version += 1
 
-    def series(self, chart: Chart) -> dict[str, tuple[list[float], list[float]]]:
-        """label -> (x, y) of `chart`'s series in this run: epoch-level points that plotext can draw."""
+    def series(self, chart: Chart) -> Series:
+        """label -> (x, y) of `chart`'s series in this run: epoch-level points that plotext can draw.
+
+        Kept between calls and extended with the points that arrived since, so a redraw costs
+        the new points, not the whole run. Call it from one thread (the UI's).
+        """
+        done, series = self._series.get(chart, (0, {}))
         with self._lock:
-            points = list(self.points)
-        return chart_series(chart, points)
+            new = self.points[done:]
+        chart_series(chart, new, series)
+        self._series[chart] = (done + len(new), series)
+        return series
 
     @property
     def running(self) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from labapp.lesson import FloatParam, IntParam, Lesson, Metric, Text, ViewValue
+from labapp.lesson import Chart, FloatParam, IntParam, Lesson, Metric, Text, ViewValue
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -58,6 +58,7 @@ COUNTER = Lesson(
         IntParam(name="blow_up_at", default=0, min=0, help=Text("在此轮发散", "diverge at this epoch")),
         FloatParam(name="sleep", default=0.0, min=0, max=1, help=Text("每轮暂停", "pause per epoch")),
     ),
+    charts=(Chart(Text("损失", "Loss"), y=("loss",)),),
     train=_count,
     uses_torch=False,
 )

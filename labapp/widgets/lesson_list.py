@@ -14,11 +14,11 @@ class LessonList(OptionList):
     """Lesson number and title in the chosen language; Enter opens a lesson."""
 
     def __init__(self, lessons: tuple[Lesson, ...], lang: str, **kwargs) -> None:
-        super().__init__(*self._options(lessons, lang), **kwargs)
+        super().__init__(*self._lesson_options(lessons, lang), **kwargs)
         self.lessons = lessons
 
     @staticmethod
-    def _options(lessons: tuple[Lesson, ...], lang: str) -> list[Option]:
+    def _lesson_options(lessons: tuple[Lesson, ...], lang: str) -> list[Option]:
         options = []
         for lesson in lessons:
             title = f"{lesson.number:>2} {lesson.title(lang)}"
@@ -31,5 +31,5 @@ class LessonList(OptionList):
         """Show the titles in `lang`, keeping the highlighted lesson."""
         highlighted = self.highlighted
         self.clear_options()
-        self.add_options(self._options(self.lessons, lang))
+        self.add_options(self._lesson_options(self.lessons, lang))
         self.highlighted = highlighted

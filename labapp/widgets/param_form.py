@@ -80,6 +80,9 @@ class ParamForm(VerticalScroll, can_focus=False):
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         """Offer the devices torch found, once it has loaded."""
         self.devices = devices
+        self.call_after_refresh(self._offer_devices)  # the form may still be mounting
+
+    def _offer_devices(self) -> None:
         select = self.query_one("#device", Select)
         with self.prevent(Select.Changed):
             select.set_options(self._device_options())

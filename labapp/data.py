@@ -1,0 +1,320 @@
+"""The course's data files: where labapp finds them, how it downloads and verifies them (no torch, no Textual).
+
+Where a file is looked for, in order:
+
+1. the folder the user names: `--data-dir DIR`, else $LABAPP_DATA_DIR. labapp only reads it;
+2. the cache: the `datasets/` folder of a source checkout, else the user's cache directory
+   (~/.cache/labapp on Linux);
+3. the file's origin: downloaded into the cache through a temporary file, checked against its
+   published sha256, and only then renamed into place, so an interrupted or wrong download never
+   leaves a file that looks valid.
+
+Every copy found is checked against the published sha256 too (once per path, size and mtime).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_VAR = "LABAPP_DATA_DIR"
+TIMEOUT_S = 30.0
+CHUNK = 1 << 16
+PRESENT, MISSING, CORRUPT = "present", "missing", "corrupt"
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A course data file: its name, where it comes from and how to recognise the published copy."""
+
+    name: str
+    filename: str
+    sha256: str
+    size: int
+    urls: tuple[str, ...]  # the origin first; any copy whose sha256 matches will do
+    about: str
+
+
+_ORIGIN = "https://raw.githubusercontent.com/hunkim/PyTorchZeroToAll/master/data/"
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (
+    Dataset("diabetes", "diabetes.csv.gz", "398214d0f6b7f4a722f598d8e424f28bc078abbd16ebdeea0f8e264492325aa4",
+            13_539, (_ORIGIN + "diabetes.csv.gz",
+                     "https://raw.githubusercontent.com/luyuil/Pytorch_study/master/diabetes.csv.gz"),
+            "759 rows: 8 features scaled to [-1, 1] and a 0/1 label (lessons 7 and 8)"),
+    Dataset("names_train", "names_train.csv.gz", "49b4bf41dce5bfeac989b46ca37cf7baccd9a0d2a855df82f86de67a9376268f",
+            50_237, (_ORIGIN + "names_train.csv.gz",),
+            "13,374 surnames and their countries (lesson 14)"),
+    Dataset("names_test", "names_test.csv.gz", "57d7758db533a42c99d513b2341a7e7b0f55c1e0e7d233b1ef6a4fa2f1adf753",
+            27_541, (_ORIGIN + "names_test.csv.gz",),
+            "6,700 surnames and their countries (lesson 14)"),
+)}
+
+
+class DataError(Exception):
+    """A course data file that cannot be used; str() is the user's message."""
+
+
+class DataMissing(DataError):
+    """The file is in none of the folders and could not be downloaded."""
+
+
+class DataCorrupt(DataError):
+    """A copy was found, but it is not the published file (checksum, size or gzip stream)."""
+
+
+def dataset(name: str | Dataset) -> Dataset:
+    """The dataset called `name` (or whose file is `name`); DataError if there is none."""
+    if isinstance(name, Dataset):
+        return name
+    for candidate in DATASETS.values():
+        if name in (candidate.name, candidate.filename):
+            return candidate
+    raise DataError(f"unknown dataset {name!r}: the course's are {', '.join(DATASETS)}")
+
+
+# -- folders --------------------------------------------------------------------------------------
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder for labapp's downloads on this platform."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "labapp"
+
+
+def cache_dir() -> Path:
+    """Where downloads go: the `datasets/` folder of a source checkout, else the user cache folder."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "datasets").is_dir():
+        return _CHECKOUT / "datasets"
+    return user_cache_dir()
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder searched for data files, and why: '--data-dir', the environment variable, or 'cache'."""
+
+    path: Path
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.source})"
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether a dataset is usable here: present (and verified), missing or corrupt, and where."""
+
+    dataset: Dataset
+    state: str
+    path: Path | None = None
+    problem: str = ""
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+_checked: dict[tuple[str, str, int, int], str | None] = {}  # (sha256, path, size, mtime) -> problem
+
+
+def problem(path: Path, data: Dataset) -> str | None:
+    """What makes `path` differ from the published `data` file, or None if it is the published file."""
+    try:
+        stat = path.stat()
+        key = (data.sha256, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _checked:
+            _checked[key] = _find_problem(path, data, stat.st_size)
+    except OSError as error:
+        raise DataError(f"cannot read {path}: {error.strerror or error}") from None
+    return _checked[key]
+
+
+def _find_problem(path: Path, data: Dataset, size: int) -> str | None:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    if digest.hexdigest() == data.sha256:
+        return None
+    why = []
+    if size != data.size:
+        why.append(f"it has {size:,} bytes where the published file has {data.size:,}")
+    gzip_problem = _gzip_problem(path) if data.filename.endswith(".gz") else None
+    if gzip_problem:
+        why.append(gzip_problem)
+    if not why:
+        why.append("its content differs from the published file")
+    return ", and ".join(why) + " (sha256 mismatch)"
+
+
+def _gzip_problem(path: Path) -> str | None:
+    """Why `path` does not read as gzip, or None if it does."""
+    try:
+        with gzip.open(path, "rb") as f:
+            while f.read(CHUNK):
+                pass
+    except EOFError:
+        return "its gzip stream is cut short"
+    except (OSError, zlib.error) as error:
+        return f"it is not a readable gzip file ({error})"
+    return None
+
+
+# -- the store ------------------------------------------------------------------------------------
+
+class DataStore:
+    """The folders searched for data files, in order; finds, downloads and checks files in them."""
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None, cache: Path | None = None) -> None:
+        self.named: Folder | None = None
+        if data_dir:
+            self.named = Folder(Path(data_dir).expanduser(), "--data-dir")
+        elif os.environ.get(ENV_VAR):
+            self.named = Folder(Path(os.environ[ENV_VAR]).expanduser(), ENV_VAR)
+        if self.named is not None and not self.named.path.is_dir():
+            raise DataError(f"the data folder {self.named} does not exist: point it at a folder "
+                            f"that holds the course files, or leave it unset to use the cache")
+        self.cache = Folder(cache if cache is not None else cache_dir(), "cache")
+
+    @property
+    def folders(self) -> list[Folder]:
+        """The folders searched, in order."""
+        return [f for f in (self.named, self.cache) if f is not None]
+
+    def status(self, name: str | Dataset) -> Status:
+        """Where `name` is and whether it is usable; nothing is downloaded."""
+        data = dataset(name)
+        for folder in self.folders:
+            path = folder.path / data.filename
+            if path.is_file():
+                why = problem(path, data)
+                return Status(data, CORRUPT if why else PRESENT, path, why or "")
+        return Status(data, MISSING)
+
+    def find(self, name: str | Dataset) -> Path | None:
+        """The first copy of `name` in the folders, verified; None if there is none; DataCorrupt if it is bad."""
+        found = self.status(name)
+        if found.state == CORRUPT:
+            raise DataCorrupt(self._corrupt_message(found))
+        return found.path
+
+    def locate(self, name: str | Dataset, say: Say | None = None) -> Path:
+        """A verified local copy of `name`: found in the folders, else downloaded into the cache."""
+        data = dataset(name)
+        return self.find(data) or self.download(data, say)
+
+    def fetch(self, name: str | Dataset, say: Say | None = None) -> tuple[Path, bool]:
+        """Make sure `name` is here: (path, whether it was downloaded). Replaces a corrupt copy in the cache only."""
+        found = self.status(name)
+        if found.state == PRESENT:
+            assert found.path is not None
+            return found.path, False
+        if found.state == CORRUPT and found.path != self.cache.path / found.dataset.filename:
+            raise DataCorrupt(self._corrupt_message(found))
+        return self.download(found.dataset, say), True
+
+    def download(self, name: str | Dataset, say: Say | None = None) -> Path:
+        """Download `name` into the cache, verified; DataMissing if no URL gives the published file."""
+        data = dataset(name)
+        failures: dict[str, str] = {}  # url -> why
+        for url in data.urls:
+            if say is not None:
+                say(f"downloading {data.filename} ({data.size:,} bytes) from {url} into {self.cache.path}")
+            try:
+                path = _download(url, data, self.cache.path)
+            except _DownloadFailed as error:
+                failures[url] = str(error)
+                continue
+            if say is not None:
+                say(f"downloaded {data.filename} and verified its sha256: {path}")
+            return path
+        raise DataMissing(self._missing_message(data, failures))
+
+    def _missing_message(self, data: Dataset, failures: dict[str, str]) -> str:
+        where = " or ".join(map(str, self.folders))
+        reasons = set(failures.values())
+        why = reasons.pop() if len(reasons) == 1 else "; ".join(f"{url}: {r}" for url, r in failures.items())
+        into = "that folder" if len(self.folders) == 1 else "one of those folders"
+        return (f"{data.filename} is not in {where}, and downloading it failed ({why}). "
+                f"Download it from {data.urls[0]} into {into}, or set {ENV_VAR} "
+                f"(or --data-dir) to a folder that holds it; then `labapp data` checks it.")
+
+    def _corrupt_message(self, found: Status) -> str:
+        data = found.dataset
+        assert found.path is not None
+        folder = next(f for f in self.folders if found.path.parent == f.path)
+        fix = (f"`labapp data fetch {data.name}` replaces it with a fresh download" if folder is self.cache
+               else f"labapp leaves files in your folder alone: delete it (labapp then uses its cache) "
+                    f"or replace it with the original from {data.urls[0]}")
+        return f"{data.filename} in {folder} is corrupt: {found.problem}. {fix}."
+
+
+class _DownloadFailed(Exception):
+    """One URL did not give the published file; str() says why."""
+
+
+def _download(url: str, data: Dataset, folder: Path) -> Path:
+    """Download `url` to a temporary file in `folder`, verify it as `data`, then rename it into place."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{data.filename}.", suffix=".part")
+    except OSError as error:
+        raise _DownloadFailed(f"cannot write to {folder}: {error.strerror or error}") from None
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+            while chunk := response.read(CHUNK):
+                size += len(chunk)
+                if size > data.size:
+                    raise _DownloadFailed(f"the server sent more than the {data.size:,} bytes of the published file")
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size < data.size:
+            raise _DownloadFailed(f"the download stopped after {size:,} of {data.size:,} bytes")
+        if digest.hexdigest() != data.sha256:
+            raise _DownloadFailed(f"the file it sent ({size:,} bytes) is not the published one (sha256 mismatch)")
+        target = folder / data.filename
+        os.replace(temp, target)
+        _checked[(data.sha256, str(target.resolve()), *_size_and_mtime(target))] = None
+        return target
+    except urllib.error.HTTPError as error:
+        raise _DownloadFailed(f"HTTP {error.code} {error.reason}") from None
+    except urllib.error.URLError as error:
+        raise _DownloadFailed(str(error.reason)) from None
+    except (OSError, http.client.HTTPException) as error:  # a timeout, a reset, a cut-short body
+        raise _DownloadFailed(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__) from None
+    finally:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:  # renamed into place
+            pass
+
+
+def _size_and_mtime(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def locate(name: str | Dataset, data_dir: str | os.PathLike[str] | None = None, say: Say | None = None) -> Path:
+    """A verified local copy of dataset `name`, searched for (and downloaded) as this module describes."""
+    return DataStore(data_dir).locate(name, say)

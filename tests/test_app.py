@@ -1,0 +1,228 @@
+"""The workbench driven through Textual's Pilot: select, edit, run, stop, switch, quit."""
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from textual.widgets import Input
+
+from labapp.app import LabApp
+from labapp.widgets.chart import LessonChart
+from labapp.widgets.param_form import ParamForm
+from labapp.widgets.status import StatusLine
+import lessons
+from tests.conftest import COUNTER, ROOT
+
+
+async def until(pilot, condition, timeout=20.0):
+    """Let the app run until `condition()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out; the status line says: {status_text(pilot.app)}"
+        await pilot.pause(0.02)
+
+
+def status_text(app) -> str:
+    return str(app.query_one(StatusLine).render())
+
+
+async def open_lesson(pilot, number: int) -> None:
+    app = pilot.app
+    if not app.sidebar_open:
+        await pilot.press("b")
+    app.query_one("#sidebar").highlighted = app.catalogue.index(
+        next(lesson for lesson in app.catalogue if lesson.number == number))
+    await pilot.press("enter")
+    await until(pilot, lambda: app.lesson.number == number and app.form is not None)
+
+
+async def set_field(pilot, name: str, text: str) -> None:
+    field = pilot.app.query_one(f"#param-{name}", Input)
+    field.value = text
+    await pilot.pause()
+
+
+async def press_run(pilot) -> None:
+    pilot.app._focus_tabs()
+    await pilot.pause()
+    await pilot.press("r")
+
+
+def test_the_app_module_does_not_import_torch():
+    code = "import sys, labapp.app\nassert 'torch' not in sys.modules and 'torchvision' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+async def test_select_a_lesson_and_run_it_to_completion(runs_dir):
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lesson(pilot, 2)
+        assert "2. Gradient descent" in str(app.query_one("#title").render())
+        await set_field(pilot, "lr", "0.05")
+        await press_run(pilot)
+        await until(pilot, lambda: app.active is None and app.traces.get("gradient-descent"))
+        trace = app.traces["gradient-descent"][-1]
+        assert trace.status == "finished" and trace.epoch == 100
+        assert trace.values["lr"] == 0.05 and trace.label == "lr=0.05"
+        assert trace.views["result"]["predict(4) after"] == pytest.approx(8.0, abs=1e-3)
+        await pilot.pause(0.3)
+        assert "finished" in status_text(app) and "epoch 100/100" in status_text(app)
+        chart = app.query(LessonChart).first()
+        assert "#1 lr=0.05" in str(chart.render())
+        [run_dir] = (runs_dir / "gradient-descent").iterdir()
+        assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
+
+        # a second run with another lr overlays the first
+        await set_field(pilot, "lr", "0.01")
+        await press_run(pilot)
+        await until(pilot, lambda: app.active is None and len(app.traces["gradient-descent"]) == 2)
+        await pilot.pause(0.3)
+        drawn = str(chart.render())
+        assert "#1 lr=0.05" in drawn and "#2 course defaults" in drawn
+
+
+async def test_invalid_input_blocks_run_until_fixed():
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lesson(pilot, 2)
+        for bad, message in (("abc", "lr: 'abc' is not a number"), ("-1", "lr: '-1' is out of range: must be > 0")):
+            await set_field(pilot, "lr", bad)
+            assert message in str(app.query_one("#error-lr").render())
+            assert app.query_one("#param-lr").has_class("invalid")
+            assert app.query_one("#run").disabled
+            await press_run(pilot)
+            await pilot.pause(0.2)
+            assert not app.traces.get("gradient-descent"), "Run does nothing while a field is invalid"
+            assert message in status_text(app)
+        await set_field(pilot, "lr", "0.02")
+        assert not app.query_one("#run").disabled and not app.query_one("#param-lr").has_class("invalid")
+        await press_run(pilot)
+        await until(pilot, lambda: app.traces.get("gradient-descent") and app.active is None)
+
+
+async def test_cross_field_rules_show_in_the_form():
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lesson(pilot, 1)
+        await set_field(pilot, "w_min", "5")
+        assert "w_min (5) must be less than w_max (4)" in str(app.query_one("#rule-error").render())
+        assert not app.query_one(ParamForm).valid and app.query_one("#run").disabled
+        await pilot.press("escape")
+        app.action_defaults()
+        await pilot.pause()
+        assert app.query_one(ParamForm).valid and app.query_one("#param-w_min", Input).value == "0.0"
+
+
+CATALOGUE = (*lessons.LESSONS, COUNTER)
+
+
+async def long_run(pilot):
+    """Start the test lesson 'counter' for 10,000 epochs of 5 ms each; return once it has done a few."""
+    app = pilot.app
+    await open_lesson(pilot, COUNTER.number)
+    await set_field(pilot, "epochs", "10000")
+    await set_field(pilot, "sleep", "0.005")
+    await press_run(pilot)
+    await until(pilot, lambda: app.active is not None and app.active.epoch > 5)
+    return app.active
+
+
+async def test_stop_takes_effect_quickly_and_keeps_records(runs_dir):
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        trace = await long_run(pilot)
+        thread = app.thread
+        asked = time.monotonic()
+        await pilot.press("s")
+        await until(pilot, lambda: trace.status == "stopped", timeout=2)
+        await pilot.pause(0.3)
+        assert time.monotonic() - asked < 0.5 + 0.3
+        assert "stopped" in status_text(app)
+        assert not thread.is_alive()
+        [run_dir] = (runs_dir / "counter").iterdir()
+        assert json.loads((run_dir / "summary.json").read_text())["status"] == "stopped"
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        assert len(lines) >= 5 and all(json.loads(line) for line in lines)
+
+
+async def test_quit_while_running_stops_the_thread(runs_dir):
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await long_run(pilot)
+        thread = app.thread
+        asked = time.monotonic()
+        await pilot.press("q")
+        await pilot.pause(0.1)
+    assert time.monotonic() - asked < 2
+    assert not thread.is_alive()
+    [run_dir] = (runs_dir / "counter").iterdir()
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "stopped"
+
+
+async def test_switching_lessons_keeps_the_run_going():
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        trace = await long_run(pilot)
+        await open_lesson(pilot, 1)
+        seen = trace.epoch
+        await pilot.pause(0.5)
+        assert trace.running and trace.epoch > seen, "the run goes on in the background"
+        assert "running" in status_text(app) and "counter" in status_text(app)
+        await press_run(pilot)
+        await pilot.pause(0.1)
+        assert "counter is training: stop it first" in status_text(app)
+        await open_lesson(pilot, COUNTER.number)
+        assert app.query_one("#param-epochs", Input).value == "10000", "form edits are kept"
+        await pilot.pause(0.3)
+        assert "#1" in str(app.query(LessonChart).first().render())
+        await pilot.press("s")
+        await until(pilot, lambda: not trace.running, timeout=2)
+
+
+async def test_a_diverging_run_is_shown_and_the_app_stays_up():
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lesson(pilot, 2)
+        await set_field(pilot, "lr", "10")
+        await press_run(pilot)
+        await until(pilot, lambda: app.active is None and app.traces.get("gradient-descent"))
+        await pilot.pause(0.3)
+        assert "diverged" in status_text(app)
+        chart = app.query(LessonChart).first()
+        assert "diverged at epoch" in str(chart.render())
+        await pilot.press("g")  # log scale on a diverged run
+        await pilot.pause(0.3)
+        assert "(log10)" in str(chart.render())
+        await set_field(pilot, "lr", "0.01")
+        await press_run(pilot)
+        await until(pilot, lambda: app.active is None and len(app.traces["gradient-descent"]) == 2)
+        assert app.traces["gradient-descent"][-1].status == "finished"
+
+
+async def test_language_toggle_and_tabs():
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lesson(pilot, 3)
+        await pilot.press("z")
+        await pilot.pause()
+        assert "反向传播" in str(app.query_one("#title").render())
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.query_one("#tabs").active == "code"
+        source = app.query_one("#source").render()
+        assert "def train(hp: Values, run):" in getattr(source, "code", str(source))
+
+
+async def test_an_unbuilt_lesson_is_shown_but_cannot_run():
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one("#sidebar").highlighted = 13
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "not built yet" in str(app.query_one("#coming").render())
+        await pilot.press("r")
+        await pilot.pause()
+        assert not app.traces
