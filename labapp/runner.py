@@ -313,7 +313,8 @@ class Run:
         except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
             status, message, trace = FAILED, f"failed: {type(error).__name__}: {error}", traceback.format_exc()
         if status == FINISHED:
-            message = f"finished {progress['epochs']} {self.lesson.unit}s"
+            count = progress["epochs"]
+            message = f"finished {count} {self.lesson.unit}{'' if count == 1 else 's'}"
         self.summary = Summary(status=status, message=message, epochs_done=progress["epochs"],
                                final=progress["final"], results=progress["results"],
                                duration_s=time.perf_counter() - clock, traceback=trace)

@@ -2,6 +2,7 @@
 
 from labapp.lesson import Lesson, Text
 from lessons import backprop, gradient_descent, linear_model
+from lessons import linear_regression, logistic_regression, loss_functions
 
 
 def _planned(number: int, id: str, zh: str, en: str) -> Lesson:
@@ -13,9 +14,9 @@ LESSONS: tuple[Lesson, ...] = (
     linear_model.LESSON,
     gradient_descent.LESSON,
     backprop.LESSON,
-    _planned(4, "linear-regression", "用PyTorch实现线性回归", "Linear regression with nn.Module"),
-    _planned(5, "loss-functions", "常用损失函数", "Loss functions explorer"),
-    _planned(6, "logistic-regression", "逻辑回归", "Logistic regression"),
+    linear_regression.LESSON,
+    loss_functions.LESSON,
+    logistic_regression.LESSON,
     _planned(7, "multi-dim-input", "多维特征输入", "Multiple-dimension input"),
     _planned(8, "dataset-dataloader", "加载数据集", "Dataset and DataLoader"),
     _planned(9, "softmax-mnist", "多分类问题", "Softmax classifier (MNIST)"),

@@ -10,7 +10,8 @@ from textual_plotext import PlotextPlot
 from labapp.lesson import Chart
 from labapp.traces import RunTrace, downsample
 
-CURRENT_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "blue")
+CURRENT_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "blue", "red", "white",
+                  "cyan+", "green+", "magenta+", "blue+")
 OVERLAY_COLORS = ("gray", "white", "gray+")
 MAX_OVERLAYS = 4
 
@@ -72,7 +73,7 @@ class LessonChart(PlotextPlot):
                     continue
                 lows.append(min(ys))
                 highs.append(max(ys))
-                if current and len(self.chart.y) == 1 and len(self.chart.splits) <= 1:
+                if current and len(self.chart.y) == 1 and len(self.chart.splits) == 1:
                     name = f"#{trace.number} {trace.label}"[:32]  # one series: name the run
                 elif current:
                     name = label
