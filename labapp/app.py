@@ -219,7 +219,10 @@ class LabApp(App):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field runs; focus then leaves the field, so s and q work at once."""
         self.action_run()
+        if self.active is not None:
+            self._focus_tabs()
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

@@ -212,8 +212,7 @@ async def test_language_toggle_and_tabs():
         await pilot.press("3")
         await pilot.pause()
         assert app.query_one("#tabs").active == "code"
-        source = app.query_one("#source").render()
-        assert "def train(hp: Values, run):" in getattr(source, "code", str(source))
+        assert "def train(hp: Values, run):" in app.query_one("#source").content.code
 
 
 async def test_an_unbuilt_lesson_is_shown_but_cannot_run():

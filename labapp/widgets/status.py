@@ -20,6 +20,11 @@ def clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def speed(rate: float) -> str:
+    """A rate in few characters: 0.52, 12.3, 410, 35.9k."""
+    return f"{rate / 1000:.3g}k" if rate >= 1000 else f"{rate:.3g}"
+
+
 class StatusLine(Static):
     """State, progress, timing, speed, device and the latest loss and accuracy; then a message line."""
 
@@ -38,7 +43,7 @@ class StatusLine(Static):
                 timing += f" eta {clock(eta)}"
             parts.append(timing)
             if trace.running and trace.rate() > 0:
-                parts.append(f"{trace.rate():.3g} {trace.lesson.unit}/s")
+                parts.append(f"{speed(trace.rate())} {trace.lesson.unit}/s")
             parts.append(trace.device or device)
             latest = trace.latest.get("test", {}) | trace.latest.get("train", {})
             for name in ("loss", "cost", "mse", "accuracy"):
@@ -48,7 +53,7 @@ class StatusLine(Static):
                     parts.append(f"{name} {shown}")
         else:
             parts.append(device)
-        line.append("  " + " · ".join(parts))
+        line.append(" " + " · ".join(parts))
         if message:
             line.append("\n" + message, style="italic")
         self.update(line)
