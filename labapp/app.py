@@ -6,7 +6,6 @@ and training runs on one thread of the app's own that only fills a RunTrace and 
 
 from __future__ import annotations
 
-import os
 import threading
 
 from textual import on
@@ -21,7 +20,7 @@ import lessons
 from labapp.cli import default_lang
 from labapp.lesson import Lesson, ParamError
 from labapp.messages import RunEnded, RunRefused, RunStarted, TorchLoaded
-from labapp.records import RunRecorder, default_root
+from labapp.records import RecordsError, RunRecorder, default_root
 from labapp.runner import Run
 from labapp.traces import RunTrace, TraceSink, describe
 from labapp.widgets.chart import LessonChart
@@ -33,14 +32,17 @@ from labapp.widgets.views import ViewsPanel
 
 WIDE = 140  # columns from which the explanation sits beside the training area
 NARROW = 100  # columns below which the sidebar closes once a lesson is open
-TICK = 0.25  # seconds between redraws while training: charts redraw at most 4 times a second
+# While training, the status line redraws 4 times a second and the charts twice: a plotext chart
+# costs tens of milliseconds to build and paint, time the training thread would wait for.
+STATUS_TICK = 0.25
+CHART_TICK = 0.5
 QUIT_WAIT = 1.5  # seconds to let a stopping run write its summary before exiting
 
 WORDS = {
     "zh": {"busy": "{lesson} 正在训练：先按 s 停止", "not_ready": "这一课还不能运行",
-           "records_off": "不保存运行记录：{error}"},
+           "records_off": "{error}：照常训练，但不保存运行记录"},
     "en": {"busy": "{lesson} is training: stop it first (s)", "not_ready": "this lesson cannot run yet",
-           "records_off": "run records are off: {error}"},
+           "records_off": "{error}: training goes on without run records"},
 }
 
 
@@ -102,7 +104,8 @@ class LabApp(App):
         sidebar.highlighted = self.catalogue.index(self.lesson)
         sidebar.focus()
         self._open(self.lesson)
-        self.set_interval(TICK, self._tick)
+        self.set_interval(STATUS_TICK, self._draw_status)
+        self.set_interval(CHART_TICK, self._tick)
         self.call_after_refresh(self._load_torch)
 
     def _lesson(self, lesson_id: str) -> Lesson:
@@ -138,7 +141,7 @@ class LabApp(App):
     # -- drawing ----------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        """Redraw the charts, views and status from the traces (called every TICK seconds)."""
+        """Redraw the charts, views and status from the traces (every CHART_TICK, and on events)."""
         traces = self.traces.get(self.lesson.id, [])
         for chart in self.query(LessonChart):
             chart.show(traces, self.log_scale, self.overlays)
@@ -269,7 +272,10 @@ class LabApp(App):
         runs = self.traces.setdefault(lesson.id, [])
         trace = RunTrace(lesson=lesson, values=values, number=len(runs) + 1, label=describe(lesson, values))
         runs.append(trace)
-        recorder, self.message = self._recorder()
+        recorder, trace.no_records = self._recorder(lesson)
+        self.message = trace.no_records
+        if trace.no_records:
+            self.notify(trace.no_records, severity="warning", timeout=8)
         sinks: list = [TraceSink(trace, self._notify, run_dir=lambda: recorder and recorder.path)]
         if recorder is not None:
             sinks.insert(0, recorder)  # first, so its folder exists when the trace hears of the start
@@ -282,15 +288,14 @@ class LabApp(App):
         self.refresh_bindings()
         self._tick()
 
-    def _recorder(self) -> tuple[RunRecorder | None, str]:
-        root = default_root()
+    def _recorder(self, lesson: Lesson) -> tuple[RunRecorder | None, str]:
+        """A recorder for a run of `lesson`; or none, and why, when its folder cannot be written."""
+        recorder = RunRecorder(default_root())
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            if not os.access(root, os.W_OK):
-                raise PermissionError(f"{root} is not writable")
-        except OSError as error:
+            recorder.check(lesson.id)
+        except RecordsError as error:
             return None, WORDS[self.lang]["records_off"].format(error=error)
-        return RunRecorder(root), ""
+        return recorder, ""
 
     def _train(self, run: Run, trace: RunTrace) -> None:
         """The training thread: prepare (device, data), then run; only posts messages."""
@@ -300,7 +305,12 @@ class LabApp(App):
             trace.status, trace.message = "failed", str(error)
             self.post_message(RunRefused(trace, str(error)))
             return
-        run.run()
+        try:
+            run.run()
+        except Exception as error:  # noqa: BLE001 - the runner reports its own failures; this is the last guard
+            if trace.running:
+                trace.status, trace.message = "failed", f"failed: {type(error).__name__}: {error}"
+                self.post_message(RunEnded(trace))
 
     def _notify(self, event: str, trace: RunTrace) -> None:
         self.post_message(RunStarted(trace) if event == "started" else RunEnded(trace))
@@ -325,6 +335,8 @@ class LabApp(App):
             self.current_run = None
         if trace.run_dir:
             text += f" · {trace.run_dir}"
+        elif trace.no_records:
+            text += f" · {trace.no_records}"
         self.message = text
         self.refresh_bindings()
         self._tick()

@@ -10,6 +10,12 @@ Where a file is looked for, in order:
    leaves a file that looks valid.
 
 Every copy found is checked against the published sha256 too (once per path, size and mtime).
+
+MNIST (lessons 9-12) is kept as torchvision keeps it, four uncompressed idx files in
+`<folder>/MNIST/raw/`, searched for in the same folders. A copy found is checked for the idx format
+(headers, sizes, images and labels that agree), not against checksums: a folder with a split of
+its own is fine. A missing copy is downloaded into the cache by torchvision's MNIST class, which
+checks the published md5s.
 """
 
 from __future__ import annotations
@@ -60,6 +66,29 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
 )}
 
 
+@dataclass(frozen=True)
+class ImageSet:
+    """A torchvision image dataset, kept as its class keeps it: uncompressed idx files in <root>/<folder>/raw/."""
+
+    name: str
+    folder: str  # the class's name: torchvision reads <root>/MNIST/raw/
+    files: tuple[str, ...]  # for each split ('train', 't10k'): its images, then its labels
+    urls: tuple[str, ...]  # the mirrors that torchvision downloads the gzipped files from, in order
+    about: str
+
+    @property
+    def filename(self) -> str:
+        """Where the files are, under a data folder."""
+        return f"{self.folder}/raw/"
+
+
+MNIST = ImageSet("mnist", "MNIST", ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                    "t10k-labels-idx1-ubyte"),
+                 ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+                 "handwritten digits, 28x28: 60,000 to train on and 10,000 to test (lessons 9-12)")
+IMAGE_SETS: dict[str, ImageSet] = {MNIST.name: MNIST}
+
+
 class DataError(Exception):
     """A course data file that cannot be used; str() is the user's message."""
 
@@ -72,14 +101,16 @@ class DataCorrupt(DataError):
     """A copy was found, but it is not the published file (checksum, size or gzip stream)."""
 
 
-def dataset(name: str | Dataset) -> Dataset:
+def dataset(name: str | Dataset | ImageSet) -> Dataset | ImageSet:
     """The dataset called `name` (or whose file is `name`); DataError if there is none."""
-    if isinstance(name, Dataset):
+    if isinstance(name, (Dataset, ImageSet)):
         return name
     for candidate in DATASETS.values():
         if name in (candidate.name, candidate.filename):
             return candidate
-    raise DataError(f"unknown dataset {name!r}: the course's are {', '.join(DATASETS)}")
+    if name in IMAGE_SETS:
+        return IMAGE_SETS[name]
+    raise DataError(f"unknown dataset {name!r}: the course's are {', '.join([*DATASETS, *IMAGE_SETS])}")
 
 
 # -- folders --------------------------------------------------------------------------------------
@@ -118,9 +149,12 @@ class Folder:
 
 @dataclass(frozen=True)
 class Status:
-    """Whether a dataset is usable here: present (and verified), missing or corrupt, and where."""
+    """Whether a dataset is usable here: present (and verified), missing or corrupt, and where.
 
-    dataset: Dataset
+    For an ImageSet, `path` is the root folder that torchvision's class takes.
+    """
+
+    dataset: Dataset | ImageSet
     state: str
     path: Path | None = None
     problem: str = ""
@@ -172,6 +206,88 @@ def _gzip_problem(path: Path) -> str | None:
     except (OSError, zlib.error) as error:
         return f"it is not a readable gzip file ({error})"
     return None
+
+
+# -- MNIST's idx files ----------------------------------------------------------------------------
+
+IMAGES_MAGIC, LABELS_MAGIC = 0x0803, 0x0801  # idx: unsigned bytes (0x08) in 3 dimensions, or in 1
+SIDE = 28
+
+
+def idx_problem(raw: Path, files: tuple[str, ...]) -> str | None:
+    """What keeps the MNIST idx `files` in `raw` from reading as images and labels, or None if nothing does."""
+    counts: list[int] = []
+    for name in files:
+        path = raw / name
+        images = "images" in name
+        try:
+            content = path.read_bytes() if not images else None
+            with open(path, "rb") as f:
+                head = f.read(16 if images else 8)
+            size = path.stat().st_size
+        except OSError as error:
+            raise DataError(f"cannot read {path}: {error.strerror or error}") from None
+        kind, want = ("images", IMAGES_MAGIC) if images else ("labels", LABELS_MAGIC)
+        if len(head) < (16 if images else 8):
+            return f"{name} has {size:,} bytes, fewer than an idx header"
+        magic, count = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
+        if magic != want:
+            if magic & 0xFF == want & 0xFF and magic >> 16 == 0:
+                return f"{name} holds numbers of type {magic >> 8:#04x}, not bytes: torchvision's MNIST reads uint8 only"
+            return f"{name} does not start like MNIST {kind} (idx magic number {magic:#010x}, not {want:#010x})"
+        header, item = 8, 1
+        if images:
+            rows, cols = int.from_bytes(head[8:12], "big"), int.from_bytes(head[12:16], "big")
+            if (rows, cols) != (SIDE, SIDE):
+                return f"{name} holds {rows}x{cols} images, not {SIDE}x{SIDE}"
+            header, item = 16, SIDE * SIDE
+        if count == 0:
+            return f"{name} holds no {kind}"
+        if size != header + count * item:
+            return f"{name} has {size:,} bytes where its {count:,} {kind} take {header + count * item:,}"
+        if content is not None and max(content[header:]) > 9:
+            return f"{name} has the label {max(content[header:])}: MNIST's labels are 0 to 9"
+        counts.append(count)
+    for (images, labels), (n_images, n_labels) in zip(zip(files[::2], files[1::2]), zip(counts[::2], counts[1::2])):
+        if n_images != n_labels:
+            return f"{images} holds {n_images:,} images but {labels} {n_labels:,} labels"
+    return None
+
+
+def write_mnist(root: str | os.PathLike[str], splits: dict[str, tuple[bytes, bytes]]) -> Path:
+    """Write MNIST as torchvision reads it: for 'train' and 't10k', (images, labels) -> <root>/MNIST/raw/.
+
+    `images` are the pixels of n 28x28 images as bytes (row by row), `labels` n bytes 0-9.
+    """
+    raw = Path(root) / MNIST.folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for split, (images, labels) in splits.items():
+        count = len(labels)
+        if len(images) != count * SIDE * SIDE:
+            raise ValueError(f"{split}: {len(images):,} bytes of pixels for {count:,} labels")
+        header = IMAGES_MAGIC.to_bytes(4, "big") + count.to_bytes(4, "big") + SIDE.to_bytes(4, "big") * 2
+        (raw / f"{split}-images-idx3-ubyte").write_bytes(header + bytes(images))
+        (raw / f"{split}-labels-idx1-ubyte").write_bytes(LABELS_MAGIC.to_bytes(4, "big") + count.to_bytes(4, "big")
+                                                         + bytes(labels))
+    return raw
+
+
+def split_mnist_test_set(source: str | os.PathLike[str], root: str | os.PathLike[str], train: int = 8000) -> Path:
+    """A folder for offline checks from MNIST's published test set alone (the gzipped t10k files in `source`).
+
+    Its first `train` images become the training split, the rest the test split; written under
+    <root>/MNIST/raw/. Returns `root`.
+    """
+    unpacked = {}
+    for kind, header in (("images", 16), ("labels", 8)):
+        with gzip.open(Path(source) / f"t10k-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz", "rb") as f:
+            unpacked[kind] = f.read()[header:]
+    images, labels = unpacked["images"], unpacked["labels"]
+    if not 0 < train < len(labels):
+        raise ValueError(f"train: {train} must be between 1 and {len(labels) - 1}")
+    cut = train * SIDE * SIDE
+    write_mnist(root, {"train": (images[:cut], labels[:train]), "t10k": (images[cut:], labels[train:])})
+    return Path(root)
 
 
 # -- the store ------------------------------------------------------------------------------------
@@ -295,7 +411,6 @@ def _download(url: str, data: Dataset, folder: Path) -> Path:
             raise _DownloadFailed(f"the file it sent ({size:,} bytes) is not the published one (sha256 mismatch)")
         target = folder / data.filename
         os.replace(temp, target)
-        _checked[(data.sha256, str(target.resolve()), *_size_and_mtime(target))] = None
         return target
     except urllib.error.HTTPError as error:
         raise _DownloadFailed(f"HTTP {error.code} {error.reason}") from None
@@ -308,11 +423,6 @@ def _download(url: str, data: Dataset, folder: Path) -> Path:
             os.unlink(temp)
         except FileNotFoundError:  # renamed into place
             pass
-
-
-def _size_and_mtime(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
 
 
 def locate(name: str | Dataset, data_dir: str | os.PathLike[str] | None = None, say: Say | None = None) -> Path:

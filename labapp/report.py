@@ -99,10 +99,11 @@ def chart_series(chart: Chart, metrics: list[Metric], series: Series | None = No
     Given `series`, extends it with `metrics` (so a live chart only handles new points).
     """
     series = {} if series is None else series
+    per_step = chart.x == "step"
     for metric in metrics:
-        if (chart.splits and metric.split not in chart.splits) or metric.step is not None:
+        if (chart.splits and metric.split not in chart.splits) or (metric.step is None) == per_step:
             continue
-        x = metric.epoch if chart.x == "epoch" else metric.values.get(chart.x)
+        x = {"epoch": metric.epoch, "step": metric.step}.get(chart.x, metric.values.get(chart.x))
         for name in chart.y:
             y = metric.values.get(name)
             if x is None or y is None or not all(map(plottable, (x, y))):

@@ -11,6 +11,7 @@ import math
 import os
 import random
 import secrets
+import sys
 import threading
 import time
 import traceback
@@ -130,13 +131,16 @@ class _Context:
     """The RunContext that a lesson's train function sees."""
 
     def __init__(self, device: Any, seed: int, data_dir: str | None, data_paths: Mapping[str, Path],
-                 stop: threading.Event, logger: Any) -> None:
+                 stop: threading.Event, logger: Any, out_dir: Path | None = None,
+                 keeper: Callable[[Any], None] = lambda state: None) -> None:
         self.device = device
         self.seed = seed
         self.data_dir = data_dir
+        self.out_dir = out_dir
         self._data_paths = data_paths
         self._stop = stop
         self._log = logger
+        self._keeper = keeper
 
     @property
     def should_stop(self) -> bool:
@@ -153,6 +157,10 @@ class _Context:
             return self._data_paths[name]
         except KeyError:
             raise KeyError(f"dataset {name!r} is not in the lesson's `data`, so it was not located") from None
+
+    def keep(self, state: Any) -> None:
+        """Keep a snapshot of the trained model for the lesson's TryIt."""
+        self._keeper(state)
 
 
 def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
@@ -182,6 +190,7 @@ class Run:
         self._thread: threading.Thread | None = None
         self._notes_later: list[str] = []
         self.data_paths: dict[str, Path] = {}
+        self.kept: Any = None  # the latest model snapshot the lesson kept (run.keep), for its TryIt
 
     # -- before training -------------------------------------------------------------------
 
@@ -281,10 +290,15 @@ class Run:
                 sink.start(info)
             for note in self._notes_later:
                 self._note(note)
-            context = _Context(self.device, self.seed, self.data_dir, self.data_paths, self._stop, self._note)
+            context = _Context(self.device, self.seed, self.data_dir, self.data_paths, self._stop, self._note,
+                               out_dir=self._out_dir(), keeper=self._keep)
             records = self.lesson.train(self.values, context)
             try:
                 for record in records:
+                    if self._stop.is_set() and isinstance(record, Metric):
+                        # A lesson that saw the stop returns, yielding only its results (views) on the
+                        # way out; one still training is stopped here, at its next metric.
+                        break
                     elapsed = time.perf_counter() - clock
                     for sink in self.sinks:
                         sink.record(record, elapsed)
@@ -294,8 +308,6 @@ class Run:
                         status = DIVERGED
                         message = (f"diverged at {self.lesson.unit} {record.epoch}: {bad[0]} became "
                                    f"{bad[1]}; try a smaller learning rate")
-                        break
-                    if self._stop.is_set():
                         break
             finally:
                 close = getattr(records, "close", None)
@@ -311,7 +323,9 @@ class Run:
         except DataError as error:  # a missing or corrupt dataset (when `prepare` was not called first)
             status, message = FAILED, str(error)
         except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
-            status, message, trace = FAILED, f"failed: {type(error).__name__}: {error}", traceback.format_exc()
+            status, trace = FAILED, traceback.format_exc()
+            message = self._out_of_memory(error) if _is_out_of_memory(error) else \
+                f"failed: {type(error).__name__}: {error}"
         if status == FINISHED:
             count = progress["epochs"]
             message = f"finished {count} {self.lesson.unit}{'' if count == 1 else 's'}"
@@ -320,14 +334,54 @@ class Run:
                                duration_s=time.perf_counter() - clock, traceback=trace)
         if self.info is not None:
             for sink in self.sinks:
-                sink.finish(self.summary)
+                try:
+                    sink.finish(self.summary)
+                except Exception as error:  # noqa: BLE001 - every other sink still hears how the run ended
+                    self._note(f"{type(sink).__name__} could not finish: {type(error).__name__}: {error}")
         return self.summary
+
+    def _out_of_memory(self, error: Exception) -> str:
+        """What to say when the device ran out of memory, and what to try."""
+        device = self.info.device if self.info is not None else self.device_request
+        tries = [f"a smaller {p.name}" for p in self.lesson.params if p.name == "batch_size"] or ["smaller settings"]
+        if not device.startswith("cpu"):
+            tries.append("the cpu (--device cpu)")
+        torch = sys.modules.get("torch")
+        try:
+            if torch is not None and torch.cuda.is_available():
+                torch.cuda.empty_cache()  # give the cached blocks back, so the next run starts clean
+        except Exception:  # noqa: BLE001 - only a courtesy to the next run
+            pass
+        said = " ".join(str(error).split()) or type(error).__name__
+        said = said if len(said) <= 80 else said[:80] + "…"
+        return f"failed: ran out of memory on {device} ({said}): try {' or '.join(tries)}"
+
+    def _keep(self, state: Any) -> None:
+        self.kept = state  # one reference swap: a reader on another thread sees the old or the new state
+
+    def _out_dir(self) -> Path | None:
+        """The folder where a sink keeps the run's records (a RunRecorder's `path`), if one does."""
+        for sink in self.sinks:
+            path = getattr(sink, "path", None)
+            if isinstance(path, Path):
+                return path
+        return None
 
     def _note(self, message: str) -> None:
         for sink in self.sinks:
             log = getattr(sink, "log", None)
             if log is not None:
-                log(message)
+                try:
+                    log(message)
+                except Exception:  # noqa: BLE001 - a log line is never worth a run
+                    pass
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    """Whether `error` says the device ran out of memory (torch's OutOfMemoryError, MPS's, or Python's own)."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
 
 
 def _track(progress: dict[str, Any], record: Record) -> None:

@@ -2,6 +2,7 @@
 
 from labapp.lesson import Lesson, Text
 from lessons import backprop, gradient_descent, linear_model
+from lessons import dataset_dataloader, multi_dim_input
 from lessons import linear_regression, logistic_regression, loss_functions
 
 
@@ -17,8 +18,8 @@ LESSONS: tuple[Lesson, ...] = (
     linear_regression.LESSON,
     loss_functions.LESSON,
     logistic_regression.LESSON,
-    _planned(7, "multi-dim-input", "多维特征输入", "Multiple-dimension input"),
-    _planned(8, "dataset-dataloader", "加载数据集", "Dataset and DataLoader"),
+    multi_dim_input.LESSON,
+    dataset_dataloader.LESSON,
     _planned(9, "softmax-mnist", "多分类问题", "Softmax classifier (MNIST)"),
     _planned(10, "cnn-basics", "卷积神经网络基础", "Basic CNN"),
     _planned(11, "sequential", "nn.Sequential", "Building models with nn.Sequential"),

@@ -90,7 +90,7 @@ def test_bad_usage_exits_2_with_one_line(args, message, runs_dir):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
-    assert not runs_dir.exists(), "no training before the values are checked"
+    assert not list(runs_dir.glob("*/*")), "no run before the values are checked"
 
 
 def test_a_missing_cuda_device_is_a_usage_error():

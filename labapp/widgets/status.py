@@ -26,7 +26,13 @@ def speed(rate: float) -> str:
 
 
 class StatusLine(Static):
-    """State, progress, timing, speed, device and the latest loss and accuracy; then a message line."""
+    """State, progress, timing, speed, device and the latest loss and accuracy; then a message line.
+
+    Its height is fixed (two lines, no wrapping), so that an update repaints this line only and
+    never lays out the screen again: it changes several times a second while training.
+    """
+
+    _shown: RichText | None = None
 
     def show(self, state: str, trace: RunTrace | None, device: str, message: str = "") -> None:
         """Redraw from the current state and run (if any)."""
@@ -54,6 +60,7 @@ class StatusLine(Static):
         else:
             parts.append(device)
         line.append(" " + " · ".join(parts))
-        if message:
-            line.append("\n" + message, style="italic")
-        self.update(line)
+        line.append("\n" + message, style="italic")
+        if line != self._shown:
+            self._shown = line
+            self.update(line, layout=False)
