@@ -7,8 +7,9 @@ and training runs on one thread of the app's own that only fills a RunTrace and 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widget import AwaitMount
@@ -19,7 +20,7 @@ from textual.widgets import Button, Footer, Input, OptionList, TabbedContent, Ta
 import lessons
 from labapp.cli import default_lang
 from labapp.lesson import Lesson, ParamError
-from labapp.messages import RunEnded, RunRefused, RunStarted, TorchLoaded
+from labapp.messages import Predicted, RunEnded, RunRefused, RunStarted, TorchLoaded
 from labapp.records import RecordsError, RunRecorder, default_root
 from labapp.runner import Run
 from labapp.traces import RunTrace, TraceSink, describe
@@ -28,6 +29,7 @@ from labapp.widgets.lesson_list import LessonList
 from labapp.widgets.lesson_view import LessonView
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.status import StatusLine
+from labapp.widgets.try_box import TryBox
 from labapp.widgets.views import ViewsPanel
 
 WIDE = 140  # columns from which the explanation sits beside the training area
@@ -40,8 +42,12 @@ QUIT_WAIT = 1.5  # seconds to let a stopping run write its summary before exitin
 
 WORDS = {
     "zh": {"busy": "{lesson} 正在训练：先按 s 停止", "not_ready": "这一课还不能运行",
+           "no_model": "还没有训练好的模型：先运行这一课（r），第一个 epoch 结束后就能试",
+           "thinking": "计算中…", "try_failed": "没能回答：{error}",
            "records_off": "{error}：照常训练，但不保存运行记录"},
     "en": {"busy": "{lesson} is training: stop it first (s)", "not_ready": "this lesson cannot run yet",
+           "no_model": "no trained model yet: run the lesson (r); the box answers once its first epoch ends",
+           "thinking": "thinking…", "try_failed": "no answer: {error}",
            "records_off": "{error}: training goes on without run records"},
 }
 
@@ -82,6 +88,7 @@ class LabApp(App):
         self.torch_state = "loading torch"
         self.current_run: Run | None = None
         self.active: RunTrace | None = None
+        self.models: dict[str, Any] = {}  # lesson id -> the model its latest run kept, for the TryBox
         self.thread: threading.Thread | None = None
         self.message = ""
         self.log_scale = False
@@ -331,6 +338,8 @@ class LabApp(App):
 
     def _finish(self, trace: RunTrace, text: str) -> None:
         if trace is self.active:
+            if self.current_run is not None and self.current_run.kept is not None:
+                self.models[trace.lesson.id] = self.current_run.kept
             self.active = None
             self.current_run = None
         if trace.run_dir:
@@ -340,6 +349,41 @@ class LabApp(App):
         self.message = text
         self.refresh_bindings()
         self._tick()
+
+    # -- try it -----------------------------------------------------------------------------------
+
+    @on(TryBox.Asked)
+    def _try_asked(self, event: TryBox.Asked) -> None:
+        """Answer with the model of the lesson's run going now (its latest epoch), else of its last run."""
+        lesson = self.lesson
+        state = None
+        if self.active is not None and self.active.lesson is lesson and self.current_run is not None:
+            state = self.current_run.kept
+        if state is None:
+            state = self.models.get(lesson.id)
+        if state is None or lesson.try_it is None:
+            event.box.say(WORDS[self.lang]["no_model"])
+            return
+        event.box.say(WORDS[self.lang]["thinking"])
+        self._predict(lesson, state, event.text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="try-it")
+    def _predict(self, lesson: Lesson, state: Any, text: str) -> None:
+        """Off the UI thread, the lesson's predict (which imports torch); only posts its answer."""
+        try:
+            self.post_message(Predicted(lesson.id, text, value=lesson.try_it.predict(state, text)))
+        except Exception as error:  # noqa: BLE001 - told in the box; the app stays up
+            self.post_message(Predicted(lesson.id, text, error=f"{type(error).__name__}: {error}"))
+
+    def on_predicted(self, message: Predicted) -> None:
+        """Show the answer, if its lesson is still on screen."""
+        if message.lesson_id != self.lesson.id:
+            return
+        for box in self.query(TryBox):
+            if message.error:
+                box.say(WORDS[self.lang]["try_failed"].format(error=message.error))
+            else:
+                box.show(message.value)
 
     def action_stop(self) -> None:
         """Stop the run after its current step."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from labapp.data import DataError, DataStore
-from labapp.lesson import Lesson, Metric, Record, Values, ViewValue
+from labapp.lesson import Lesson, Metric, Record, Values, ViewValue, shown
 
 FINISHED, STOPPED, DIVERGED, FAILED = "finished", "stopped", "diverged", "failed"
 
@@ -48,30 +48,41 @@ def resolve_device(name: str) -> Any:
     try:
         device = torch.device(wanted)
     except RuntimeError:
-        raise DeviceError(f"device: {name!r} is not a device: must be auto, cpu, cuda, cuda:N or mps") from None
+        raise DeviceError(f"device: {shown(name)} is not a device: must be auto, cpu, cuda, cuda:N or mps") from None
     if device.type == "cpu":
         return device
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise DeviceError(f"device: {name!r} is not available: this machine has no CUDA GPU "
+            raise DeviceError(f"device: {shown(name)} is not available: this machine has no CUDA GPU "
                               f"that torch {torch.__version__} can use; try --device cpu")
         count = torch.cuda.device_count()
         index = device.index if device.index is not None else torch.cuda.current_device()
         if index >= count:
-            raise DeviceError(f"device: {name!r} is not available: this machine has {count} CUDA "
+            raise DeviceError(f"device: {shown(name)} is not available: this machine has {count} CUDA "
                               f"device(s), cuda:0 to cuda:{count - 1}")
         return torch.device("cuda", index)
     if device.type == "mps":
         if not torch.backends.mps.is_available():
-            raise DeviceError(f"device: {name!r} is not available: this machine has no Apple MPS device; "
+            raise DeviceError(f"device: {shown(name)} is not available: this machine has no Apple MPS device; "
                               "try --device cpu")
         return device
-    raise DeviceError(f"device: {name!r} is not supported: must be auto, cpu, cuda, cuda:N or mps")
+    raise DeviceError(f"device: {shown(name)} is not supported: must be auto, cpu, cuda, cuda:N or mps")
+
+
+def load_torch() -> Any:
+    """Import torch, and what its optimizers import on first use (torch._dynamo, about 1.5 s here).
+
+    Paid here, while loading, rather than inside a lesson's first epoch.
+    """
+    import torch
+    import torch._dynamo  # noqa: F401 - the first optimizer would import it mid-training
+
+    return torch
 
 
 def available_devices() -> list[tuple[str, str]]:
     """(device, description) for every device torch can use here, cpu first."""
-    import torch
+    torch = load_torch()
 
     devices = [("cpu", "CPU")]
     if torch.cuda.is_available():
@@ -156,7 +167,7 @@ class _Context:
         try:
             return self._data_paths[name]
         except KeyError:
-            raise KeyError(f"dataset {name!r} is not in the lesson's `data`, so it was not located") from None
+            raise KeyError(f"dataset {shown(name)} is not in the lesson's `data`, so it was not located") from None
 
     def keep(self, state: Any) -> None:
         """Keep a snapshot of the trained model for the lesson's TryIt."""
@@ -213,7 +224,7 @@ class Run:
         torch_version = None
         threads = None
         if self.lesson.uses_torch or self.device_request not in ("auto", "cpu"):
-            import torch
+            torch = load_torch()
 
             device = resolve_device(self.device_request)
             torch_version = torch.__version__
@@ -232,7 +243,8 @@ class Run:
 
     def _locate_data(self, say: Callable[[str], None] | None) -> None:
         """Find (or download) and verify every dataset of the lesson; DataError if one cannot be had."""
-        if not self.lesson.data:
+        names = self.lesson.datasets(self.values)
+        if not names:
             return
         store = DataStore(self.data_dir)
 
@@ -241,7 +253,7 @@ class Run:
             if say is not None:
                 say(message)
 
-        self.data_paths = {name: store.locate(name, note) for name in self.lesson.data}
+        self.data_paths = {name: store.locate(name, note) for name in names}
         self._notes_later += [f"data: {name} is {path}" for name, path in self.data_paths.items()]
 
     def _set_threads(self, torch: Any) -> int:
@@ -292,6 +304,7 @@ class Run:
                 self._note(note)
             context = _Context(self.device, self.seed, self.data_dir, self.data_paths, self._stop, self._note,
                                out_dir=self._out_dir(), keeper=self._keep)
+            clock = time.perf_counter()  # the run's duration is the training's: not torch's import, not setup
             records = self.lesson.train(self.values, context)
             try:
                 for record in records:
