@@ -18,7 +18,7 @@ import time
 from benchmarks.suite import run_labapp
 
 LESSON = "backprop"  # per-sample updates in Python: the lesson where the UI competes most with training
-EPOCHS = {"quick": 5000, "full": 20000}
+EPOCHS = {"quick": 20000, "full": 50000}  # a few seconds a run: what a learner waits for
 
 
 async def train_in_tui(epochs: int) -> float:

@@ -6,6 +6,7 @@ and training runs on one thread of the app's own that only fills a RunTrace and 
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
@@ -15,7 +16,7 @@ from textual.binding import Binding
 from textual.widget import AwaitMount
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, OptionList, TabbedContent, Tabs
+from textual.widgets import Button, Input, OptionList, TabbedContent, Tabs
 
 import lessons
 from labapp.cli import default_lang
@@ -25,6 +26,7 @@ from labapp.records import RecordsError, RunRecorder, default_root
 from labapp.runner import Run
 from labapp.traces import RunTrace, TraceSink, describe
 from labapp.widgets.chart import LessonChart
+from labapp.widgets.footer import LabFooter
 from labapp.widgets.lesson_list import LessonList
 from labapp.widgets.lesson_view import LessonView
 from labapp.widgets.param_form import ParamForm
@@ -34,10 +36,12 @@ from labapp.widgets.views import ViewsPanel
 
 WIDE = 140  # columns from which the explanation sits beside the training area
 NARROW = 100  # columns below which the sidebar closes once a lesson is open
-# While training, the status line redraws 4 times a second and the charts twice: a plotext chart
-# costs tens of milliseconds to build and paint, time the training thread would wait for.
-STATUS_TICK = 0.25
-CHART_TICK = 0.5
+# While training, the status line redraws twice a second and the charts once: building and painting
+# a plotext chart costs tens of milliseconds on the UI thread, time the training thread would wait
+# for (the GIL). benchmarks/tui.py measures what the workbench costs a run.
+STATUS_TICK = 0.5
+SWITCH_INTERVAL = 0.002
+CHART_TICK = 1.0
 QUIT_WAIT = 1.5  # seconds to let a stopping run write its summary before exiting
 
 WORDS = {
@@ -65,11 +69,11 @@ class LabApp(App):
         Binding("x", "reset", "Reset"),
         Binding("d", "defaults", "Defaults"),
         Binding("b", "toggle_sidebar", "Lessons"),
-        Binding("1", "tab('learn')", "Learn", show=False),
+        Binding("1", "tab('learn')", "Learn", show=False),  # the tabs show their keys
         Binding("2", "tab('train')", "Train", show=False),
         Binding("3", "tab('code')", "Code", show=False),
-        Binding("g", "toggle_log", "Log y"),
-        Binding("o", "toggle_overlays", "Overlays", show=False),
+        Binding("g", "toggle_log", "Log"),
+        Binding("o", "toggle_overlays", "Earlier"),
         Binding("z", "toggle_lang", "中/EN"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -94,6 +98,8 @@ class LabApp(App):
         self.log_scale = False
         self.overlays = True
         self.sidebar_open = True
+        self.view: LessonView | None = None
+        self.status_line = StatusLine(id="status")
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -102,11 +108,14 @@ class LabApp(App):
         with Horizontal(id="body"):
             yield LessonList(self.catalogue, self.lang, id="sidebar")
             yield Vertical(id="lesson")
-        yield StatusLine(id="status")
-        yield Footer()
+        yield self.status_line
+        yield LabFooter(compact=True)
 
     def on_mount(self) -> None:
         """Show the first lesson, then load torch in the background."""
+        # The training thread holds the GIL most of the time; a shorter switch interval (5 ms by
+        # default) lets a key press reach the UI thread sooner, for a negligible cost to training.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         sidebar = self.query_one(LessonList)
         sidebar.highlighted = self.catalogue.index(self.lesson)
         sidebar.focus()
@@ -132,29 +141,31 @@ class LabApp(App):
         area = self.query_one("#lesson", Vertical)
         area.remove_children()
         self.call_after_refresh(self._tick)
-        return area.mount(LessonView(lesson, self.texts.get(lesson.id, {}), self.devices, self.device, self.lang, tab))
+        self.view = LessonView(lesson, self.texts.get(lesson.id, {}), self.devices, self.device, self.lang, tab)
+        return area.mount(self.view)
 
     def _keep_form(self) -> None:
-        for form in self.query(ParamForm):
-            self.texts[form.lesson.id] = dict(form.texts)
-            self.device = form.device
+        if self.form is not None:
+            self.texts[self.form.lesson.id] = dict(self.form.texts)
+            self.device = self.form.device
 
     @property
     def form(self) -> ParamForm | None:
-        """The form of the lesson on screen, if it has one."""
-        forms = self.query(ParamForm)
-        return forms.first() if forms else None
+        """The form of the lesson on screen, if it has one (and it is mounted)."""
+        form = self.view.form if self.view is not None else None
+        return form if form is not None and form.is_mounted else None
 
     # -- drawing ----------------------------------------------------------------------------------
 
     def _tick(self) -> None:
         """Redraw the charts, views and status from the traces (every CHART_TICK, and on events)."""
         traces = self.traces.get(self.lesson.id, [])
-        for chart in self.query(LessonChart):
-            chart.show(traces, self.log_scale, self.overlays)
-        if traces:
-            for views in self.query(ViewsPanel):
-                views.show(traces[-1].views)
+        view = self.view
+        if view is not None and view.is_mounted:
+            for chart in view.charts:
+                chart.show(traces, self.log_scale, self.overlays)
+            if traces and view.views is not None:
+                view.views.show(traces[-1].views)
         self._draw_status()
 
     def _draw_status(self) -> None:
@@ -166,9 +177,10 @@ class LabApp(App):
             state = trace.status
         else:
             state = "loading torch" if self.torch_state == "loading torch" else "idle"
-        device = self.form.device if self.form else self.device
-        for status in self.query(StatusLine):  # none while the app is closing
-            status.show(state, trace, device, self.message)
+        form = self.form
+        device = form.device if form else self.device
+        if self.status_line.is_mounted:  # not while the app is closing
+            self.status_line.show(state, trace, device, self.message)
 
     def _say(self, message: str) -> None:
         self.message = message

@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from labapp.lesson import Lesson, ParamError
+from labapp.lesson import Lesson, ParamError, shown
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
@@ -53,6 +53,16 @@ def pad(text: str, columns: int) -> str:
     return text + " " * max(0, columns - width(text))
 
 
+def fancy_terminal() -> bool:
+    """Whether stdout may get a progress bar and colours: a terminal, not TERM=dumb, and no NO_COLOR."""
+    return sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb" and not os.environ.get("NO_COLOR")
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks and other control characters escaped, so that it prints as one line."""
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
 def find_lesson(lesson_id: str) -> Lesson:
     """The lesson named `lesson_id`, or UsageError."""
     import lessons
@@ -60,7 +70,7 @@ def find_lesson(lesson_id: str) -> Lesson:
     try:
         return lessons.get(lesson_id)
     except KeyError:
-        raise UsageError(f"labapp: unknown lesson {lesson_id!r}: `labapp list` shows the lessons") from None
+        raise UsageError(f"labapp: unknown lesson {shown(lesson_id)}: `labapp list` shows the lessons") from None
 
 
 # -- list, show ---------------------------------------------------------------------------------
@@ -87,7 +97,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print("\n" + ("参数" if lang == "zh" else "Parameters") + f"  (labapp run {lesson.id} --flag VALUE)")
     for param in lesson.params:
         print(f"  {param.flag:<14} {param.help(lang)}")
-        print(f"  {'':<14} default {param.format(param.default)}; {param.allowed()}")
+        print(f"  {'':<14} default {param.format(param.default) or '(empty)'}; {param.allowed()}")
     return EXIT_OK
 
 
@@ -101,8 +111,8 @@ def run_parser(lesson: Lesson) -> _Parser:
         group.add_argument(param.flag, dest=param.name, metavar="VALUE", default=None,
                            help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}")
     parser.add_argument("--device", default="auto", help="auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--seed", default="0", help="random seed (default 0)")
-    parser.add_argument("--threads", default=None, help="torch cpu threads (default: chosen per lesson)")
+    parser.add_argument("--seed", default="0", help=f"random seed, 0 to {SEED_MAX} (default 0)")
+    parser.add_argument("--threads", default=None, help=f"torch cpu threads, 1 to {THREADS_MAX} (default: chosen per lesson)")
     parser.add_argument("--out", default=None, help="folder for run records (default $LABAPP_RUNS_DIR or ./runs)")
     parser.add_argument("--no-record", action="store_true", help="keep no run records on disk")
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
@@ -111,15 +121,19 @@ def run_parser(lesson: Lesson) -> _Parser:
     return parser
 
 
-def _whole(name: str, text: str | None, low: int) -> int | None:
+SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
+THREADS_MAX = 1024
+
+
+def _whole(name: str, text: str | None, low: int, high: int) -> int | None:
     if text is None:
         return None
     try:
         value = int(text)
     except ValueError:
-        raise UsageError(f"{name}: {text!r} is not a whole number") from None
-    if value < low:
-        raise UsageError(f"{name}: {text!r} is out of range: must be >= {low}")
+        raise UsageError(f"{name}: {shown(text)} is not a whole number") from None
+    if not low <= value <= high:
+        raise UsageError(f"{name}: {shown(text)} is out of range: must be between {low} and {high}")
     return value
 
 
@@ -136,23 +150,26 @@ def cmd_run(argv: list[str]) -> int:
     if not lesson.ready:
         raise UsageError(f"labapp: lesson {lesson.id!r} is not built yet")
     args = run_parser(lesson).parse_args(argv[1:])
+    for name, value in vars(args).items():
+        if isinstance(value, list):  # argparse drops the value '--' (as in `--lr=--`), leaving []
+            setattr(args, name, "--")
     texts = {p.name: getattr(args, p.name) for p in lesson.params if getattr(args, p.name) is not None}
     try:
         values = lesson.resolve(texts)
     except ParamError as error:
         raise UsageError(str(error)) from None
-    seed = _whole("seed", args.seed, 0)
-    threads = _whole("threads", args.threads, 1)
+    seed = _whole("seed", args.seed, 0, SEED_MAX)
+    threads = _whole("threads", args.threads, 1, THREADS_MAX)
     return _train(lesson, values, args, seed or 0, threads)
 
 
 def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
     from labapp import report
     from labapp.data import DataError
-    from labapp.records import RunRecorder
+    from labapp.records import RecordsError, RunRecorder
     from labapp.runner import DIVERGED, FAILED, FINISHED, DeviceError, Run
 
-    terminal = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
+    terminal = fancy_terminal()
     keep = report.Keep()
     sinks: list[Any] = [keep]
     recorder = None
@@ -168,6 +185,11 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         raise UsageError(str(error)) from None
     except DataError as error:
         raise UsageError(f"labapp: {error}") from None
+    try:
+        if recorder is not None:
+            recorder.check(lesson.id)
+    except RecordsError as error:
+        raise UsageError(f"labapp: {error}: use --out DIR to keep them elsewhere, or --no-record") from None
 
     signals: list[int] = []
 
@@ -233,7 +255,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """List the course's data files: present (verified), missing or corrupt, and where."""
-    from labapp.data import DATASETS, MISSING, PRESENT
+    from labapp.data import DATASETS, IMAGE_SETS, MISSING, PRESENT
 
     store = _store(args)
     print("labapp looks for the course's data files in:")
@@ -241,10 +263,11 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(f"  {number}. {folder}" + (", where downloads go" if folder is store.cache else ""))
     print()
     missing = False
-    for data in DATASETS.values():
+    for data in (*DATASETS.values(), *IMAGE_SETS.values()):
         found = store.status(data)
-        if found.state == PRESENT:
-            state, where = "present, verified", str(found.path)
+        if found.state == PRESENT:  # MNIST: its folder, checked as idx files (a split of one's own is fine)
+            where = str(found.path if data.name in DATASETS else found.path / data.filename)
+            state = "present, verified"
         elif found.state == MISSING:
             state, where, missing = "missing", f"origin {data.urls[0]}", True
         else:
@@ -257,11 +280,11 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_data_fetch(args: argparse.Namespace) -> int:
     """Download the named data files (all by default) that are not here yet; verify every one."""
-    from labapp.data import DATASETS, DataError, dataset
+    from labapp.data import DATASETS, IMAGE_SETS, DataError, dataset
 
     store = _store(args)
     try:
-        wanted = [dataset(name) for name in args.names] or list(DATASETS.values())
+        wanted = [dataset(name) for name in args.names] or [*DATASETS.values(), *IMAGE_SETS.values()]
     except DataError as error:
         raise UsageError(f"labapp data fetch: {error}") from None
     failed = False
@@ -297,7 +320,8 @@ def main_parser() -> _Parser:
     data.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     data_commands = data.add_subparsers(dest="data_command", metavar="fetch", parser_class=_Parser)
     fetch = data_commands.add_parser("fetch", help="download the files that are not here yet")
-    fetch.add_argument("names", nargs="*", metavar="NAME", help="diabetes, names_train or names_test (default: all)")
+    fetch.add_argument("names", nargs="*", metavar="NAME",
+                       help="diabetes, names_train, names_test or mnist (default: all)")
     fetch.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     return parser
 
@@ -330,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_data_fetch(args) if args.data_command == "fetch" else cmd_data(args)
         return open_workbench(args.lesson)
     except UsageError as error:
-        print(error, file=sys.stderr)
+        print(one_line(str(error)), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `labapp list | head`
         sys.stderr.close()

@@ -221,10 +221,9 @@ def idx_problem(raw: Path, files: tuple[str, ...]) -> str | None:
         path = raw / name
         images = "images" in name
         try:
-            content = path.read_bytes() if not images else None
-            with open(path, "rb") as f:
-                head = f.read(16 if images else 8)
             size = path.stat().st_size
+            with open(path, "rb") as f:
+                head = f.read(16) if images else f.read(8 + 100_000)  # labels: all (60,000 at most), for 0-9
         except OSError as error:
             raise DataError(f"cannot read {path}: {error.strerror or error}") from None
         kind, want = ("images", IMAGES_MAGIC) if images else ("labels", LABELS_MAGIC)
@@ -233,7 +232,8 @@ def idx_problem(raw: Path, files: tuple[str, ...]) -> str | None:
         magic, count = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
         if magic != want:
             if magic & 0xFF == want & 0xFF and magic >> 16 == 0:
-                return f"{name} holds numbers of type {magic >> 8:#04x}, not bytes: torchvision's MNIST reads uint8 only"
+                return (f"{name} holds numbers of type {magic >> 8:#04x}, not bytes: "
+                        "torchvision's MNIST reads uint8 only")
             return f"{name} does not start like MNIST {kind} (idx magic number {magic:#010x}, not {want:#010x})"
         header, item = 8, 1
         if images:
@@ -245,8 +245,8 @@ def idx_problem(raw: Path, files: tuple[str, ...]) -> str | None:
             return f"{name} holds no {kind}"
         if size != header + count * item:
             return f"{name} has {size:,} bytes where its {count:,} {kind} take {header + count * item:,}"
-        if content is not None and max(content[header:]) > 9:
-            return f"{name} has the label {max(content[header:])}: MNIST's labels are 0 to 9"
+        if not images and max(head[header:]) > 9:
+            return f"{name} has the label {max(head[header:])}: MNIST's labels are 0 to 9"
         counts.append(count)
     for (images, labels), (n_images, n_labels) in zip(zip(files[::2], files[1::2]), zip(counts[::2], counts[1::2])):
         if n_images != n_labels:
@@ -311,9 +311,11 @@ class DataStore:
         """The folders searched, in order."""
         return [f for f in (self.named, self.cache) if f is not None]
 
-    def status(self, name: str | Dataset) -> Status:
+    def status(self, name: str | Dataset | ImageSet) -> Status:
         """Where `name` is and whether it is usable; nothing is downloaded."""
         data = dataset(name)
+        if isinstance(data, ImageSet):
+            return self._image_status(data)
         for folder in self.folders:
             path = folder.path / data.filename
             if path.is_file():
@@ -321,31 +323,46 @@ class DataStore:
                 return Status(data, CORRUPT if why else PRESENT, path, why or "")
         return Status(data, MISSING)
 
-    def find(self, name: str | Dataset) -> Path | None:
+    def _image_status(self, data: ImageSet) -> Status:
+        for folder in self.folders:
+            raw = folder.path / data.folder / "raw"
+            if all((raw / name).is_file() for name in data.files):
+                why = idx_problem(raw, data.files)
+                return Status(data, CORRUPT if why else PRESENT, folder.path, why or "")
+        return Status(data, MISSING)
+
+    def find(self, name: str | Dataset | ImageSet) -> Path | None:
         """The first copy of `name` in the folders, verified; None if there is none; DataCorrupt if it is bad."""
         found = self.status(name)
         if found.state == CORRUPT:
             raise DataCorrupt(self._corrupt_message(found))
         return found.path
 
-    def locate(self, name: str | Dataset, say: Say | None = None) -> Path:
+    def locate(self, name: str | Dataset | ImageSet, say: Say | None = None) -> Path:
         """A verified local copy of `name`: found in the folders, else downloaded into the cache."""
         data = dataset(name)
         return self.find(data) or self.download(data, say)
 
-    def fetch(self, name: str | Dataset, say: Say | None = None) -> tuple[Path, bool]:
+    def fetch(self, name: str | Dataset | ImageSet, say: Say | None = None) -> tuple[Path, bool]:
         """Make sure `name` is here: (path, whether it was downloaded). Replaces a corrupt copy in the cache only."""
         found = self.status(name)
         if found.state == PRESENT:
             assert found.path is not None
             return found.path, False
-        if found.state == CORRUPT and found.path != self.cache.path / found.dataset.filename:
+        images = isinstance(found.dataset, ImageSet)
+        cached = self.cache.path if images else self.cache.path / found.dataset.filename
+        if found.state == CORRUPT and found.path != cached:
             raise DataCorrupt(self._corrupt_message(found))
+        if found.state == CORRUPT and images:  # torchvision unpacks them again from its checked .gz files
+            for file in found.dataset.files:
+                (self.cache.path / found.dataset.folder / "raw" / file).unlink(missing_ok=True)
         return self.download(found.dataset, say), True
 
-    def download(self, name: str | Dataset, say: Say | None = None) -> Path:
+    def download(self, name: str | Dataset | ImageSet, say: Say | None = None) -> Path:
         """Download `name` into the cache, verified; DataMissing if no URL gives the published file."""
         data = dataset(name)
+        if isinstance(data, ImageSet):
+            return self._download_images(data, say)
         failures: dict[str, str] = {}  # url -> why
         for url in data.urls:
             if say is not None:
@@ -369,9 +386,59 @@ class DataStore:
                 f"Download it from {data.urls[0]} into {into}, or set {ENV_VAR} "
                 f"(or --data-dir) to a folder that holds it; then `labapp data` checks it.")
 
+    def _download_images(self, data: ImageSet, say: Say | None) -> Path:
+        """Download `data` into the cache with torchvision's own class; the cache folder (its root) once checked."""
+        raw = self.cache.path / data.folder / "raw"
+        made = [folder for folder in (raw.parent, raw) if not folder.exists()]
+        if say is not None:
+            say(f"downloading {data.folder} (4 gzipped files, about 11.6 MB) with torchvision from {data.urls[0]} "
+                f"into {raw}")
+        try:
+            _torchvision_download(data, self.cache.path)
+        except _DownloadFailed as error:
+            for folder in reversed(made):  # leave no empty folders behind
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            raise DataMissing(self._missing_images_message(data, str(error))) from None
+        why = idx_problem(raw, data.files)
+        if why:
+            raise DataCorrupt(f"{data.filename} in {self.cache} was downloaded but does not read as {data.name}: "
+                              f"{why}. Delete {raw} and try again.")
+        if say is not None:
+            say(f"downloaded {data.folder} (torchvision checked the published md5s): {raw}")
+        return self.cache.path
+
+    def _missing_images_message(self, data: ImageSet, why: str) -> str:
+        where = " or ".join(f"{f.path / data.folder / 'raw'} ({f.source})" for f in self.folders)
+        names = ", ".join(data.files[:-1]) + " and " + data.files[-1]
+        found = []
+        for folder in self.folders:
+            raw = folder.path / data.folder / "raw"
+            have = [name for name in data.files if (raw / name).is_file()]
+            packed = [name + ".gz" for name in data.files if name not in have and (raw / (name + ".gz")).is_file()]
+            if have:
+                found.append(f"{raw} has only {', '.join(have)}")
+            if packed:
+                them = "it" if len(packed) == 1 else "them"
+                found.append(f"{raw} has {', '.join(packed)} still gzipped: gunzip {them}")
+        return (f"{data.folder} is not in {where}, and downloading it with torchvision failed ({why}). "
+                + "".join(f"{line[0].upper()}{line[1:]}. " for line in found)
+                + f"labapp needs the four files {names}, uncompressed, in DIR/{data.filename}: download them "
+                f"from {data.urls[0]} (each name with .gz added), gunzip them there and set {ENV_VAR} (or --data-dir) "
+                f"to DIR, or put them in {self.cache.path / data.filename}; then `labapp data` checks them.")
+
     def _corrupt_message(self, found: Status) -> str:
         data = found.dataset
         assert found.path is not None
+        if isinstance(data, ImageSet):
+            folder = next(f for f in self.folders if found.path == f.path)
+            fix = (f"`labapp data fetch {data.name}` unpacks or downloads it afresh" if folder is self.cache
+                   else f"labapp leaves files in your folder alone: replace them with the published ones "
+                        f"(from {data.urls[0]}, gunzipped), or delete {found.path / data.folder} "
+                        f"(labapp then uses its cache)")
+            return f"{data.filename} in {folder} is corrupt: {found.problem}. {fix}."
         folder = next(f for f in self.folders if found.path.parent == f.path)
         fix = (f"`labapp data fetch {data.name}` replaces it with a fresh download" if folder is self.cache
                else f"labapp leaves files in your folder alone: delete it (labapp then uses its cache) "
@@ -381,6 +448,29 @@ class DataStore:
 
 class _DownloadFailed(Exception):
     """One URL did not give the published file; str() says why."""
+
+
+def _torchvision_download(data: ImageSet, root: Path) -> None:
+    """Download and unpack `data` into <root>/<folder>/raw/ with torchvision's class, which checks the md5s."""
+    import contextlib
+    import io
+    import socket
+
+    try:
+        from torchvision import datasets
+    except ImportError as error:
+        raise _DownloadFailed(f"torchvision cannot be imported: {error}") from None
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(TIMEOUT_S)  # torchvision opens its URLs with no timeout of its own
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints each URL; labapp's `say` tells instead
+            getattr(datasets, data.folder)(str(root), train=True, download=True)  # all four files, both splits
+    except Exception as error:  # noqa: BLE001 - RuntimeError, URLError, OSError...: the download failed
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        last = lines[-1] if lines else type(error).__name__  # the last mirror's answer
+        raise _DownloadFailed(last.removeprefix("<urlopen error ").removesuffix(">")) from None
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _download(url: str, data: Dataset, folder: Path) -> Path:
@@ -425,6 +515,7 @@ def _download(url: str, data: Dataset, folder: Path) -> Path:
             pass
 
 
-def locate(name: str | Dataset, data_dir: str | os.PathLike[str] | None = None, say: Say | None = None) -> Path:
+def locate(name: str | Dataset | ImageSet, data_dir: str | os.PathLike[str] | None = None,
+           say: Say | None = None) -> Path:
     """A verified local copy of dataset `name`, searched for (and downloaded) as this module describes."""
     return DataStore(data_dir).locate(name, say)

@@ -30,6 +30,16 @@ class ParamError(ValueError):
     """A value that a param or a lesson's cross-field rule rejects; str() is the user's message."""
 
 
+SHOWN_MAX = 40  # characters of a rejected value that a message repeats
+
+
+def shown(text: str) -> str:
+    """`text` quoted for a one-line message: escaped like repr, and cut short if long."""
+    if len(text) <= SHOWN_MAX:
+        return repr(text)
+    return repr(text[:SHOWN_MAX]) + f"… ({len(text):,} characters)"
+
+
 def _show(number: float) -> str:
     """A number as a person would write it in a range: 0.0 -> 0, 1e-06 stays."""
     return f"{number:g}"
@@ -61,7 +71,7 @@ class Param:
         return str(value)
 
     def _reject(self, text: str, why: str) -> ParamError:
-        return ParamError(f"{self.name}: {text.strip()!r} {why}")
+        return ParamError(f"{self.name}: {shown(text.strip())} {why}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,10 +101,21 @@ class _Number(Param):
 
 @dataclass(frozen=True, kw_only=True)
 class FloatParam(_Number):
-    """A real-valued param such as a learning rate."""
+    """A real-valued param such as a learning rate.
 
-    def parse(self, text: str) -> float:
-        """A finite float within range."""
+    `empty` is a word, such as 'auto', that stands for the value None: the lesson picks its own
+    number (for example the course's learning rate for the chosen variant).
+    """
+
+    empty: str | None = None
+
+    def allowed(self) -> str:
+        return super().allowed() + (f", or {self.empty}" if self.empty else "")
+
+    def parse(self, text: str) -> float | None:
+        """A finite float within range (or None for the `empty` word)."""
+        if self.empty is not None and text.strip().casefold() == self.empty.casefold():
+            return None
         try:
             value = float(text.strip())
         except ValueError:
@@ -104,9 +125,9 @@ class FloatParam(_Number):
         self._check_range(text, value)
         return value
 
-    def format(self, value: float) -> str:
-        """Shortest text that reads back as `value`."""
-        return repr(float(value))
+    def format(self, value: float | None) -> str:
+        """Shortest text that reads back as `value` (the `empty` word for None)."""
+        return str(self.empty) if value is None else repr(float(value))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,6 +167,34 @@ class ChoiceParam(Param):
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextParam(Param):
+    """Free text, such as names to try a trained model on; surrounding spaces are dropped.
+
+    `empty` is a word, such as 'none', that stands for the value None (no text at all), so that an
+    empty text can be told apart from the default.
+    """
+
+    max_length: int = 1000
+    empty: str | None = None
+
+    def allowed(self) -> str:
+        return f"any text of at most {self.max_length:,} characters" + (f", or {self.empty}" if self.empty else "")
+
+    def parse(self, text: str) -> str | None:
+        """`text` without surrounding spaces, if it is not too long (None for the `empty` word)."""
+        value = text.strip()
+        if self.empty is not None and value.casefold() == self.empty.casefold():
+            return None
+        if len(value) > self.max_length:
+            raise self._reject(text, f"has {len(value):,} characters: at most {self.max_length:,}")
+        return value
+
+    def format(self, value: str | None) -> str:
+        """The text (the `empty` word for None)."""
+        return str(self.empty) if value is None else value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,8 +299,30 @@ class RunContext(Protocol):
     def data_path(self, name: str) -> Path:
         """The verified local copy of dataset `name`, one of the lesson's `data` (located before training)."""
 
+    @property
+    def out_dir(self) -> Path | None:
+        """The folder of the run's records (for files such as a checkpoint); None when none are kept."""
+
+    def keep(self, state: Any) -> None:
+        """Keep `state`, a snapshot of the trained model, for the lesson's TryIt (during and after the run)."""
+
 
 TrainFn = Callable[[Values, RunContext], Iterator[Record]]
+
+
+@dataclass(frozen=True)
+class TryIt:
+    """A box where the user types an input and sees the trained model's answer, as a view of `kind`.
+
+    `predict(state, text)` gets the latest state the run kept (`run.keep`) and the text typed; it
+    runs off the UI thread, imports torch itself, and returns the view's value (rejecting bad text
+    with a message in the value, never an exception).
+    """
+
+    prompt: Text
+    title: Text
+    predict: Callable[[Any, str], Any]
+    kind: str = "table"
 
 
 @dataclass(frozen=True)
@@ -275,13 +346,20 @@ class Lesson:
     uses_torch: bool = True
     threads: int | None = 1  # torch's intra-op threads; None: one per core (see Run._set_threads)
     unit: str = "epoch"
-    data: tuple[str, ...] = ()  # datasets the lesson reads (names in labapp.data), checked before training
+    # Datasets the lesson reads (names in labapp.data), checked before training; or a function of the values
+    # that names them, for a lesson that reads data only with some settings.
+    data: tuple[str, ...] | Callable[[Values], tuple[str, ...]] = ()
+    try_it: TryIt | None = None  # a box to try the trained model on the user's own input
     total: Callable[[Values], int] = field(default=lambda hp: hp["epochs"])
 
     @property
     def ready(self) -> bool:
         """Whether the lesson can run (its program is built)."""
         return self.train is not None
+
+    def datasets(self, values: Values) -> tuple[str, ...]:
+        """The datasets that a run with `values` reads."""
+        return self.data(values) if callable(self.data) else self.data
 
     def param(self, name: str) -> Param:
         """The param called `name`."""
@@ -348,7 +426,7 @@ class MultiChoiceParam(Param):
         for word in words:
             match = next((c for c in self.choices if c.casefold() == word.casefold()), None)
             if match is None:
-                raise self._reject(text, f"names {word!r}, which is not a choice: must be {self.allowed()}")
+                raise self._reject(text, f"names {shown(word)}, which is not a choice: must be {self.allowed()}")
             if match not in chosen:
                 chosen.append(match)
         return tuple(chosen)
@@ -389,8 +467,13 @@ def _tensor_problem(value: Any) -> str | None:
             return f"is not rectangular: its items have {_kind(first)} and {_kind(other)}"
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"has {value!r}, which is not a number"
-    if not math.isfinite(value):
+        brief = repr(value) if len(repr(value)) <= SHOWN_MAX else repr(value)[:SHOWN_MAX] + "…"
+        return f"has {brief}, which is not a number"
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int with hundreds of digits
+        return "has a number too large for a float"
+    if not finite:
         return f"has {value!r}, which is not a finite number"
     return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
@@ -36,4 +37,14 @@ class TorchLoaded(Message):
     """torch is imported; `devices` lists (device, description) found on this machine."""
 
     devices: list[tuple[str, str]]
+    error: str = ""
+
+
+@dataclass
+class Predicted(Message):
+    """A lesson's TryIt answered `text` (or failed: `error`) for the lesson `lesson_id`."""
+
+    lesson_id: str
+    text: str
+    value: Any = None
     error: str = ""

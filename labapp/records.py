@@ -14,6 +14,7 @@ import math
 import os
 import platform
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,11 @@ from typing import Any, TextIO
 from labapp.lesson import Metric, Record
 from labapp.runner import RunInfo, Summary
 
-INTERRUPTED, RUNNING = "interrupted", "running"
+INTERRUPTED, RUNNING, UNREADABLE = "interrupted", "running", "unreadable"
+
+
+class RecordsError(Exception):
+    """Run records cannot be written where asked; str() is the user's message, naming the folder."""
 
 
 def default_root() -> Path:
@@ -75,6 +80,20 @@ class RunRecorder:
         self._metrics: TextIO | None = None
         self._log: TextIO | None = None
 
+    def check(self, lesson_id: str | None = None) -> None:
+        """Make sure run folders (of `lesson_id`) can be written under `root`, made if need be; RecordsError if not."""
+        folder = self.root / lesson_id if lesson_id else self.root
+        try:
+            for path in (self.root, folder):
+                if path.exists() and not path.is_dir():
+                    raise RecordsError(f"cannot keep run records in {self.root}: {path} is a file, not a folder")
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(dir=folder, prefix=".labapp-probe-")
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as error:
+            raise RecordsError(f"cannot keep run records in {self.root}: {error.strerror or error}") from None
+
     def start(self, info: RunInfo) -> None:
         """Create the run directory and write config.json."""
         stamp = info.started.strftime("%Y%m%d-%H%M%S")
@@ -117,7 +136,9 @@ class RunRecorder:
             self._log.flush()
 
     def finish(self, summary: Summary) -> None:
-        """Write summary.json and close the files."""
+        """Write summary.json and close the files (nothing to do if the run folder could not be made)."""
+        if self._metrics is None:
+            return
         assert self.path is not None
         self.log(f"{summary.status}: {summary.message}")
         if summary.traceback:
@@ -145,15 +166,17 @@ class PastRun:
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """The records of metrics.jsonl that parse; a torn last line (a killed run) is skipped."""
+    """The records of metrics.jsonl that parse as JSON objects; a torn last line (a killed run) is skipped."""
     rows = []
     try:
-        with open(path / "metrics.jsonl", encoding="utf-8") as f:
+        with open(path / "metrics.jsonl", encoding="utf-8", errors="replace") as f:
             for line in f:
                 try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
+                    row = json.loads(line)
+                except ValueError:
                     continue
+                if isinstance(row, dict):
+                    rows.append(row)
     except OSError:
         pass
     return rows
@@ -168,41 +191,72 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _finals(value: Any) -> dict[str, dict[str, Any]]:
+    """split -> {name: value}, keeping only what has that shape."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(split): values for split, values in value.items() if isinstance(values, dict)}
+
+
+def _started_from_name(path: Path) -> str:
+    """'2024-05-01T12:30:00' from a run folder named '20240501-123000-<id>', else ''."""
+    try:
+        return datetime.strptime(path.name[:15], "%Y%m%d-%H%M%S").isoformat()
+    except ValueError:
+        return ""
+
+
 def read_run(path: Path) -> PastRun | None:
-    """The run in `path`, or None if it is not a run directory. A run without summary is interrupted."""
+    """The run in `path`, or None if it is not a run directory. A run without summary is interrupted;
+    one whose config.json does not read is listed as unreadable (with its summary's status, if any)."""
     config = _read_json(path / "config.json")
-    if config is None:
+    if config is None and not any((path / name).exists() for name in ("config.json", "metrics.jsonl", "summary.json")):
         return None
     summary = _read_json(path / "summary.json")
+    lesson = _text((config or {}).get("lesson")) or path.parent.name
+    started = _text((config or {}).get("started")) or _started_from_name(path)
     if summary is not None:
-        return PastRun(path=path, lesson=config.get("lesson", path.parent.name),
-                       started=config.get("started", ""), status=summary.get("status", "?"),
-                       final=summary.get("final") or {}, epochs_done=summary.get("epochs_done", 0),
-                       message=summary.get("message", ""))
-    final: dict[str, dict[str, float]] = {}
+        message = _text(summary.get("message"))
+        if config is None:
+            message = "config.json is missing or unreadable; " + message
+        return PastRun(path=path, lesson=lesson, started=started, status=_text(summary.get("status")) or "?",
+                       final=_finals(summary.get("final")), epochs_done=_whole(summary.get("epochs_done")),
+                       message=message)
+    final: dict[str, dict[str, Any]] = {}
     epochs = 0
     for row in read_metrics(path):
         if row.get("kind") == "metric":
-            epochs = max(epochs, row.get("epoch", 0))
+            epochs = max(epochs, _whole(row.get("epoch")))
             values = {k: v for k, v in row.items() if k not in ("kind", "epoch", "step", "split", "t")}
-            final.setdefault(row.get("split", "train"), {}).update(values)
-    unit = config.get("unit", "epoch")
+            final.setdefault(_text(row.get("split")) or "train", {}).update(values)
+    if config is None:
+        return PastRun(path=path, lesson=lesson, started=started, status=UNREADABLE, final=final, epochs_done=epochs,
+                       message="config.json is missing or unreadable, and there is no summary")
+    unit = _text(config.get("unit")) or "epoch"
     if _still_running(config):
         status, message = RUNNING, f"running: {unit} {epochs} done"
     else:
         status, message = INTERRUPTED, f"no summary: the process ended during {unit} {epochs + 1}"
-    return PastRun(path=path, lesson=config.get("lesson", path.parent.name), started=config.get("started", ""),
-                   status=status, final=final, epochs_done=epochs, message=message)
+    return PastRun(path=path, lesson=lesson, started=started, status=status, final=final, epochs_done=epochs,
+                   message=message)
 
 
 def _still_running(config: dict[str, Any]) -> bool:
     """Whether the process that wrote `config` is alive on this host."""
     pid = config.get("pid")
-    if config.get("host") != platform.node() or not isinstance(pid, int):
+    if config.get("host") != platform.node() or _whole(pid) <= 0:  # 0 and -1 would ask about many processes
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except OSError:  # alive, owned by someone else
         return True
@@ -210,15 +264,21 @@ def _still_running(config: dict[str, Any]) -> bool:
 
 
 def list_runs(root: Path, lesson: str | None = None) -> list[PastRun]:
-    """Every run under `root` (of one lesson if given), oldest first."""
-    if not root.is_dir():
-        return []
+    """Every run under `root` (of one lesson if given), oldest first; folders that cannot be read are skipped."""
     runs = []
-    for lesson_dir in sorted(root.iterdir()):
-        if not lesson_dir.is_dir() or (lesson and lesson_dir.name != lesson):
+    for lesson_dir in _folders(root):
+        if lesson and lesson_dir.name != lesson:
             continue
-        for run_dir in lesson_dir.iterdir():
-            run = read_run(run_dir) if run_dir.is_dir() else None
+        for run_dir in _folders(lesson_dir):
+            run = read_run(run_dir)
             if run is not None:
                 runs.append(run)
     return sorted(runs, key=lambda run: (run.started, run.path.name))
+
+
+def _folders(path: Path) -> list[Path]:
+    """The folders in `path`, sorted; none if it is not a readable folder."""
+    try:
+        return sorted(child for child in path.iterdir() if child.is_dir())
+    except OSError:
+        return []

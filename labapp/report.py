@@ -86,8 +86,8 @@ class BarProgress:
 
 
 def plottable(value: float) -> bool:
-    """Whether plotext can draw `value`: finite and not astronomically large."""
-    return math.isfinite(value) and abs(value) <= PLOT_LIMIT
+    """Whether plotext can draw `value`: finite and not astronomically large (nan fails both tests)."""
+    return -PLOT_LIMIT <= value <= PLOT_LIMIT
 
 
 Series = dict[str, tuple[list[float], list[float]]]
@@ -100,17 +100,20 @@ def chart_series(chart: Chart, metrics: list[Metric], series: Series | None = No
     """
     series = {} if series is None else series
     per_step = chart.x == "step"
-    for metric in metrics:
+    for metric in metrics:  # a hot loop in the workbench: kept plain
         if (chart.splits and metric.split not in chart.splits) or (metric.step is None) == per_step:
             continue
-        x = {"epoch": metric.epoch, "step": metric.step}.get(chart.x, metric.values.get(chart.x))
+        x = metric.epoch if chart.x == "epoch" else metric.step if per_step else metric.values.get(chart.x)
+        if x is None or not plottable(x):
+            continue
         for name in chart.y:
             y = metric.values.get(name)
-            if x is None or y is None or not all(map(plottable, (x, y))):
+            if y is None or not plottable(y):
                 continue
-            label = name if len(chart.splits) == 1 else f"{metric.split} {name}"
             if len(chart.y) == 1 and not chart.splits:
                 label = metric.split
+            else:
+                label = name if len(chart.splits) == 1 else f"{metric.split} {name}"
             xs, ys = series.setdefault(label, ([], []))
             xs.append(x)
             ys.append(y)

@@ -350,7 +350,8 @@ class Run:
                 try:
                     sink.finish(self.summary)
                 except Exception as error:  # noqa: BLE001 - every other sink still hears how the run ended
-                    self._note(f"{type(sink).__name__} could not finish: {type(error).__name__}: {error}")
+                    # said in the message, which the sinks after this one and the caller still read
+                    self.summary.message += f" ({type(sink).__name__} could not finish: {type(error).__name__}: {error})"
         return self.summary
 
     def _out_of_memory(self, error: Exception) -> str:

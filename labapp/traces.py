@@ -44,6 +44,7 @@ class RunTrace:
     points: list[Metric] = field(default_factory=list, repr=False)
     views: dict[str, Any] = field(default_factory=dict)
     run_dir: str = ""
+    no_records: str = ""  # why the run keeps no records on disk, when it keeps none
     version: int = 0  # bumped on every change, so widgets redraw only when something changed
     diverged_at: int | None = None
     started_at: float = field(default_factory=time.monotonic)

@@ -4,6 +4,8 @@ from labapp.lesson import Lesson, Text
 from lessons import backprop, gradient_descent, linear_model
 from lessons import dataset_dataloader, multi_dim_input
 from lessons import linear_regression, logistic_regression, loss_functions
+from lessons import cnn_advanced, cnn_basics, sequential, softmax_mnist
+from lessons import rnn_basics, rnn_classifier
 
 
 def _planned(number: int, id: str, zh: str, en: str) -> Lesson:
@@ -20,12 +22,12 @@ LESSONS: tuple[Lesson, ...] = (
     logistic_regression.LESSON,
     multi_dim_input.LESSON,
     dataset_dataloader.LESSON,
-    _planned(9, "softmax-mnist", "多分类问题", "Softmax classifier (MNIST)"),
-    _planned(10, "cnn-basics", "卷积神经网络基础", "Basic CNN"),
-    _planned(11, "sequential", "nn.Sequential", "Building models with nn.Sequential"),
-    _planned(12, "cnn-advanced", "卷积神经网络高级", "Advanced CNN: Inception and ResNet"),
-    _planned(13, "rnn-basics", "循环神经网络基础", "Basic RNN"),
-    _planned(14, "rnn-classifier", "循环神经网络高级", "RNN classifier: names to countries"),
+    softmax_mnist.LESSON,
+    cnn_basics.LESSON,
+    sequential.LESSON,
+    cnn_advanced.LESSON,
+    rnn_basics.LESSON,
+    rnn_classifier.LESSON,
 )
 
 

@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input
 
 from labapp.app import LabApp
+from labapp.lesson import Lesson, Text
 from labapp.widgets.chart import LessonChart
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.status import StatusLine
@@ -216,9 +217,10 @@ async def test_language_toggle_and_tabs():
 
 
 async def test_an_unbuilt_lesson_is_shown_but_cannot_run():
-    app = LabApp(lang="en", catalogue=CATALOGUE)
+    planned = Lesson(id="planned", number=98, title=Text("计划中", "Planned"))  # no train: not built
+    app = LabApp(lang="en", catalogue=(*CATALOGUE, planned))
     async with app.run_test(size=(80, 24)) as pilot:
-        app.query_one("#sidebar").highlighted = 13
+        app.query_one("#sidebar").highlighted = len(CATALOGUE)
         await pilot.press("enter")
         await pilot.pause()
         assert "not built yet" in str(app.query_one("#coming").render())

@@ -102,8 +102,8 @@ def test_the_registry_names_the_three_course_files():
     for entry in data.DATASETS.values():
         assert len(entry.sha256) == 64 and entry.urls[0].startswith("https://raw.githubusercontent.com/hunkim/")
     assert data.dataset("diabetes.csv.gz") is data.dataset("diabetes")
-    with pytest.raises(DataError, match="unknown dataset 'mnist'"):
-        data.dataset("mnist")
+    with pytest.raises(DataError, match="unknown dataset 'cifar10'"):
+        data.dataset("cifar10")
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "diabetes.csv.gz").exists(), reason="the course files are not here")
@@ -297,7 +297,7 @@ def test_labapp_data_fetch_downloads_and_says_where(cache, registered, capsys):
     assert "downloaded tiny.csv.gz" in capsys.readouterr().out
     assert cli.main(["data", "fetch", "tiny"]) == 0
     assert "here already, verified" in capsys.readouterr().out
-    assert cli.main(["data", "fetch", "mnist"]) == 2
+    assert cli.main(["data", "fetch", "cifar10"]) == 2
 
 
 def test_labapp_run_without_its_data_exits_2_in_one_line(cache, mine, capsys, monkeypatch, runs_dir):

@@ -77,3 +77,26 @@ def test_text_picks_language():
 
 def test_a_lesson_without_program_is_not_ready():
     assert not lesson().ready
+
+
+def test_a_float_param_can_leave_the_number_to_the_lesson():
+    auto_lr = FloatParam(name="lr", default=None, empty="auto", min=0, min_open=True, max=10, help=HELP)
+    assert auto_lr.parse(" Auto ") is None and auto_lr.format(None) == "auto"
+    assert auto_lr.parse("0.5") == 0.5 and auto_lr.parse(auto_lr.format(0.5)) == 0.5
+    assert auto_lr.allowed() == "> 0 and <= 10, or auto"
+    with pytest.raises(ParamError, match="lr: '' is not a number"):
+        auto_lr.parse("")
+    with pytest.raises(ParamError, match="is not a number"):
+        lr.parse("auto")  # only a param with the word takes it
+
+
+def test_a_text_param_keeps_the_text_without_surrounding_spaces():
+    from labapp.lesson import TextParam
+
+    names = TextParam(name="predict", default="", max_length=13, help=HELP)
+    assert names.parse("  Müller, Smith ") == "Müller, Smith" and names.parse("") == ""
+    with pytest.raises(ParamError, match="predict: .* has 14 characters: at most 13"):
+        names.parse("x" * 14)
+    with_word = TextParam(name="predict", default=None, empty="none", help=HELP)
+    assert with_word.parse("None") is None and with_word.format(None) == "none"
+    assert with_word.parse("") == "" and with_word.parse(with_word.format("Smith")) == "Smith"

@@ -13,6 +13,7 @@ from textual.widgets import Markdown, Static, TabbedContent, TabPane
 from labapp.lesson import Lesson
 from labapp.widgets.chart import LessonChart
 from labapp.widgets.param_form import ParamForm
+from labapp.widgets.try_box import TryBox
 from labapp.widgets.views import ViewsPanel
 
 TABS = {"zh": ("讲解 1", "训练 2", "代码 3"), "en": ("Learn 1", "Train 2", "Code 3")}
@@ -38,6 +39,10 @@ class LessonView(Vertical):
         self.device = device
         self.lang = lang
         self.tab = tab
+        # The widgets the app updates several times a second, kept so it never searches the DOM for them.
+        self.form: ParamForm | None = None
+        self.charts: list[LessonChart] = []
+        self.views: ViewsPanel | None = None
 
     def compose(self) -> ComposeResult:
         """Title; then the explanation, form, charts, views and code."""
@@ -57,12 +62,16 @@ class LessonView(Vertical):
                         yield Markdown(explanation)
                 with TabPane(train, id="train"):
                     with Horizontal(id="workbench"):
-                        yield ParamForm(lesson, self.texts, self.devices, self.device, lang, id="form")
+                        self.form = ParamForm(lesson, self.texts, self.devices, self.device, lang, id="form")
+                        yield self.form
                         with Vertical(id="results"):
                             with Vertical(id="charts"):
-                                for chart in lesson.charts:
-                                    yield LessonChart(chart, lang, classes="chart")
-                            yield ViewsPanel(lesson, lang, id="views")
+                                self.charts = [LessonChart(chart, lang, classes="chart") for chart in lesson.charts]
+                                yield from self.charts
+                            if lesson.try_it is not None:
+                                yield TryBox(lesson.try_it, lang, id="try")
+                            self.views = ViewsPanel(lesson, lang, id="views")
+                            yield self.views
                 with TabPane(code, id="code"):
                     with VerticalScroll():
                         yield Static(lesson_source(lesson), id="source")

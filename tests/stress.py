@@ -1,0 +1,325 @@
+"""The reliability tests at volume, on demand: `python -m tests.stress` (about a minute) or `--full` (several).
+
+Fuzzes every param and form of every ready lesson, `labapp run` and the workbench's form with
+hostile text; injects faults into runs (a lesson that raises or runs out of memory at a random
+step, failing sinks, the largest learning rate of each lesson); interrupts `labapp run` with
+SIGINT, SIGTERM and SIGKILL at random moments; starts and stops runs in the workbench; feeds
+garbage to `labapp runs`. Then it checks every run folder it made: a run is lost when its folder
+is missing, `labapp runs` does not list it with the status it should have, or a complete line of
+its metrics.jsonl does not parse. It prints the counts and exits 1 if anything failed or was lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+os.environ.setdefault("LABAPP_LANG", "en")
+
+import lessons  # noqa: E402
+from labapp import cli  # noqa: E402
+from labapp.records import RunRecorder, list_runs  # noqa: E402
+from labapp.runner import DIVERGED, FAILED, FINISHED, STOPPED, Run  # noqa: E402
+from tests import test_faults, test_fuzz, test_interrupts  # noqa: E402
+from tests.conftest import SHARED_DATA  # noqa: E402
+
+
+class Tally:
+    """Counts of inputs tried and faults injected, the runs expected on disk, and what went wrong."""
+
+    def __init__(self) -> None:
+        self.inputs: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+        self.expected: dict[Path, set[str]] = {}  # run folder -> statuses `labapp runs` may list it with
+        self.problems: list[str] = []
+
+    def check(self, what: str, step: Callable[[], None]) -> None:
+        """Run one part; an exception is a problem, said with its traceback, and the rest goes on."""
+        started = time.perf_counter()
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - reported at the end
+            self.problems.append(f"{what}:\n{traceback.format_exc()}")
+        print(f"  {what}: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+def fuzz_params(tally: Tally, examples: int) -> None:
+    """Hypothesis over every param of every ready lesson, and every hostile string."""
+    for lesson, param in test_fuzz.PARAMS:
+        @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(text=test_fuzz.hostile_text())
+        def one(text: str) -> None:
+            tally.inputs["param values"] += 1
+            test_fuzz.check_param(param, text)
+
+        one()
+        for text in test_fuzz.HOSTILE:
+            tally.inputs["param values"] += 1
+            test_fuzz.check_param(param, text)
+
+
+def fuzz_forms(tally: Tally, examples: int) -> None:
+    """Hypothesis over whole forms of every ready lesson, with its cross-field rules; and edge pairs."""
+    for lesson in test_fuzz.READY:
+        @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(texts=test_fuzz.forms(lesson))
+        def one(texts: dict[str, str]) -> None:
+            tally.inputs["forms"] += 1
+            test_fuzz.check_form(lesson, texts)
+
+        one()
+        test_fuzz.test_edge_values_of_every_pair_of_number_params(lesson)
+        tally.inputs["forms"] += 1
+
+
+def fuzz_cli(tally: Tally, processes: int) -> None:
+    """Every refused hostile value of every param through `labapp run` in-process; a sample as real processes."""
+    import contextlib
+    import io
+
+    for lesson in test_fuzz.READY:
+        for param in lesson.params:
+            for text in test_fuzz.CLI_SAMPLE + test_fuzz.HOSTILE:
+                if not test_fuzz.refused(param, text):
+                    continue
+                err = io.StringIO()
+                with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                    code = cli.main(["run", lesson.id, f"{param.flag}={text}"])
+                message = err.getvalue()
+                assert code == 2 and message.count("\n") == 1 and message.startswith(param.name + ": "), \
+                    (lesson.id, param.name, text[:40], message[:200])
+                tally.inputs["labapp run (in-process)"] += 1
+    import subprocess
+
+    rng = random.Random(1)
+    cases = [(lesson, param, text) for lesson in test_fuzz.READY for param in lesson.params
+             for text in test_fuzz.CLI_SAMPLE if test_fuzz.refused(param, text)]
+    for lesson, param, text in rng.sample(cases, min(processes, len(cases))):
+        result = subprocess.run([sys.executable, "-m", "labapp", "run", lesson.id, f"{param.flag}={text}"],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, \
+            (lesson.id, param.name, text[:40], result.stderr[:300])
+        tally.inputs["labapp run (processes)"] += 1
+
+
+def fuzz_the_form(tally: Tally, full: bool) -> None:
+    """Hostile text into the workbench's fields: every lesson and every sample string in full mode."""
+    chosen = test_fuzz.READY if full else test_fuzz.READY[:2]
+    chosen = sorted(chosen, key=lambda lesson: lesson.id == "linear-model")  # last, as it runs: it is quick
+    per_field = len(test_fuzz.FORM_SAMPLE) if full else 3
+    tally.inputs["form fields"] += asyncio.run(test_fuzz.type_into_forms(chosen, per_field))
+
+
+def fuzz_run_files(tally: Tally, examples: int, root: Path) -> None:
+    """Garbage config.json, summary.json and metrics.jsonl: `labapp runs` lists or skips, never crashes."""
+    import contextlib
+    import io
+
+    from labapp.records import read_run
+
+    counter = iter(range(10**9))
+
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(config=st.none() | test_faults.content, summary=st.none() | test_faults.content,
+           metrics=st.none() | st.lists(test_faults.content, max_size=4).map(b"\n".join))
+    def one(config, summary, metrics) -> None:
+        files = {k: v for k, v in (("config_json", config), ("summary_json", summary), ("metrics_jsonl", metrics))
+                 if v is not None}
+        folder = root / f"garbage-{next(counter)}"
+        path = test_faults.make_run(folder, "20260101-100000-abcdef", **files)
+        assert (read_run(path) is None) == (not files)
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert cli.main(["runs", "--out", str(folder)]) == 0
+        tally.faults["garbage run folders"] += 1
+
+    one()
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+def expect(tally: Tally, recorder: RunRecorder, *statuses: str) -> None:
+    assert recorder.path is not None, "the run made no folder"
+    tally.expected[recorder.path] = set(statuses)
+
+
+def lesson_faults(tally: Tally, count: int, root: Path) -> None:
+    """The faulty lesson, raising or running out of memory at a random step; sinks that fail."""
+    import torch
+
+    from labapp import runner
+
+    rng = random.Random(2)
+    real = (runner.resolve_device, runner._device_name)
+    runner.resolve_device = lambda name: torch.device("cuda", 0) if name == "cuda" else real[0](name)
+    runner._device_name = lambda device: "Simulated GPU" if str(device).startswith("cuda") else "CPU"
+    try:
+        for _ in range(count):
+            fault = rng.choice(("raise", "oom", "memory"))
+            texts = {"fault": fault, "epochs": str(rng.randint(1, 4)), "steps": str(rng.randint(1, 6))}
+            texts["at_epoch"] = str(rng.randint(1, int(texts["epochs"]) + 1))  # sometimes never: it finishes
+            recorder = RunRecorder(root)
+            summary = Run(test_faults.FAULTY, test_faults.FAULTY.resolve(texts), device=rng.choice(("cuda", "cpu")),
+                          sinks=[recorder]).run()
+            reaches = int(texts["at_epoch"]) <= int(texts["epochs"])
+            assert summary.status == (FAILED if reaches else FINISHED), (texts, summary.message)
+            if reaches and fault != "raise":
+                assert "ran out of memory on" in summary.message and "try a smaller batch_size" in summary.message
+            expect(tally, recorder, summary.status)
+            tally.faults[f"lesson: {fault}"] += 1
+        for where in ("record", "finish"):
+            for _ in range(max(1, count // 10)):
+                test_faults.test_a_sink_that_fails_never_takes_the_run_down(where, root)
+                tally.faults[f"sink fails at {where}"] += 1
+        for path in (root / "faulty").iterdir():  # the sink tests' runs, recorded as they ended
+            tally.expected.setdefault(path, {FINISHED, FAILED})
+    finally:
+        runner.resolve_device, runner._device_name = real
+
+
+def divergence(tally: Tally, root: Path, seconds: float) -> None:
+    """Every lesson with a learning rate, at its largest: diverged, finished or (stopped when slow), never failed."""
+    if not os.environ.get("LABAPP_DATA_DIR") and SHARED_DATA.is_dir():
+        os.environ["LABAPP_DATA_DIR"] = str(SHARED_DATA)
+    for lesson in test_faults.lr_lessons():
+        lr = lesson.param("lr")
+        texts = {"lr": lr.format(lr.max)}
+        if any(p.name == "num_workers" for p in lesson.params):
+            texts["num_workers"] = "0"
+        recorder = RunRecorder(root)
+        run = Run(lesson, lesson.resolve(texts), device="cpu", sinks=[recorder])
+        try:
+            run.prepare()
+        except Exception as error:  # noqa: BLE001 - a dataset this machine lacks
+            print(f"    {lesson.id}: skipped ({str(error)[:80]})")
+            continue
+        run.start()
+        if not run.join(seconds):
+            run.request_stop()
+            assert run.join(60), f"{lesson.id} did not stop"
+        assert run.summary.status in (DIVERGED, FINISHED, STOPPED), (lesson.id, run.summary.message)
+        expect(tally, recorder, run.summary.status)
+        tally.faults[f"largest lr: {run.summary.status}"] += 1
+
+
+def signals(tally: Tally, count: int, root: Path) -> None:
+    """SIGINT, SIGTERM and SIGKILL to `labapp run` after a random number of epochs."""
+    rng = random.Random(3)
+    for number in range(count):
+        signum = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)[number % 3]
+        folder = root / f"signals-{number}"
+        process = test_interrupts.start_long_run(folder)
+        test_interrupts.last_epoch_seen(process, rng.randint(0, 200))
+        time.sleep(rng.random() * 0.05)
+        process.send_signal(signum)
+        process.communicate(timeout=60)
+        expected = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGKILL: -signal.SIGKILL}[signum]
+        assert process.returncode == expected, (signum, process.returncode)
+        [path] = (folder / "gradient-descent").iterdir()
+        tally.expected[path] = {"interrupted"} if signum == signal.SIGKILL else {STOPPED}
+        tally.faults[signal.Signals(signum).name] += 1
+
+
+def workbench_cycles(tally: Tally, cycles: int, root: Path) -> None:
+    """Start and stop runs in the workbench; at most one training thread, every run recorded as stopped."""
+    from labapp.app import LabApp
+    from tests.test_app import CATALOGUE, open_lesson, set_field, until
+
+    os.environ["LABAPP_RUNS_DIR"] = str(root / "workbench")
+
+    async def go() -> None:
+        app = LabApp(lang="en", catalogue=CATALOGUE)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.torch_state == "ready", timeout=60)
+            await open_lesson(pilot, test_faults.COUNTER.number)
+            await set_field(pilot, "epochs", "10000")
+            await set_field(pilot, "sleep", "0.005")
+            await pilot.press("escape")
+            app._focus_tabs()
+            most = [0]
+            await test_interrupts.start_stop_cycles(pilot, cycles, most)
+            assert most[0] <= 1, f"{most[0]} training threads at once"
+            await pilot.press("q")
+
+    asyncio.run(go())
+    assert not test_interrupts.training_threads()
+    for path in (root / "workbench" / "counter").iterdir():
+        tally.expected[path] = {STOPPED}
+    tally.faults["workbench start/stop cycles"] += cycles
+
+
+# -- the reckoning --------------------------------------------------------------------------------
+
+def lost_runs(tally: Tally) -> list[str]:
+    """The runs that `labapp runs` does not list as expected, or whose complete metrics lines do not parse."""
+    listed: dict[Path, str] = {}
+    for root in {path.parent.parent for path in tally.expected}:
+        listed |= {run.path: run.status for run in list_runs(root)}
+    lost = []
+    for path, statuses in sorted(tally.expected.items()):
+        if path not in listed:
+            lost.append(f"{path}: not listed")
+            continue
+        if listed[path] not in statuses:
+            lost.append(f"{path}: listed as {listed[path]}, expected {' or '.join(sorted(statuses))}")
+        lines = (path / "metrics.jsonl").read_text(encoding="utf-8").split("\n")
+        for line in lines[:-1]:
+            try:
+                json.loads(line)
+            except ValueError:
+                lost.append(f"{path}: a complete metrics line does not parse: {line[:60]!r}")
+                break
+    return lost
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stress suite; exit 0 when nothing failed and no run was lost."""
+    parser = argparse.ArgumentParser(prog="python -m tests.stress", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="many more examples, faults and interruptions")
+    args = parser.parse_args(argv)
+    scale = 10 if args.full else 1
+    tally = Tally()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="labapp-stress-") as tmp:
+        root = Path(tmp)
+        os.environ["LABAPP_RUNS_DIR"] = str(root / "cli")
+        print(f"labapp stress ({'full' if args.full else 'quick'}), working in {root}", flush=True)
+        tally.check("param values", lambda: fuzz_params(tally, 100 * scale))
+        tally.check("forms", lambda: fuzz_forms(tally, 200 * scale))
+        tally.check("labapp run", lambda: fuzz_cli(tally, 10 * scale))
+        tally.check("the workbench's form", lambda: fuzz_the_form(tally, args.full))
+        tally.check("garbage run files", lambda: fuzz_run_files(tally, 50 * scale, root / "garbage"))
+        tally.check("faults in lessons and sinks", lambda: lesson_faults(tally, 30 * scale, root / "faults"))
+        tally.check("the largest learning rates", lambda: divergence(tally, root / "lr", 3.0 * (2 if args.full else 1)))
+        tally.check("signals", lambda: signals(tally, 6 * scale, root / "cli"))
+        tally.check("workbench start/stop", lambda: workbench_cycles(tally, 20 * (3 if args.full else 1), root))
+        lost = lost_runs(tally)
+    inputs, faults = sum(tally.inputs.values()), sum(tally.faults.values())
+    print(f"\ninputs tried: {inputs:,}  (" + ", ".join(f"{k} {v:,}" for k, v in tally.inputs.items()) + ")")
+    print(f"faults injected: {faults:,}  (" + ", ".join(f"{k} {v:,}" for k, v in tally.faults.items()) + ")")
+    print(f"runs checked: {len(tally.expected):,}, runs lost: {len(lost)}")
+    for line in lost:
+        print("  lost: " + line)
+    for problem in tally.problems:
+        print("\nFAILED " + problem)
+    print(f"\n{'FAILED' if tally.problems or lost else 'passed'} in {time.perf_counter() - started:.0f} s")
+    return 1 if tally.problems or lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""Lessons 9-12 on a tiny MNIST written by the tests in the real idx format and read by torchvision's own class.
+
+The tiny set: 320 training and 80 test images of ten made-up "digits" (a bright bar whose place
+and direction depend on the label, plus noise), enough to train on in a blink and to tell whether
+a model learns. The course's numbers on the real MNIST are checked by hand and by benchmarks/mnist.py.
+"""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import lessons
+from labapp import cli, data
+from labapp.data import MNIST, DataCorrupt, DataMissing, DataStore, write_mnist
+from labapp.lesson import Metric, Values, ViewValue
+from labapp.runner import FINISHED, run_lesson
+from lessons import cnn_advanced, cnn_basics, mnist, sequential, softmax_mnist
+from tests.conftest import labapp
+
+TRAIN, TEST = 320, 80
+
+
+def tiny_digits(count: int, seed: int) -> tuple[bytes, bytes]:
+    """`count` 28x28 images and labels: label k is a bar at row or column 4 + 2k, with noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count, dtype=np.uint8)
+    images = rng.integers(0, 60, (count, 28, 28), dtype=np.uint8)
+    for image, label in zip(images, labels):
+        at = 4 + 2 * (label % 5)
+        if label < 5:
+            image[at:at + 2, 4:24] = 250
+        else:
+            image[4:24, at:at + 2] = 250
+    return images.tobytes(), labels.tobytes()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """A data folder that holds MNIST/raw/ with the tiny set."""
+    root = tmp_path_factory.mktemp("tiny-mnist")
+    write_mnist(root, {"train": tiny_digits(TRAIN, 1), "t10k": tiny_digits(TEST, 2)})
+    return root
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch) -> Path:
+    """An empty cache of the test's own, no folder named, and no network: torchvision's download fails."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setattr(data, "cache_dir", lambda: cache)
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+
+    def no_network(dataset, root):
+        (root / dataset.folder / "raw").mkdir(parents=True, exist_ok=True)  # as torchvision does before it fails
+        raise data._DownloadFailed("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(data, "_torchvision_download", no_network)
+    return cache
+
+
+class Keep:
+    def __init__(self):
+        self.records = []
+
+    def start(self, info):
+        self.info = info
+
+    def record(self, record, elapsed):
+        self.records.append(record)
+
+    def finish(self, summary):
+        pass
+
+    def metrics(self, split="train", steps=False):
+        return [r for r in self.records if isinstance(r, Metric) and r.split == split and (r.step is not None) == steps]
+
+    def view(self, name):
+        return [r.value for r in self.records if isinstance(r, ViewValue) and r.view == name][-1]
+
+
+def train(lesson_id, folder=None, seed=0, **texts):
+    lesson = lessons.get(lesson_id)
+    keep = Keep()
+    summary = run_lesson(lesson, lesson.resolve({k: str(v) for k, v in texts.items()}), [keep], seed=seed,
+                         data_dir=str(folder) if folder else None)
+    assert summary.status == FINISHED, summary.message + (summary.traceback or "")
+    return summary, keep
+
+
+# -- the data -----------------------------------------------------------------------------------------
+
+def test_the_tiny_set_reads_through_torchvision_and_the_data_layer(tiny):
+    from torchvision import datasets
+
+    train_set, test_set = datasets.MNIST(tiny, train=True), datasets.MNIST(tiny, train=False)
+    assert (len(train_set), len(test_set)) == (TRAIN, TEST)
+    images, labels = tiny_digits(TRAIN, 1)
+    assert train_set.data.numpy().tobytes() == images and bytes(train_set.targets.tolist()) == labels
+    found = DataStore(tiny).status("mnist")
+    assert (found.state, found.path) == (data.PRESENT, tiny)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda raw: (raw / "train-images-idx3-ubyte").write_bytes((raw / "train-images-idx3-ubyte").read_bytes()[:-100]),
+     "train-images-idx3-ubyte has 250,796 bytes where its 320 images take 250,896"),
+    (lambda raw: (raw / "t10k-labels-idx1-ubyte").write_bytes(b"\0\0\x0c\x01" + (80).to_bytes(4, "big") + bytes(320)),
+     "t10k-labels-idx1-ubyte holds numbers of type 0x0c, not bytes"),
+    (lambda raw: (raw / "t10k-labels-idx1-ubyte").write_bytes(b"\0\0\x08\x01" + (79).to_bytes(4, "big") + bytes(79)),
+     "t10k-images-idx3-ubyte holds 80 images but t10k-labels-idx1-ubyte 79 labels"),
+], ids=["truncated", "int32-labels", "counts-differ"])
+def test_a_damaged_folder_is_corrupt_with_the_reason(tiny, tmp_path, offline, damage, why):
+    mine = tmp_path / "mine"
+    shutil.copytree(tiny, mine)
+    damage(mine / "MNIST" / "raw")
+    with pytest.raises(DataCorrupt) as error:
+        DataStore(mine).locate("mnist")
+    message = str(error.value)
+    assert message.startswith(f"MNIST/raw/ in {mine} (--data-dir) is corrupt: {why}")
+    assert "leaves files in your folder alone" in message
+
+
+def test_offline_without_mnist_says_what_where_and_how(tmp_path, offline):
+    mine = tmp_path / "mine"
+    (mine / "MNIST" / "raw").mkdir(parents=True)
+    (mine / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    with pytest.raises(DataMissing) as error:
+        DataStore(mine).locate("mnist")
+    message = str(error.value)
+    for needle in (f"MNIST is not in {mine}/MNIST/raw (--data-dir) or {offline}/MNIST/raw (cache)",
+                   "Name or service not known", "train-images-idx3-ubyte.gz still gzipped: gunzip it",
+                   "t10k-labels-idx1-ubyte", "https://ossci-datasets.s3.amazonaws.com/mnist/", "LABAPP_DATA_DIR",
+                   "--data-dir"):
+        assert needle in message
+    assert "\n" not in message
+    assert list(offline.iterdir()) == []  # no empty folders left in the cache
+
+
+def test_a_download_goes_into_the_cache_through_torchvision(tiny, offline, monkeypatch):
+    def downloaded(dataset, root):  # what torchvision leaves: the unpacked files in <root>/MNIST/raw/
+        shutil.copytree(tiny / "MNIST", root / "MNIST")
+
+    monkeypatch.setattr(data, "_torchvision_download", downloaded)
+    said = []
+    assert DataStore().locate("mnist", said.append) == offline
+    assert said[0].startswith("downloading MNIST") and said[-1].startswith("downloaded MNIST")
+    assert DataStore().status(MNIST).state == data.PRESENT
+
+
+def test_labapp_run_offline_exits_2_with_the_message(tmp_path, offline, capsys, runs_dir):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for lesson in ("softmax-mnist", "cnn-advanced"):
+        assert cli.main(["run", lesson, "--data-dir", str(empty)]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert err[-1].startswith(f"labapp: MNIST is not in {empty}/MNIST/raw (--data-dir)")
+    assert not runs_dir.exists()  # refused before any run began
+
+
+async def test_the_workbench_tells_of_missing_mnist(offline):
+    from labapp.app import LabApp
+    from tests.test_app import open_lesson, press_run, until
+
+    app = LabApp(lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_lesson(pilot, 9)
+        await press_run(pilot)
+        await until(pilot, lambda: app.active is None and app.traces.get("softmax-mnist"))
+        trace = app.traces["softmax-mnist"][-1]
+        assert trace.status == "failed" and trace.message.startswith("MNIST is not in")
+        assert any("MNIST is not in" in str(n.message) for n in app._notifications)
+
+
+# -- the input pipeline ---------------------------------------------------------------------------------
+
+def test_prepared_batches_are_the_dataloaders_to_the_bit(tiny):
+    from torch.utils.data import DataLoader
+    from torchvision import datasets
+
+    hp = Values(batch_size=64, loader="tensors")
+    train_data, test_data, _, _ = mnist.load(tiny, hp, torch.device("cpu"))
+    course_train = datasets.MNIST(tiny, train=True, transform=mnist.course_transform())
+    course_test = datasets.MNIST(tiny, train=False, transform=mnist.course_transform())
+    served = {}
+    for name, epoch in (("prepared", lambda: (train_data.batches(True), test_data.batches(False))),
+                        ("course", lambda: (DataLoader(course_train, batch_size=64, shuffle=True),
+                                            DataLoader(course_test, batch_size=64, shuffle=False)))):
+        torch.manual_seed(3)
+        batches = []
+        for _ in range(3):  # a test pass between epochs draws from the generator too
+            train_batches, test_batches = epoch()
+            batches += list(train_batches)
+            list(test_batches)
+        served[name] = batches
+    assert len(served["prepared"]) == len(served["course"]) == 3 * 5
+    for (x, y), (cx, cy) in zip(served["prepared"], served["course"]):
+        assert torch.equal(y, cy) and torch.equal(x, cx)  # the same images, normalised to the same bits
+
+
+def test_both_loaders_train_to_the_same_numbers(tiny):
+    runs = [train("softmax-mnist", tiny, epochs=2, loader=loader, lr=0.1)[1] for loader in ("tensors", "dataloader")]
+    values = [[(m.split, m.epoch, {k: v for k, v in m.values.items() if k != "seconds"})
+               for m in keep.records if isinstance(m, Metric)] for keep in runs]
+    assert values[0] == values[1]
+
+
+def test_stop_is_seen_within_one_training_step(tiny):
+    class Context:
+        device, seed, data_dir = torch.device("cpu"), 0, None
+        checks = 0
+
+        @property
+        def should_stop(self):
+            Context.checks += 1
+            return Context.checks >= 3
+
+        def data_path(self, name):
+            return tiny
+
+        def log(self, message):
+            pass
+
+    hp = lessons.get("softmax-mnist").defaults()
+    records = list(softmax_mnist.train(hp, Context()))
+    assert Context.checks == 3  # asked after each of three batches, and gone at the third yes
+    assert not [r for r in records if isinstance(r, Metric)]  # stopped mid-epoch: no epoch reported
+
+
+# -- the lessons ------------------------------------------------------------------------------------------
+
+def test_softmax_mnist_headless_reports_loss_accuracy_and_digits(tiny, runs_dir):
+    done = labapp("run", "softmax-mnist", "--epochs", "2", "--lr", "0.1", env={data.ENV_VAR: str(tiny)})
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "epoch 2/2  test  accuracy" in out and "seconds" in out
+    assert "normalised once into one tensor (320, 1, 28, 28)" in out
+    assert "first test images" in out and "pred " in out and "true " in out
+    assert "\x1b[" not in out  # no escape codes in a pipe
+
+
+@pytest.mark.parametrize("lesson_id, texts", [
+    ("softmax-mnist", {}),
+    ("cnn-basics", {}),
+    ("sequential", {"model": "mlp"}),
+    ("sequential", {"model": "resnet"}),
+    ("cnn-advanced", {"variant": "inception"}),
+    ("cnn-advanced", {"variant": "resnet"}),
+], ids=["softmax-mnist", "cnn-basics", "sequential-mlp", "sequential-resnet", "cnn-advanced-inception",
+        "cnn-advanced-resnet"])
+def test_each_lesson_trains_on_tiny_mnist(tiny, lesson_id, texts):
+    summary, keep = train(lesson_id, tiny, epochs=3, lr=0.05, **texts)
+    losses = [m.values["loss"] for m in keep.metrics()]
+    accuracies = [m.values["accuracy"] for m in keep.metrics("test")]
+    assert len(losses) == len(accuracies) == 3 and all(m.values["seconds"] > 0 for m in keep.metrics())
+    assert losses[-1] < losses[0] and 0 <= accuracies[-1] <= 1
+    assert keep.view("data")["training images"] == TRAIN and "pred" in keep.view("digits")
+    assert keep.info.threads == 1
+
+
+def test_the_course_loss_is_the_mean_of_every_300_batches(tiny):
+    _, keep = train("softmax-mnist", tiny, epochs=1, batch_size=1)  # 320 batches: one report, at batch 300
+    [report] = keep.metrics(steps=True)
+    assert report.step == 300 and report.epoch == 1 and report.values["loss"] > 0
+
+
+def test_the_sequential_models_are_the_course_models(tiny):
+    # Same layers made in the same order: the same starting weights, the same training.
+    pairs = [(("softmax-mnist", {}), ("sequential", {"model": "mlp"})),
+             (("cnn-basics", {}), ("sequential", {"model": "cnn"}))]
+    for (a, ta), (b, tb) in pairs:
+        first = train(a, tiny, epochs=1, **ta)[0].final
+        second = train(b, tiny, epochs=1, **tb)[0].final
+        assert first["test"] == second["test"]
+        assert first["train"]["loss"] == pytest.approx(second["train"]["loss"], rel=1e-6)
+
+
+# -- model summaries ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ["mlp", "cnn", "inception", "resnet"])
+def test_summaries_add_up_and_show_the_flattened_size(model):
+    net = sequential.make_model(model)
+    table = sequential.summarize(net)
+    assert table["columns"] == ["layer", "output shape", "params"]
+    *layers, total = table["rows"]
+    assert total[0] == "total" and total[2] == sum(p.numel() for p in net.parameters())
+    assert sum(row[2] for row in layers) == total[2]
+    flat = {"mlp": 784, "cnn": 320, "inception": 1408, "resnet": 512}[model]
+    assert [row[1] for row in layers if row[0].endswith("Flatten")] == [f"(N, {flat})"]
+    assert layers[-1][1] == "(N, 10)"
+
+
+@pytest.mark.parametrize("variant, into", [("inception", 1408), ("resnet", 512)])
+def test_cnn_advanced_is_the_course_network(variant, into):
+    net = cnn_advanced.make_model(variant)
+    table = sequential.summarize(net)
+    assert table["rows"][-1][2] == sum(p.numel() for p in net.parameters())
+    shapes = cnn_advanced.shapes(net)
+    assert shapes["into the last linear layer"] == f"(N, {into})"
+    assert net.fc.in_features == into and net.fc.out_features == 10
+    if variant == "inception":
+        assert shapes["Inception(10), concatenated"] == "(N, 88, 12, 12)"
+        paths = [shapes[f"Inception(10), {p} path"] for p in ("1x1", "5x5", "3x3", "pool")]
+        assert paths == ["(N, 16, 12, 12)", "(N, 24, 12, 12)", "(N, 24, 12, 12)", "(N, 24, 12, 12)"]
+        assert [row[1] for row in table["rows"] if "InceptionA" in row[0]] == ["(N, 88, 12, 12)", "(N, 88, 4, 4)"]
+    else:
+        assert [row[1] for row in table["rows"] if "ResidualBlock" in row[0]] == ["(N, 16, 12, 12)", "(N, 32, 4, 4)"]
+
+
+def test_sequential_with_no_epochs_shows_the_summary_without_mnist(offline):
+    _, keep = train("sequential", epochs=0, model="inception")  # no data folder, no cache, no network
+    assert keep.view("summary")["rows"][-1] == ["total", "", 97_298]
+
+
+# -- the cnn-basics explorer ---------------------------------------------------------------------------------
+
+def explore(**texts):
+    _, keep = train("cnn-basics", epochs=0, **texts)
+    rows = lambda text: [[float(v) for v in line.split()] for line in text.splitlines()[1:]]  # noqa: E731
+    return rows(keep.view("conv")), rows(keep.view("pool")), keep.view("rule")
+
+
+def test_the_explorer_reproduces_the_course_examples(offline):
+    conv, pool, rule = explore(padding=1)
+    assert conv[0] == [91, 168, 224, 215, 127] and len(conv) == 5
+    assert rule["convolution"] == "⌊(5 + 2·1 − 3) / 1⌋ + 1 = 5"
+    conv, _, _ = explore(stride=2)
+    assert conv == [[211, 262], [251, 169]]
+    assert pool == [[4, 8], [9, 8]]
+    _, pool, rule = explore(input="[[3,4,6,5],[2,4,6,8],[1,6,7,8],[9,7,4,6]]")
+    assert pool == [[4, 8], [9, 8]] and rule["pooling"] == "⌊4 / 2⌋ = 2"
+
+
+@pytest.mark.parametrize("size, kernel, padding, stride", [(5, 3, 0, 1), (7, 3, 1, 2), (6, 2, 2, 3), (28, 5, 0, 1)])
+def test_the_output_size_rule_is_torchs(size, kernel, padding, stride):
+    out = torch.nn.functional.conv2d(torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel, kernel),
+                                     padding=padding, stride=stride)
+    assert out.shape[-1] == cnn_basics.side(size, kernel, padding, stride)
+
+
+def test_the_explorer_refuses_a_kernel_that_does_not_fit():
+    from labapp.lesson import ParamError
+
+    with pytest.raises(ParamError, match="kernel, padding: a 3x3 kernel does not fit a 2x2 input padded by 0"):
+        lessons.get("cnn-basics").resolve({"input": "[[1, 2], [3, 4]]"})
+
+
+# -- cuda -------------------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
+def test_on_cuda_the_data_live_on_the_gpu_and_results_match_the_cpu(tiny):
+    hp = Values(batch_size=64, loader="tensors")
+    train_data, _, _, _ = mnist.load(tiny, hp, torch.device("cuda"))
+    assert train_data.x.is_cuda and train_data.y.is_cuda
+    for loader in ("tensors", "dataloader"):
+        lesson = lessons.get("softmax-mnist")
+        summary = run_lesson(lesson, lesson.resolve({"epochs": "2", "loader": loader}), device="cuda",
+                             data_dir=str(tiny))
+        assert summary.status == FINISHED and summary.final["test"]["accuracy"] >= 0
