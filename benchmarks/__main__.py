@@ -51,7 +51,7 @@ def main() -> int:
         section_start = time.perf_counter()
         try:
             new = SECTIONS[name](quick)
-        except Exception as error:  # noqa: BLE001 - one section failing must not hide the others
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - one section failing must not hide the others
             print(f"  {name}: could not run: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
             continue
         rows += new

@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 
+from textual import events
+
 from benchmarks.suite import run_labapp
 
 LESSON = "backprop"  # per-sample updates in Python: the lesson where the UI competes most with training
@@ -44,6 +46,40 @@ async def train_in_tui(epochs: int) -> float:
         return trace.elapsed
 
 
+async def key_latency(presses: int) -> dict:
+    """Press `g` (log scale) while the workbench trains; seconds until the chart has redrawn for it."""
+    from textual.widgets import Input
+
+    from labapp.app import LabApp
+
+    app = LabApp(lesson_id=LESSON, lang="en")
+    latencies = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.torch_state != "ready":
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await pilot.pause()
+        app.query_one("#param-epochs", Input).value = "100000"
+        await pilot.pause()
+        app._focus_tabs()
+        await pilot.press("r")
+        while app.active is None or app.active.epoch < 100:
+            await asyncio.sleep(0.05)
+        chart = app.view.charts[0]
+        for _ in range(presses):
+            wanted = not app.log_scale
+            start = time.perf_counter()
+            app.post_message(events.Key("g", "g"))  # as the terminal driver delivers a key
+            while not (chart.log_scale == wanted and chart._cached is not None):
+                await asyncio.sleep(0.002)
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(0.1)
+        app.action_stop()
+    latencies.sort()
+    return {"p95": latencies[max(0, round(0.95 * len(latencies)) - 1)],
+            "median": statistics.median(latencies), "presses": len(latencies)}
+
+
 def overhead(mode: str) -> None:
     epochs = EPOCHS[mode]
     tui, headless = [], []
@@ -58,6 +94,8 @@ if __name__ == "__main__":
     what, mode = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "quick")
     if what == "overhead":
         overhead(mode)
+    elif what == "keys":
+        print(json.dumps(asyncio.run(key_latency(10 if mode == "quick" else 30))))
     else:
         with tempfile.TemporaryDirectory() as out:
             import os

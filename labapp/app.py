@@ -6,7 +6,6 @@ and training runs on one thread of the app's own that only fills a RunTrace and 
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any
 
@@ -25,7 +24,6 @@ from labapp.messages import Predicted, RunEnded, RunRefused, RunStarted, TorchLo
 from labapp.records import RecordsError, RunRecorder, default_root
 from labapp.runner import Run
 from labapp.traces import RunTrace, TraceSink, describe
-from labapp.widgets.chart import LessonChart
 from labapp.widgets.footer import LabFooter
 from labapp.widgets.lesson_list import LessonList
 from labapp.widgets.lesson_view import LessonView
@@ -40,7 +38,6 @@ NARROW = 100  # columns below which the sidebar closes once a lesson is open
 # a plotext chart costs tens of milliseconds on the UI thread, time the training thread would wait
 # for (the GIL). benchmarks/tui.py measures what the workbench costs a run.
 STATUS_TICK = 0.5
-SWITCH_INTERVAL = 0.002
 CHART_TICK = 1.0
 QUIT_WAIT = 1.5  # seconds to let a stopping run write its summary before exiting
 
@@ -113,9 +110,6 @@ class LabApp(App):
 
     def on_mount(self) -> None:
         """Show the first lesson, then load torch in the background."""
-        # The training thread holds the GIL most of the time; a shorter switch interval (5 ms by
-        # default) lets a key press reach the UI thread sooner, for a negligible cost to training.
-        sys.setswitchinterval(SWITCH_INTERVAL)
         sidebar = self.query_one(LessonList)
         sidebar.highlighted = self.catalogue.index(self.lesson)
         sidebar.focus()

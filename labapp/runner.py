@@ -7,6 +7,7 @@ the app's message pump) and the run ends with one Summary.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import random
@@ -304,6 +305,10 @@ class Run:
                 self._note(note)
             context = _Context(self.device, self.seed, self.data_dir, self.data_paths, self._stop, self._note,
                                out_dir=self._out_dir(), keeper=self._keep)
+            # torch, and the workbench around a run, hold hundreds of thousands of long-lived objects that
+            # every full garbage collection during training would walk again; frozen, the collector
+            # leaves them alone during the run (objects freed by reference counting are still freed).
+            gc.freeze()
             clock = time.perf_counter()  # the run's duration is the training's: not torch's import, not setup
             records = self.lesson.train(self.values, context)
             try:
@@ -326,6 +331,7 @@ class Run:
                 close = getattr(records, "close", None)
                 if close is not None:
                     close()
+                gc.unfreeze()  # collected as usual again, between runs
             if status == FINISHED and self._stop.is_set():
                 status, message = STOPPED, f"stopped at {self.lesson.unit} {progress['epochs']}"
         except (OverflowError, FloatingPointError) as error:

@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 
 os.environ.setdefault("LABAPP_LANG", "en")
 
-import lessons  # noqa: E402
 from labapp import cli  # noqa: E402
 from labapp.records import RunRecorder, list_runs  # noqa: E402
 from labapp.runner import DIVERGED, FAILED, FINISHED, STOPPED, Run  # noqa: E402

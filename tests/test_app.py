@@ -1,6 +1,5 @@
 """The workbench driven through Textual's Pilot: select, edit, run, stop, switch, quit."""
 
-import asyncio
 import json
 import subprocess
 import sys

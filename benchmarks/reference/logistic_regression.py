@@ -1,7 +1,6 @@
 """Lecture 6: logistic regression, BCELoss(sum), SGD lr 0.01 (the course's program)."""
 
 import torch
-import torch.nn.functional as F
 
 from _common import Clock, arguments, report
 
