@@ -46,7 +46,6 @@ class RunTrace:
     run_dir: str = ""
     no_records: str = ""  # why the run keeps no records on disk, when it keeps none
     version: int = 0  # bumped on every change, so widgets redraw only when something changed
-    diverged_at: int | None = None
     started_at: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _series: dict[Chart, tuple[int, Series]] = field(default_factory=dict, repr=False)
@@ -62,9 +61,6 @@ class RunTrace:
                 self.epoch = max(self.epoch, record.epoch)
                 if record.step is None:
                     self.latest.setdefault(record.split, {}).update(record.values)
-                if self.diverged_at is None and any(
-                        isinstance(v, float) and not math.isfinite(v) for v in record.values.values()):
-                    self.diverged_at = record.epoch
             self.version += 1
 
     def series(self, chart: Chart) -> Series:

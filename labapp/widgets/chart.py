@@ -81,8 +81,8 @@ class LessonChart(PlotextPlot):
                     name = None if n else f"#{trace.number} {trace.label}"[:32]  # one entry per earlier run
                 plt.plot(xs, ys, label=name, color=colors[n % len(colors)],
                          marker="braille" if current else "dot")
-            if current and (trace.diverged_at is not None or trace.status == "diverged"):
-                title += f"  — diverged at {trace.lesson.unit} {trace.diverged_at or trace.epoch + 1}"
+            if current and trace.status == "diverged":  # the runner's verdict: "diverged at epoch N: ..."
+                title += "  — " + trace.message.partition(":")[0]
         if self.log_scale and lows:
             _log_ticks(plt, min(lows), max(highs))
             title += "  (log10)"
