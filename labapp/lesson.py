@@ -306,6 +306,9 @@ class RunContext(Protocol):
     def keep(self, state: Any) -> None:
         """Keep `state`, a snapshot of the trained model, for the lesson's TryIt (during and after the run)."""
 
+    def batch(self, done: int, total: int) -> None:
+        """Progress inside the current epoch: `done` of `total` batches (cheap: call it every batch)."""
+
 
 TrainFn = Callable[[Values, RunContext], Iterator[Record]]
 
@@ -351,6 +354,21 @@ class Lesson:
     data: tuple[str, ...] | Callable[[Values], tuple[str, ...]] = ()
     try_it: TryIt | None = None  # a box to try the trained model on the user's own input
     total: Callable[[Values], int] = field(default=lambda hp: hp["epochs"])
+    # The metric that says how a run went, as (split, name): ('test', 'accuracy') for a classifier.
+    # None: the first series of the first chart (the loss, for most lessons).
+    headline: tuple[str, str] | None = None
+    # Display names, in both languages, for the words a lesson yields that are not identifiers:
+    # split names ('course defaults'), result keys ('best w'), table columns. Looked up by `label`.
+    labels: Mapping[str, Text] = field(default_factory=dict)
+
+    def headline_metric(self) -> tuple[str, str] | None:
+        """(split, name) of the metric the status line and run lists show first; None if there is no chart."""
+        if self.headline is not None:
+            return self.headline
+        if not self.charts or not self.charts[0].y:
+            return None
+        chart = self.charts[0]
+        return (chart.splits[0] if chart.splits else "train"), chart.y[0]
 
     @property
     def ready(self) -> bool:
@@ -360,6 +378,11 @@ class Lesson:
     def datasets(self, values: Values) -> tuple[str, ...]:
         """The datasets that a run with `values` reads."""
         return self.data(values) if callable(self.data) else self.data
+
+    def label(self, word: str, lang: str) -> str:
+        """`word` (a split, a result key, a column the lesson yields) as shown in `lang`."""
+        text = self.labels.get(word)
+        return text(lang) if text is not None else word
 
     def param(self, name: str) -> Param:
         """The param called `name`."""

@@ -153,6 +153,7 @@ class _Context:
         self._stop = stop
         self._log = logger
         self._keeper = keeper
+        self.batches: tuple[int, int] | None = None  # (done, total) inside the current epoch
 
     @property
     def should_stop(self) -> bool:
@@ -173,6 +174,10 @@ class _Context:
     def keep(self, state: Any) -> None:
         """Keep a snapshot of the trained model for the lesson's TryIt."""
         self._keeper(state)
+
+    def batch(self, done: int, total: int) -> None:
+        """Progress inside the current epoch: `done` of `total` batches."""
+        self.batches = (done, total)
 
 
 def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
