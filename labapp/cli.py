@@ -242,6 +242,58 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- serve, export ---------------------------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the workbench to browsers until Ctrl-C (textual-serve)."""
+    from labapp.serve import ServeError, serve
+
+    port = _whole("port", args.port, 1, 65535)
+    assert port is not None  # the flag has a default
+    if args.lesson:
+        os.environ["LABAPP_LESSON"] = find_lesson(args.lesson).id  # every tab opens on it
+    try:
+        serve(args.host, port, runs=Path(args.out) if args.out else None, data_dir=args.data_dir)
+    except ServeError as error:
+        raise UsageError(str(error)) from None
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a run's metrics as CSV and/or its charts as SVG, beside the run or to --out."""
+    from labapp.export import ExportError, check_run_folder, export_chart, export_csv
+
+    both = args.csv == args.chart  # neither flag: both files
+    if args.out and both:
+        raise UsageError("labapp export: --out names one file: give it with --csv or --chart alone")
+    out = Path(args.out) if args.out else None
+    try:
+        folder = check_run_folder(Path(args.folder))
+        written = []
+        if args.csv or both:
+            written.append(export_csv(folder, out))
+        if args.chart or both:
+            written.append(export_chart(folder, out, lang=args.lang or default_lang()))
+    except ExportError as error:
+        raise UsageError(f"labapp export: {error}") from None
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def cmd_runs_json(args: argparse.Namespace) -> int:
+    """List past runs as a JSON array for scripts: every run folder, damaged ones included."""
+    import json
+    from dataclasses import asdict
+
+    from labapp.records import default_root, list_runs, plain
+
+    root = Path(args.out) if args.out else default_root()
+    runs = [plain({**asdict(run), "path": str(run.path)}) for run in list_runs(root, args.lesson)]
+    print(json.dumps(runs, ensure_ascii=False, indent=2, allow_nan=False))
+    return EXIT_OK
+
+
 # -- data -----------------------------------------------------------------------------------------
 
 def _store(args: argparse.Namespace) -> Any:
@@ -316,6 +368,19 @@ def main_parser() -> _Parser:
     runs = commands.add_parser("runs", help="list past runs")
     runs.add_argument("--lesson", default=None, help="only this lesson's runs")
     runs.add_argument("--out", default=None, help="runs folder (default $LABAPP_RUNS_DIR or ./runs)")
+    runs.add_argument("--json", action="store_true", help="print the runs as a JSON array, for scripts")
+    export = commands.add_parser("export", help="a run's metrics as CSV and its charts as SVG")
+    export.add_argument("folder", metavar="RUN_FOLDER", help="the run's folder (`labapp runs` lists them)")
+    export.add_argument("--csv", action="store_true", help="write the metrics as CSV (metrics.csv in the run folder)")
+    export.add_argument("--chart", action="store_true", help="write the charts as SVG (charts.svg in the run folder)")
+    export.add_argument("--out", default=None, metavar="FILE", help="write to FILE instead (with --csv or --chart alone)")
+    export.add_argument("--lang", choices=("zh", "en"), default=None, help="language of chart titles")
+    serve = commands.add_parser("serve", help="serve the workbench to a browser (needs labapp[serve])")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", default="8000", help="port to listen on (default 8000)")
+    serve.add_argument("--lesson", default=None, help="open each tab on this lesson")
+    serve.add_argument("--out", default=None, help="folder for run records (default $LABAPP_RUNS_DIR or ./runs)")
+    serve.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     data = commands.add_parser("data", help="the course's data files: where they are and whether they are intact")
     data.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     data_commands = data.add_subparsers(dest="data_command", metavar="fetch", parser_class=_Parser)
@@ -349,7 +414,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "show":
             return cmd_show(args)
         if args.command == "runs":
-            return cmd_runs(args)
+            return cmd_runs_json(args) if args.json else cmd_runs(args)
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command == "serve":
+            return cmd_serve(args)
         if args.command == "data":
             return cmd_data_fetch(args) if args.data_command == "fetch" else cmd_data(args)
         return open_workbench(args.lesson)
