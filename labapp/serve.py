@@ -79,11 +79,17 @@ def make_server(host: str, port: int) -> Any:
         that is an address no browser can reach, so each page is made for the Host it was asked by.
         """
 
+        async def on_startup(self, app: Any) -> None:
+            """One line instead of textual-serve's banner: where the workbench is."""
+            self.console.print(f"labapp serve: the workbench at {url} (each browser tab gets its own; "
+                               "Ctrl+C stops)", highlight=False)
+
         async def handle_index(self, request: Any) -> Any:
             """The page, with its URLs on the address this request came to."""
             self.public_url = f"{request.scheme}://{request.host}"  # used synchronously by the page template
             return await super().handle_index(request)
 
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     return WorkbenchServer(tab_command(), host=host, port=port, title="labapp")
 
 
