@@ -13,7 +13,7 @@ import shlex
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 INSTALL_HINT = "labapp serve needs textual-serve: pip install 'labapp[serve]' (or pip install textual-serve)"
@@ -94,7 +94,7 @@ def make_server(host: str, port: int) -> Any:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, runs: Path | None = None,
-          data_dir: str | None = None, say: Any = print) -> None:
+          data_dir: str | None = None, say: Callable[[str], None] | None = None) -> None:
     """Serve the workbench on host:port until Ctrl-C; each browser tab gets its own workbench process."""
     server = make_server(host, port)
     check_port(host, port)
@@ -105,11 +105,15 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, runs: Path | None 
     if not is_loopback(host):
         from labapp.records import default_root
 
-        say(exposure_notice(host, port, default_root().resolve()))
+        (say or _warn)(exposure_notice(host, port, default_root().resolve()))
     try:
         server.serve()
     except OSError as error:  # lost a race for the port, or the address vanished
         raise ServeError(f"labapp serve: cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def open_tab() -> int:
