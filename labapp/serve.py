@@ -7,6 +7,7 @@ data and runs folders passed down through the environment. Run records are kept 
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import shlex
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+TAB_QUIT_S = 10  # a workbench stops its run within 1.5 s of quitting; slack for a busy machine
 INSTALL_HINT = "labapp serve needs textual-serve: pip install 'labapp[serve]' (or pip install textual-serve)"
 
 
@@ -73,11 +75,31 @@ def make_server(host: str, port: int) -> Any:
         raise ServeError(INSTALL_HINT) from None
 
     class WorkbenchServer(Server):
-        """textual-serve's Server, building the page's URLs from the address the browser used.
+        """textual-serve's Server, with the page's URLs on the address the browser used, and a prompt stop.
 
         textual-serve writes its host into the page's script and websocket URLs; with --host 0.0.0.0
         that is an address no browser can reach, so each page is made for the Host it was asked by.
+        On shutdown it would wait for each browser to hang up (aiohttp's shutdown timeout, a minute)
+        while the tabs' runs go on; instead every tab's workbench is told to quit at once, which
+        stops and records its run.
         """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.tabs: set[Any] = set()  # textual-serve's AppService of each open tab
+
+        async def _process_messages(self, websocket: Any, app_service: Any) -> None:
+            """Relay one tab's messages, knowing its workbench process while it is open."""
+            self.tabs.add(app_service)
+            try:
+                await super()._process_messages(websocket, app_service)
+            finally:
+                self.tabs.discard(app_service)
+
+        async def on_shutdown(self, app: Any) -> None:
+            """Tell every open tab's workbench to quit, and wait (a while) for them to end."""
+            if self.tabs:
+                await asyncio.wait([asyncio.ensure_future(tab.stop()) for tab in self.tabs], timeout=TAB_QUIT_S)
 
         async def on_startup(self, app: Any) -> None:
             """One line instead of textual-serve's banner: where the workbench is."""
@@ -99,9 +121,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, runs: Path | None 
     server = make_server(host, port)
     check_port(host, port)
     if runs is not None:
-        os.environ["LABAPP_RUNS_DIR"] = str(runs)
+        os.environ["LABAPP_RUNS_DIR"] = str(runs.resolve())  # every tab keeps its records here
     if data_dir is not None:
-        os.environ["LABAPP_DATA_DIR"] = data_dir
+        os.environ["LABAPP_DATA_DIR"] = str(Path(data_dir).resolve())
     if not is_loopback(host):
         from labapp.records import default_root
 

@@ -277,7 +277,7 @@ def test_the_workbench_runs_a_lesson_in_a_browser(runs_dir: Path, tmp_path: Path
     server_log = tmp_path / "serve.log"
     with open(server_log, "w") as log, \
             process([sys.executable, "-m", "labapp", "serve", "--port", str(port), "--out", str(runs_dir)],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT):
+                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) as server:
         try:
             page = wait_for_page(url)
         except OSError:
@@ -290,6 +290,11 @@ def test_the_workbench_runs_a_lesson_in_a_browser(runs_dir: Path, tmp_path: Path
                       "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             shot = tmp_path / "workbench.png"
             screen = asyncio.run(asyncio.wait_for(drive_workbench(devtools_port(profile), url, shot), 60))
+            # stopping the server (tab still open in the browser) ends every tab's workbench promptly
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=20) == 0
+            with pytest.raises(ProcessLookupError):
+                os.killpg(server.pid, 0)  # no process left in the server's group: the tab's workbench is gone
     # the screenshot: a real PNG of the page, taken while the screen showed the lesson's title
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
