@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from labapp.export import CSV_NAME, FIXED_COLUMNS, SVG_NAME, csv_text, export_run
-from tests.conftest import labapp
+from tests.conftest import ROOT, labapp
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 
@@ -173,3 +175,13 @@ def test_runs_json_of_an_empty_folder_is_an_empty_list(tmp_path: Path) -> None:
     done = labapp("runs", "--json", "--out", str(tmp_path / "none"))
     assert done.returncode == 0
     assert json.loads(done.stdout) == []
+
+
+def test_export_needs_neither_torch_nor_textual(runs: Path) -> None:
+    folder = run_folder(runs, "gradient-descent")
+    code = ("import sys; from pathlib import Path; from labapp.export import export_run; "
+            f"export_run(Path({str(folder)!r})); "
+            "print(sorted(m for m in ('torch', 'textual', 'textual_serve') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
