@@ -107,13 +107,15 @@ def _fallback_charts(metrics: list[Metric]) -> tuple[Chart, ...]:
 def chart_texts(folder: Path, lang: str = "en", color: bool = True) -> list[str]:
     """The run's charts as plotext text (ANSI colours if `color`): the lesson's Charts that have points."""
     from labapp.report import chart_series, plot
+    from labapp.traces import downsample
 
     metrics = [m for m in map(_as_metric, metric_rows(folder)) if m is not None]
     lesson = run_lesson(folder)
     charts = lesson.charts if lesson is not None else _fallback_charts(metrics)
     texts = []
     for chart in charts:
-        series = chart_series(chart, metrics)
+        series = {label: downsample(xs, ys, 2 * CHART_WIDTH)  # braille: two dots a column; a long run stays fast
+                  for label, (xs, ys) in chart_series(chart, metrics).items()}
         if any(xs for xs, _ in series.values()):
             texts.append(plot(chart.title(lang), chart.x, series, CHART_WIDTH, color))
     return texts

@@ -185,3 +185,18 @@ def test_export_needs_neither_torch_nor_textual(runs: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_chart_of_a_run_whose_lesson_is_gone_or_that_has_no_metrics(tmp_path: Path) -> None:
+    gone = tmp_path / "retired-lesson" / "20240101-000000-abcdef"
+    gone.mkdir(parents=True)
+    (gone / "metrics.jsonl").write_text("".join(
+        f'{{"kind": "metric", "epoch": {e}, "step": null, "split": "train", "t": 0.1, "loss": {1 / e}}}\n'
+        for e in range(1, 6)), encoding="utf-8")
+    assert "loss" in svg_words(parse_svg(export_run(gone)[1]))  # one chart per metric
+    empty = tmp_path / "gradient-descent" / "20240101-000000-abcdef"
+    empty.mkdir(parents=True)
+    (empty / "config.json").write_text('{"lesson": "gradient-descent"}', encoding="utf-8")
+    csv_path, svg_path = export_run(empty)
+    assert csv_path.read_text() == ",".join(FIXED_COLUMNS) + "\n"
+    assert "no metric records" in svg_words(parse_svg(svg_path))
