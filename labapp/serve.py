@@ -48,6 +48,13 @@ def exposure_notice(host: str, port: int, runs: Path) -> str:
             f"(no code of theirs runs; use the default --host {DEFAULT_HOST} to keep it to yourself)")
 
 
+def browser_url(host: str, port: int) -> str:
+    """The address to give a browser: this machine's name when listening on every address (0.0.0.0, ::)."""
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.gethostname()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
 def check_port(host: str, port: int) -> None:
     """ServeError unless `port` can be listened on at `host` (free, allowed, and the host is an address here)."""
     if not 1 <= port <= 65535:
@@ -104,14 +111,14 @@ def make_server(host: str, port: int) -> Any:
         async def on_startup(self, app: Any) -> None:
             """One line instead of textual-serve's banner: where the workbench is."""
             self.console.print(f"labapp serve: the workbench at {url} (each browser tab gets its own; "
-                               "Ctrl+C stops)", highlight=False)
+                               "Ctrl+C stops)", highlight=False, soft_wrap=True)
 
         async def handle_index(self, request: Any) -> Any:
             """The page, with its URLs on the address this request came to."""
             self.public_url = f"{request.scheme}://{request.host}"  # used synchronously by the page template
             return await super().handle_index(request)
 
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    url = browser_url(host, port)
     return WorkbenchServer(tab_command(), host=host, port=port, title="labapp")
 
 

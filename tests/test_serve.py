@@ -56,6 +56,12 @@ def test_is_loopback(host: str, loopback: bool) -> None:
     assert serve_module.is_loopback(host) is loopback
 
 
+def test_browser_url() -> None:
+    assert serve_module.browser_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+    assert serve_module.browser_url("::1", 8765) == "http://[::1]:8765/"
+    assert serve_module.browser_url("0.0.0.0", 80) == f"http://{socket.gethostname()}:80/"  # an address to give
+
+
 @pytest.mark.parametrize("port, message", [("0", "out of range"), ("65536", "out of range"), ("http", "not a whole number")])
 def test_a_bad_port_is_one_line_and_exit_2(port: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--port", port]) == 2
