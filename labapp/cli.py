@@ -222,6 +222,122 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     return EXIT_SIGTERM if signals and signals[0] == signal.SIGTERM else EXIT_SIGINT
 
 
+# -- sweep ----------------------------------------------------------------------------------------
+
+def sweep_parser(lesson: Lesson) -> _Parser:
+    """`labapp sweep <lesson>`'s parser: one flag per lesson param (a comma-separated list), plus options."""
+    from labapp.sweep import MAX_RUNS, takes_list
+
+    parser = _Parser(prog=f"labapp sweep {lesson.id}", description=f"{lesson.title.en}: run every combination "
+                     f"of the values given (at most {MAX_RUNS} runs), one after another, each recorded")
+    group = parser.add_argument_group("lesson parameters (a list such as 0.001,0.01,0.1 sweeps; course defaults)")
+    for param in lesson.params:
+        kind = "VALUES" if takes_list(param) else "VALUE"
+        one = "" if takes_list(param) else " (one value, not a list)"
+        group.add_argument(param.flag, dest=param.name, metavar=kind, default=None,
+                           help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}{one}")
+    parser.add_argument("--seeds", default="0", help="seeds to repeat each point over, such as 0,1,2 (default 0)")
+    parser.add_argument("--device", default="auto", help="auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--threads", default=None, help=f"torch cpu threads, 1 to {THREADS_MAX} (default: chosen per lesson)")
+    parser.add_argument("--out", default=None, help="folder for run records (default $LABAPP_RUNS_DIR or ./runs)")
+    parser.add_argument("--quiet", action="store_true", help="print only the table and the curves")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
+    parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    return parser
+
+
+def cmd_sweep(argv: list[str]) -> int:
+    """Run a lesson over a grid of values, one recorded run at a time; print the ranked table and the curves.
+
+    Exit 0 when every run ended (diverged runs are an answer, listed last), 1 when one failed, 2 for a
+    bad value or combination (before any training), 130/143 when stopped (what finished is kept and shown).
+    """
+    import shutil
+
+    from labapp import sweep as sw
+    from labapp.data import DataError
+    from labapp.records import RecordsError, RunRecorder, default_root
+    from labapp.runner import DeviceError
+
+    if not argv or argv[0].startswith("-"):
+        if argv and argv[0] in ("-h", "--help"):
+            print("usage: labapp sweep LESSON [--PARAM A,B,...] [--seeds 0,1] [--device D] [--threads N]\n"
+                  "                    [--out DIR] [--quiet] [--lang zh|en] [--data-dir DIR]\n"
+                  "       labapp sweep LESSON --help   lists the lesson's parameters")
+            return EXIT_OK
+        raise UsageError("labapp sweep: which lesson? (`labapp list` shows them)")
+    lesson = find_lesson(argv[0])
+    if not lesson.ready:
+        raise UsageError(f"labapp: lesson {lesson.id!r} is not built yet")
+    args = sweep_parser(lesson).parse_args(argv[1:])
+    texts = {p.name: getattr(args, p.name) for p in lesson.params if getattr(args, p.name) is not None}
+    try:
+        grid = sw.parse_grid(lesson, {k: "--" if isinstance(v, list) else v for k, v in texts.items()}, args.seeds)
+    except ParamError as error:
+        raise UsageError(str(error)) from None
+    threads = _whole("threads", args.threads, 1, THREADS_MAX)
+    root = Path(args.out) if args.out else default_root()
+    try:
+        RunRecorder(root).check(lesson.id)
+    except RecordsError as error:
+        raise UsageError(f"labapp: {error}: use --out DIR to keep them elsewhere") from None
+    lang = args.lang or default_lang()
+    terminal = fancy_terminal()
+    sweep = sw.Sweep(grid, device=args.device, threads=threads, data_dir=args.data_dir, runs_root=root)
+    first = sweep.make_run(grid.points[0], 1)
+    try:  # the device and the data, checked once before anything trains
+        first[0].prepare(say=lambda message: print(f"labapp: {message}", file=sys.stderr, flush=True))
+    except DeviceError as error:
+        raise UsageError(str(error)) from None
+    except DataError as error:
+        raise UsageError(f"labapp: {error}") from None
+
+    count = len(grid.points)
+    if not args.quiet:
+        print(grid.describe(), flush=True)
+
+    def heard(result: sw.PointResult, index: int, count: int) -> None:
+        if args.quiet:
+            return
+        value = "" if result.final is None else f", {grid.lesson.headline_metric()[1]} {result.final:.5g}"  # type: ignore[index]
+        seed = f" seed {result.point.seed}" if len(grid.seeds) > 1 else ""
+        print(f"[{index:>{len(str(count))}}/{count}] {result.point.label(lesson)}{seed}: {result.message}{value} "
+              f"({result.duration_s:.2f} s)", flush=True)
+
+    signals: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if signals and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now, whatever the lesson is doing
+        signals.append(signum)
+        sweep.request_stop()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        results = sweep.run(on_result=heard, first=first)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+    rows = sw.rank(lesson, results)
+    print()
+    if signals:
+        print(f"stopped: {len(results)} of {count} runs ran; the table shows them")
+    if rows:
+        print(sw.table_text(lesson, rows, len(grid.seeds), lang))
+        curves = sw.curves_text(lesson, rows, min(100, shutil.get_terminal_size((80, 24)).columns), terminal, lang)
+        if curves:
+            print("\n" + curves)
+    sys.stdout.flush()
+    if signals:
+        return EXIT_SIGTERM if signals[0] == signal.SIGTERM else EXIT_SIGINT
+    failed = [r for r in results if r.status == sw.FAILED]
+    if failed:
+        print(f"labapp: {len(failed)} of {count} runs failed; the tracebacks are in their run.log", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 # -- runs -----------------------------------------------------------------------------------------
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -365,6 +481,8 @@ def main_parser() -> _Parser:
     show.add_argument("lesson")
     show.add_argument("--lang", choices=("zh", "en"), default=None, help="language (default from the locale)")
     commands.add_parser("run", help="train a lesson headless: labapp run LESSON [--PARAM VALUE ...]", add_help=False)
+    commands.add_parser("sweep", help="run a lesson over a grid: labapp sweep LESSON --PARAM A,B,... [--seeds 0,1]",
+                        add_help=False)
     runs = commands.add_parser("runs", help="list past runs")
     runs.add_argument("--lesson", default=None, help="only this lesson's runs")
     runs.add_argument("--out", default=None, help="runs folder (default $LABAPP_RUNS_DIR or ./runs)")
@@ -408,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] == "run":
             return cmd_run(argv[1:])
+        if argv and argv[0] == "sweep":
+            return cmd_sweep(argv[1:])
         args = main_parser().parse_args(argv)
         if args.command == "list":
             return cmd_list(args)
