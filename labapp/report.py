@@ -121,14 +121,16 @@ def chart_series(chart: Chart, metrics: list[Metric], series: Series | None = No
 
 
 def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[float]]], width: int,
-         color: bool, hline: float | None = None, vline: float | None = None) -> str:
-    """A plotext line chart as text."""
+         color: bool, hline: float | None = None, vline: float | None = None,
+         markers: tuple[str, ...] = ()) -> str:
+    """A plotext line chart as text; `markers` (one character per series, in turn) tell series apart without colour."""
     import plotext as plt
 
     plt.clf()
     plt.theme("clear")  # the terminal's own background, not plotext's white canvas
-    for label, (xs, ys) in series.items():
-        plt.plot(xs, ys, label=label if len(series) > 1 else None)
+    for index, (label, (xs, ys)) in enumerate(series.items()):
+        marker = markers[index % len(markers)] if markers else None
+        plt.plot(xs, ys, label=label if len(series) > 1 else None, marker=marker)
     if hline is not None:
         plt.hline(hline)
     if vline is not None:

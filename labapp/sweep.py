@@ -78,8 +78,20 @@ def parse_axis(param: Param, text: str) -> tuple[Any, ...]:
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """The distinct seeds that `text` lists ('0,1,2'); ParamError if one is not a whole number 0..2**32-1."""
-    seed = IntParam(name="seeds", default=0, min=0, max=SEED_MAX, help=None)  # type: ignore[arg-type]
-    return parse_axis(seed, text)
+    seeds: list[int] = []
+    items = text.split(",")
+    for index, item in enumerate(items, 1):
+        where = f" (item {index} of {shown(text)})" if len(items) > 1 else ""
+        try:
+            seed = int(item.strip())
+        except ValueError:
+            raise ParamError(f"seeds: {shown(item.strip())} is not a whole number: must be between 0 and "
+                             f"{SEED_MAX}{where}") from None
+        if not 0 <= seed <= SEED_MAX:
+            raise ParamError(f"seeds: {shown(item.strip())} is out of range: must be between 0 and {SEED_MAX}{where}")
+        if seed not in seeds:
+            seeds.append(seed)
+    return tuple(seeds)
 
 
 @dataclass(frozen=True)
@@ -321,6 +333,7 @@ def rank(lesson: Lesson, results: Iterable[PointResult]) -> list[Row]:
 # -- text for `labapp sweep` -------------------------------------------------------------------------
 
 TOP_CURVES = 6  # series in the overlay; the rest are counted as "+N more"
+MARKERS = ("*", "+", "o", "x", "#", "%")  # without colour, one character per series tells them apart
 
 
 def value_text(row: Row) -> str:
@@ -339,7 +352,7 @@ def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en"
     split, name = lesson.headline_metric() or ("train", "loss")
     better = "higher" if higher_is_better(name) else "lower"
     metric = f"{lesson.label(split, lang)} {lesson.label(name, lang)}"
-    over = f" mean ± std over {seeds} seeds" if seeds > 1 else ""
+    over = f"; mean ± std over {seeds} seeds" if seeds > 1 else ""
     names = [n for n, _ in rows[0].varied] if rows else []
     header = ["#", *names, f"final {metric}", "status", "run folder" + ("s" if seeds > 1 else "")]
     body: list[list[str]] = []
@@ -378,4 +391,4 @@ def curves_text(lesson: Lesson, rows: Sequence[Row], width: int, color: bool, la
         return None
     more = len(shown_rows) - len(series)
     title = f"{lesson.label(split, lang)} {lesson.label(name, lang)}" + (f" (best {len(series)}; +{more} more)" if more else "")
-    return plot(title, lesson.unit, series, width, color)
+    return plot(title, lesson.unit, series, width, color, markers=() if color else MARKERS)
