@@ -256,6 +256,7 @@ def cmd_sweep(argv: list[str]) -> int:
 
     from labapp import sweep as sw
     from labapp.data import DataError
+    from labapp.report import number
     from labapp.records import RecordsError, RunRecorder, default_root
     from labapp.runner import DeviceError
 
@@ -293,13 +294,15 @@ def cmd_sweep(argv: list[str]) -> int:
         raise UsageError(f"labapp: {error}") from None
 
     count = len(grid.points)
+    headline = (lesson.headline_metric() or ("train", "loss"))[1]
     if not args.quiet:
         print(grid.describe(), flush=True)
 
     def heard(result: sw.PointResult, index: int, count: int) -> None:
         if args.quiet:
             return
-        value = "" if result.final is None else f", {grid.lesson.headline_metric()[1]} {result.final:.5g}"  # type: ignore[index]
+        finished = result.final is not None and result.status == sw.FINISHED
+        value = f", {headline} {number(result.final)}" if finished else ""
         seed = f" seed {result.point.seed}" if len(grid.seeds) > 1 else ""
         print(f"[{index:>{len(str(count))}}/{count}] {result.point.label(lesson)}{seed}: {result.message}{value} "
               f"({result.duration_s:.2f} s)", flush=True)
@@ -315,6 +318,8 @@ def cmd_sweep(argv: list[str]) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         results = sweep.run(on_result=heard, first=first)
+    except KeyboardInterrupt:  # a second Ctrl-C between two runs
+        results = sweep.results
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -376,12 +376,13 @@ def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en"
 
 def curves_text(lesson: Lesson, rows: Sequence[Row], width: int, color: bool, lang: str = "en",
                 top: int = TOP_CURVES) -> str | None:
-    """The headline metric against the epoch, one series per point (the best `top`), as text; None if no curve."""
+    """The headline metric against the epoch, one series per finished point (the best `top`), as text; None if none."""
     from labapp.report import plot, plottable
 
     split, name = lesson.headline_metric() or ("train", "loss")
     series: dict[str, tuple[list[float], list[float]]] = {}
-    shown_rows = [row for row in rows if len(row.curve()[0]) > 1]
+    shown_rows = [row for row in rows if row.status == FINISHED and len(row.curve()[0]) > 1]
+    left_out = sum(row.status != FINISHED for row in rows)  # a diverged curve would flatten every other one
     for row in shown_rows[:top]:
         xs, ys = row.curve()
         keep = [(x, y) for x, y in zip(xs, ys) if plottable(y)]
@@ -390,5 +391,7 @@ def curves_text(lesson: Lesson, rows: Sequence[Row], width: int, color: bool, la
     if not series:
         return None
     more = len(shown_rows) - len(series)
-    title = f"{lesson.label(split, lang)} {lesson.label(name, lang)}" + (f" (best {len(series)}; +{more} more)" if more else "")
+    notes = [f"best {len(series)}; +{more} more"] if more else []
+    notes += [f"{left_out} not finished, not drawn"] if left_out else []
+    title = f"{lesson.label(split, lang)} {lesson.label(name, lang)}" + (f" ({'; '.join(notes)})" if notes else "")
     return plot(title, lesson.unit, series, width, color, markers=() if color else MARKERS)

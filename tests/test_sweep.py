@@ -242,3 +242,8 @@ def test_ctrl_c_stops_the_current_run_and_keeps_what_finished(runs_dir):
     assert f"stopped: {len(folders)} of 4 runs ran; the table shows them" in out
     table = out.split("sorted by final train cost")[1].splitlines()
     assert table[2].split()[:5] == ["1", "0.001", "20", "3.2678", "finished"]
+
+
+def test_the_sweep_core_imports_neither_torch_nor_textual():
+    code = "import sys, labapp.sweep, lessons; assert 'torch' not in sys.modules and 'textual' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
