@@ -331,7 +331,7 @@ def cmd_sweep(argv: list[str]) -> int:
     if rows:
         print(sw.table_text(lesson, rows, len(grid.seeds), lang))
         curves = sw.curves_text(lesson, rows, min(100, shutil.get_terminal_size((80, 24)).columns), terminal, lang)
-        print("\n" + curves if curves else f"\n(no curves: each run reported its headline once)")
+        print("\n" + curves if curves else "\n(no curves: each run reported its headline once)")
     sys.stdout.flush()
     if signals:
         return EXIT_SIGTERM if signals[0] == signal.SIGTERM else EXIT_SIGINT

@@ -7,6 +7,10 @@ Plain Python, no Textual, no torch at import: `labapp sweep` drives it, and the 
     results = sweep.run()                                              # on any thread; request_stop()
     rows = rank(grid.lesson, results)                                  # best first, failures last
 
+A form checks a field with `parse_axis(param, text)` (ParamError: the field's message) and the whole
+form with `parse_grid`; `grid.is_sweep` says whether Run means a sweep. `Sweep(..., sinks=factory)`
+adds the caller's own sinks to each run (`factory(point, index, count)`); `on_result` hears each run end.
+
 A list is written with commas (`0.001,0.01,0.1`) for number, choice and switch params; every item
 goes through that param's own parse. MultiChoice, Tensor and Text params take one value in a sweep
 (their own syntax has commas in it). The lesson's cross-field rules apply to every combination.
@@ -116,6 +120,11 @@ class Grid:
     seeds: tuple[int, ...]
     points: tuple[Point, ...]  # combinations in order, each seed in turn
     single: tuple[str, ...] = ()  # params that take one value, given with a comma (a note to show)
+
+    @property
+    def is_sweep(self) -> bool:
+        """Whether there is more than one run (a list in some field, or several seeds)."""
+        return len(self.points) > 1
 
     @property
     def varied(self) -> tuple[str, ...]:

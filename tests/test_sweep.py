@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import lessons
 from labapp.lesson import ChoiceParam, FloatParam, IntParam, ParamError, Values
-from labapp.sweep import (FAILED, FINISHED, MAX_RUNS, Point, PointResult, Row, Sweep, higher_is_better,
+from labapp.sweep import (FAILED, FINISHED, MAX_RUNS, Point, PointResult, Sweep, higher_is_better,
                           parse_grid, rank, table_text, takes_list)
 from tests.conftest import COUNTER, ROOT, labapp
 
@@ -35,6 +35,7 @@ def test_a_grid_is_every_combination_in_the_given_order_each_over_every_seed():
     assert len(grid.points) == 8
     assert all(p.values.epochs == 50 and p.values.w0 == 1.0 for p in grid.points)  # the rest: course defaults
     assert grid.points[0].varied == (("mode", "batch"), ("lr", 0.1))
+    assert grid.is_sweep and not parse_grid(GD, {"lr": "0.1"}).is_sweep
     assert grid.describe() == "sweep of gradient-descent: mode batch, stochastic; lr 0.1, 0.01; seeds 0, 1: 8 runs"
 
 
