@@ -1,5 +1,6 @@
 """Sweeps: grid parsing and its refusals, ranking, mean ± std over seeds, and `labapp sweep` end to end."""
 
+import dataclasses
 import json
 import math
 import signal
@@ -171,6 +172,14 @@ def test_mean_and_sample_std_over_seeds_and_failed_points_last():
 def test_higher_is_better_for_accuracies_lower_for_losses():
     assert higher_is_better("accuracy") and higher_is_better("letters right")
     assert not higher_is_better("loss") and not higher_is_better("cost") and not higher_is_better("mse")
+
+
+def test_an_accuracy_headline_ranks_the_highest_first():
+    classifier = dataclasses.replace(GD, headline=("test", "accuracy"))
+    rows = rank(classifier, [_result(0.1, 0, FINISHED, 0.90), _result(0.01, 0, FINISHED, 0.97),
+                             _result(0.5, 0, FINISHED, 0.11)])
+    assert [row.varied[0][1] for row in rows] == [0.01, 0.1, 0.5]
+    assert "higher is better" in table_text(classifier, rows, seeds=1)
 
 
 def test_a_sweep_of_finished_diverged_and_failed_runs_ranks_them_without_crashing(tmp_path: Path):
