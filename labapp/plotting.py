@@ -110,7 +110,7 @@ def nice_ticks(low: float, high: float, count: int, integer: bool = False) -> li
         return [low]
     raw = (high - low) / max(1, count)
     power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     if integer:
         step = max(1.0, round(step))
     first = math.ceil(low / step - 1e-9) * step
@@ -137,13 +137,20 @@ def _padded(low: float, high: float) -> tuple[float, float]:
 
 
 def downsample(xs: list[float], ys: list[float], limit: int) -> tuple[list[float], list[float]]:
-    """At most about `limit` evenly spaced points, always keeping the last one."""
-    if len(xs) <= limit or limit < 2:
+    """At most about `limit` points: the lowest and the highest of each run of neighbours, in order.
+
+    Keeping both extremes keeps a noisy or oscillating curve's envelope (every other point of a
+    diverging w that flips sign each epoch would all have one sign); the first and last points stay.
+    """
+    if len(xs) <= limit or limit < 4:
         return xs, ys
-    step = math.ceil(len(xs) / limit)
-    keep = list(range(0, len(xs), step))
-    if keep[-1] != len(xs) - 1:
-        keep.append(len(xs) - 1)
+    size = math.ceil(len(xs) / (limit // 2))
+    keep: list[int] = []
+    for start in range(0, len(xs), size):
+        bucket = range(start, min(start + size, len(xs)))
+        low, high = min(bucket, key=ys.__getitem__), max(bucket, key=ys.__getitem__)
+        keep += sorted({low, high})
+    keep = sorted({0, *keep, len(xs) - 1})
     return [xs[i] for i in keep], [ys[i] for i in keep]
 
 
@@ -182,10 +189,10 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
     low, high = min(xs), max(xs)
     plan.xlim = _padded(low, high) if low == high else (low, high + ((high - low) / width if mark_x == high else 0))
     plan.ylim = _padded(min(ys), max(ys))
-    x_positions = nice_ticks(*plan.xlim, count=max(2, width // 12), integer=integer_x)
+    x_positions = nice_ticks(*plan.xlim, count=max(3, width // 9), integer=integer_x)
     x_step = x_positions[1] - x_positions[0] if len(x_positions) > 1 else None
     plan.xticks = (x_positions, [compact(x, x_step) for x in x_positions])
-    plan.yticks = _y_ticks(plan.ylim, max(2, min(6, height // 3)), scale)
+    plan.yticks = _y_ticks(plan.ylim, max(2, min(6, height // 2)), scale)
     return plan
 
 
@@ -280,7 +287,7 @@ def plan_text(plan: ChartPlan, width: int, height: int, lang: str, color: bool) 
     plotext.theme("clear")  # the terminal's own background, not plotext's white canvas
     draw(plotext, plan)
     plotext.plotsize(width, height)
-    built = plotext.build()
+    built = plotext.build().rstrip("\n")
     lines.append(built if color else plotext.uncolorize(built))
     legend = legend_line(plan, width, lang)
     if legend.plain.strip():

@@ -72,7 +72,7 @@ class LessonChart(PlotextPlot):
         text = title_line(plan, width)
         if plan.empty:
             text.append("\n\n")
-            text.append(fit(plan.empty, width), style="dim italic")
+            text.append(plan.empty, style="dim italic")  # wrapped by the widget: read whole
             return text
         if plot_height >= MIN_PLOT_HEIGHT:
             plt = self.plt
@@ -83,7 +83,7 @@ class LessonChart(PlotextPlot):
             plt._set_size(width, plot_height)  # as PlotextPlot.render does (textual-plotext issue #5)
             plt.theme(self._get_plotext_theme_name(self.app.theme))
             text.append("\n")
-            text.append(RichText.from_ansi(plt.build()))
+            text.append(RichText.from_ansi(plt.build().rstrip("\n")))
         text.append("\n")
         text.append(legend_line(plan, width, self.lang))
         return text
