@@ -100,8 +100,8 @@ def compact(value: float, step: float | None = None) -> str:
         if "." in text:
             text = text.rstrip("0").rstrip(".")
         return text if text not in ("-0", "") else "0"
-    mantissa, _, exponent = f"{value:.2g}".partition("e")
-    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+    mantissa, _, exponent = f"{value:.1e}".partition("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 def nice_ticks(low: float, high: float, count: int, integer: bool = False) -> list[float]:
@@ -187,7 +187,7 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
         ([vline] if vline is not None else [])
     ys = [y for ln in drawn for y in ln.ys] + ([hline] if hline is not None else [])
     low, high = min(xs), max(xs)
-    plan.xlim = _padded(low, high) if low == high else (low, high + ((high - low) / width if mark_x == high else 0))
+    plan.xlim = (low - 1, high + 1) if low == high else (low, high + ((high - low) / width if mark_x == high else 0))
     plan.ylim = _padded(min(ys), max(ys))
     x_positions = nice_ticks(*plan.xlim, count=max(3, width // 9), integer=integer_x)
     x_step = x_positions[1] - x_positions[0] if len(x_positions) > 1 else None
