@@ -62,20 +62,32 @@ class PlainProgress:
 
 
 class BarProgress:
-    """A sink that shows a rich progress bar with ETA and the latest metrics (for terminals)."""
+    """A sink that shows a rich progress bar with ETA and the latest metrics (for terminals).
+
+    The bar follows the run's RunProgress on every refresh, so it moves with the batches inside an epoch.
+    """
 
     def __init__(self) -> None:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                                 TextColumn("{task.fields[latest]}"), transient=False)
         self.task: Any = None
+        self.run_progress: Any = None  # the run's RunProgress, once it starts
+
+        class LiveProgress(Progress):
+            def get_renderables(inner):  # noqa: N805 - rich calls this on each refresh
+                if self.run_progress is not None and self.task is not None:
+                    inner.update(self.task, completed=self.run_progress.done())
+                yield from super().get_renderables()
+
+        self.progress = LiveProgress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                     TextColumn("{task.fields[latest]}"), transient=False)
 
     def start(self, info: RunInfo) -> None:
         """Show the bar."""
         self.progress.console.print(f"{info.lesson.id} on {info.device} ({info.device_name}), seed {info.seed}")
+        self.run_progress = info.progress
         self.progress.start()
         self.task = self.progress.add_task(info.lesson.id, total=info.total, latest="")
 

@@ -9,7 +9,7 @@ from rich.cells import cell_len
 
 import lessons
 from labapp import report
-from labapp.lesson import Chart, Metric, Text, View
+from labapp.lesson import Chart, Text, View
 from labapp.plotting import Line, compact, fit, legend_line, nice_ticks, plan_chart, title_line
 from labapp.progress import RunStatus
 from labapp.records import RunRecorder

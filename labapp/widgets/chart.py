@@ -34,7 +34,8 @@ class LessonChart(PlotextPlot):
 
     def show(self, traces: list[RunTrace], log_scale: bool = False, overlays: bool = True) -> None:
         """Draw `traces` (the last one is the current run); repaints only if anything changed."""
-        key = (tuple((id(t), t.version, t.status) for t in traces), log_scale, overlays, self.lang)
+        key = (tuple((id(t), t.version, t.status) for t in traces), log_scale, overlays, self.lang,
+               traces[-1].progress.batch if traces and self.plan is not None and self.plan.empty else None)
         if key == self._key:
             return
         self.traces, self.log_scale, self.overlays = list(traces), log_scale, overlays
