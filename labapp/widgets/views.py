@@ -13,7 +13,7 @@ from textual.widgets import Static
 from labapp.lesson import Lesson
 from labapp.report import view_text
 
-CURVE_WIDTH = 72  # cells of a curve view when the panel is narrower (it scrolls sideways)
+CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
 
 
 class ViewsPanel(ScrollableContainer, can_focus=True):
