@@ -56,7 +56,8 @@ class LastValues:
     """The last values of each split: an epoch-level record's values win over per-step ones.
 
     A split whose only records so far are per step (a first epoch still going) shows its latest
-    step's values; once an epoch has ended, only epoch-level records change it.
+    step's values; once an epoch has ended, only epoch-level records change it. `by_split` is
+    replaced, never changed in place, so another thread may read it without a lock.
     """
 
     def __init__(self) -> None:
@@ -69,7 +70,7 @@ class LastValues:
             self._epoch_level.add(split)
         elif split in self._epoch_level:
             return
-        self.by_split.setdefault(split, {}).update(values)
+        self.by_split = {**self.by_split, split: {**self.by_split.get(split, {}), **values}}
 
 
 def last_values(metrics: Iterable[Metric]) -> dict[str, dict[str, Any]]:
