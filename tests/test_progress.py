@@ -99,3 +99,15 @@ def test_runner_and_disk_agree_on_final_values(tmp_path):
     summary = run_lesson(lesson, lesson.resolve({"epochs": "3"}), [RunRecorder(tmp_path)], device="cpu")
     past = list_runs(tmp_path)[0]
     assert summary.final == past.final and summary.final["train"]["loss"] > 0
+
+
+def test_progress_traces_and_plotting_import_neither_textual_nor_torch():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys, labapp.progress, labapp.plotting, labapp.traces, labapp.report\n"
+            "bad = [m for m in ('torch', 'textual') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
