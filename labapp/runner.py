@@ -353,7 +353,7 @@ class Run:
         except (OverflowError, FloatingPointError) as error:
             status, diverged_at = DIVERGED, progress.reached + 1
             message = (f"diverged at {self.lesson.unit} {diverged_at}: a value grew "
-                                         f"too large for a float ({type(error).__name__}); try a smaller learning rate")
+                       f"too large for a float ({type(error).__name__}); try a smaller learning rate")
         except KeyboardInterrupt:
             status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress.reached}"
         except DataError as error:  # a missing or corrupt dataset (when `prepare` was not called first)
