@@ -258,7 +258,8 @@ def legend_line(plan: ChartPlan, width: int, lang: str) -> RichText:
     entries: list[tuple[str, str]] = []
     if plan.mark_x is not None and plan.mark_label:
         entries.append(("┃ " + plan.mark_label, "bold red"))
-    entries += [(("┄ " if ln.faint else "━ ") + ln.label, rich_color(ln.color)) for ln in plan.lines if ln.label]
+    named = sorted((ln for ln in plan.lines if ln.label), key=lambda ln: ln.faint)  # the current run first
+    entries += [(("┄ " if ln.faint else "━ ") + ln.label, rich_color(ln.color)) for ln in named]
     line = RichText(no_wrap=True, overflow="ellipsis")
     for index, (text, style) in enumerate(entries):
         gap = "  " if index else ""
