@@ -208,7 +208,11 @@ def _y_ticks(ylim: tuple[float, float], count: int, scale: str) -> tuple[list[fl
         positions = nice_ticks(*ylim, count=count)
         step = positions[1] - positions[0] if len(positions) > 1 else None
         return positions, [compact(y, step) for y in positions]
-    positions = [p for p in nice_ticks(*ylim, count=count, integer=True)]
+    if scale == "log10" and ylim[1] - ylim[0] < 2:  # within two decades: round values, placed at their log
+        values = [v for v in nice_ticks(10.0 ** ylim[0], 10.0 ** ylim[1], count) if v > 0]
+        step = values[1] - values[0] if len(values) > 1 else None
+        return [math.log10(v) for v in values], [compact(v, step) for v in values]
+    positions = nice_ticks(*ylim, count=count, integer=True)
     if scale == "log10":
         return positions, [compact(10.0 ** p) for p in positions]
     # signed log10: position p stands for sign(p) · (10^|p| - 1), labelled as the power of ten

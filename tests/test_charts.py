@@ -214,3 +214,12 @@ async def test_views_never_wrap_a_row_in_a_narrow_panel():
         view = app.query_one("#view-summary", Static)
         assert view.region.height == 1 + 1 + len(rows)  # title, header, one line per row
         assert panel.virtual_size.width > panel.size.width  # it scrolls sideways instead
+
+
+def test_log_scale_ticks_are_round_values():
+    narrow = plan_chart("Loss", "epoch", [Line("a", [1, 2, 3], [2.0, 3.0, 4.5])], 60, 12, "en", log=True)
+    assert narrow.title == "Loss (log10)" and narrow.yticks[1][0] == "2" and "4" in narrow.yticks[1]
+    wide = plan_chart("Loss", "epoch", [Line("a", [1, 2, 3], [2.0, 300.0, 4.5e5])], 60, 12, "en", log=True)
+    assert wide.yticks == ([1, 2, 3, 4, 5], ["10", "100", "1000", "10000", "1e5"])
+    assert plan_chart("w", "epoch", [Line("a", [1], [-1.0])], 60, 12, "en", log=True).empty == (
+        "no points: a log scale draws only values above 0")
