@@ -147,8 +147,8 @@ def downsample(xs: list[float], ys: list[float], limit: int) -> tuple[list[float
     size = math.ceil(len(xs) / (limit // 2))
     keep: list[int] = []
     for start in range(0, len(xs), size):
-        bucket = range(start, min(start + size, len(xs)))
-        low, high = min(bucket, key=ys.__getitem__), max(bucket, key=ys.__getitem__)
+        bucket = ys[start:start + size]  # slices, min, max and index run in C: a redraw stays cheap
+        low, high = start + bucket.index(min(bucket)), start + bucket.index(max(bucket))
         keep += sorted({low, high})
     keep = sorted({0, *keep, len(xs) - 1})
     return [xs[i] for i in keep], [ys[i] for i in keep]
