@@ -346,6 +346,8 @@ def cmd_sweep(argv: list[str]) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """List past runs."""
+    import lessons
+    from labapp.progress import headline_values
     from labapp.records import default_root, list_runs
 
     root = Path(args.out) if args.out else default_root()
@@ -353,11 +355,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {root}")
         return EXIT_OK
+    headlines = {lesson.id: lesson.headline_metric() for lesson in lessons.LESSONS}
     print(f"{'started':<20} {'lesson':<20} {'status':<12} {'epochs':>6}  {'final':<34} path")
     for run in runs:
-        final = run.final.get("test") or run.final.get("train") or {}
         shown = "  ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
-                          for k, v in list(final.items())[:3])
+                          for k, v in headline_values(run.final, headlines.get(run.lesson)))
         print(f"{run.started[:19]:<20} {run.lesson:<20} {run.status:<12} {run.epochs_done:>6}  {shown:<34} {run.path}")
     return EXIT_OK
 

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from labapp.lesson import Metric, Record
+from labapp.progress import RunStatus, last_values, metric_of_row
 from labapp.runner import RunInfo, Summary
 
-INTERRUPTED, RUNNING, UNREADABLE = "interrupted", "running", "unreadable"
+INTERRUPTED, RUNNING, UNREADABLE = RunStatus.INTERRUPTED, RunStatus.RUNNING, RunStatus.UNREADABLE
 
 
 class RecordsError(Exception):
@@ -230,13 +231,9 @@ def read_run(path: Path) -> PastRun | None:
         return PastRun(path=path, lesson=lesson, started=started, status=_text(summary.get("status")) or "?",
                        final=_finals(summary.get("final")), epochs_done=_whole(summary.get("epochs_done")),
                        message=message)
-    final: dict[str, dict[str, Any]] = {}
-    epochs = 0
-    for row in read_metrics(path):
-        if row.get("kind") == "metric":
-            epochs = max(epochs, _whole(row.get("epoch")))
-            values = {k: v for k, v in row.items() if k not in ("kind", "epoch", "step", "split", "t")}
-            final.setdefault(_text(row.get("split")) or "train", {}).update(values)
+    metrics = [metric for metric in map(metric_of_row, read_metrics(path)) if metric is not None]
+    final = last_values(metrics)
+    epochs = max((max(0, metric.epoch) for metric in metrics), default=0)
     if config is None:
         return PastRun(path=path, lesson=lesson, started=started, status=UNREADABLE, final=final, epochs_done=epochs,
                        message="config.json is missing or unreadable, and there is no summary")

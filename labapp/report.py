@@ -9,13 +9,17 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from rich.cells import cell_len
+
 from labapp.lesson import Chart, Lesson, Metric, Record, View, ViewValue
+from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
 
 SHADES = " .:-=+*#%@"  # low loss -> high loss
-PLOT_LIMIT = 1e15  # plotext's scaling overflows on huge values; a diverged run's tail is left out
+PLOT_HEIGHT = 15  # rows of a plot in the headless report
 
 
 def number(value: Any) -> str:
@@ -58,20 +62,32 @@ class PlainProgress:
 
 
 class BarProgress:
-    """A sink that shows a rich progress bar with ETA and the latest metrics (for terminals)."""
+    """A sink that shows a rich progress bar with ETA and the latest metrics (for terminals).
+
+    The bar follows the run's RunProgress on every refresh, so it moves with the batches inside an epoch.
+    """
 
     def __init__(self) -> None:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                                 TextColumn("{task.fields[latest]}"), transient=False)
         self.task: Any = None
+        self.run_progress: Any = None  # the run's RunProgress, once it starts
+
+        class LiveProgress(Progress):
+            def get_renderables(inner):  # noqa: N805 - rich calls this on each refresh
+                if self.run_progress is not None and self.task is not None:
+                    inner.update(self.task, completed=self.run_progress.done())
+                yield from super().get_renderables()
+
+        self.progress = LiveProgress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                     TextColumn("{task.fields[latest]}"), transient=False)
 
     def start(self, info: RunInfo) -> None:
         """Show the bar."""
         self.progress.console.print(f"{info.lesson.id} on {info.device} ({info.device_name}), seed {info.seed}")
+        self.run_progress = info.progress
         self.progress.start()
         self.task = self.progress.add_task(info.lesson.id, total=info.total, latest="")
 
@@ -85,16 +101,16 @@ class BarProgress:
         self.progress.stop()
 
 
-def plottable(value: float) -> bool:
-    """Whether plotext can draw `value`: finite and not astronomically large (nan fails both tests)."""
-    return -PLOT_LIMIT <= value <= PLOT_LIMIT
+def plottable(value: Any) -> bool:
+    """Whether `value` is a finite number: a point a chart can draw (huge ones on a log scale)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 Series = dict[str, tuple[list[float], list[float]]]
 
 
 def chart_series(chart: Chart, metrics: list[Metric], series: Series | None = None) -> Series:
-    """label -> (x, y) for each series of `chart`, plottable points only (plotext fails on inf/nan).
+    """label -> (x, y) for each series of `chart`, finite points only (plotext fails on inf/nan).
 
     Given `series`, extends it with `metrics` (so a live chart only handles new points).
     """
@@ -120,26 +136,43 @@ def chart_series(chart: Chart, metrics: list[Metric], series: Series | None = No
     return series
 
 
-def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[float]]], width: int,
-         color: bool, hline: float | None = None, vline: float | None = None,
-         markers: tuple[str, ...] = ()) -> str:
-    """A plotext line chart as text; `markers` (one character per series, in turn) tell series apart without colour."""
-    import plotext as plt
+def series_label(chart: Chart, key: str, lesson: Lesson, lang: str) -> str:
+    """How a series of `chart_series` is named on screen: its split and/or metric through `lesson.label`."""
+    if len(chart.y) == 1 and not chart.splits:
+        return lesson.label(key, lang)  # one series per split
+    if len(chart.splits) == 1:
+        return lesson.label(key, lang)  # one series per metric
+    split, _, name = key.rpartition(" ")
+    return f"{lesson.label(split, lang)} {lesson.label(name, lang)}"
 
-    plt.clf()
-    plt.theme("clear")  # the terminal's own background, not plotext's white canvas
-    for index, (label, (xs, ys)) in enumerate(series.items()):
-        marker = markers[index % len(markers)] if markers else None
-        plt.plot(xs, ys, label=label if len(series) > 1 else None, marker=marker)
-    if hline is not None:
-        plt.hline(hline)
-    if vline is not None:
-        plt.vline(vline)
-    plt.title(title)
-    plt.xlabel(x_label)
-    plt.plotsize(width, 15)
-    text = plt.build()
-    return text if color else plt.uncolorize(text)
+
+def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[float]]], width: int,
+         color: bool, hline: float | None = None, vline: float | None = None, lang: str = "en",
+         mark_x: float | None = None, mark_label: str = "", integer_x: bool = False,
+         markers: tuple[str, ...] = ()) -> str:
+    """A line chart as text: title, plot and (for several series or a mark) a legend line.
+
+    `markers` (one character per series, in turn) tell the series apart where there is no colour.
+    """
+    lines = [Line(label if len(series) > 1 else "", xs, ys, COLORS[n % len(COLORS)],
+                  marker=markers[n % len(markers)] if markers else None)
+             for n, (label, (xs, ys)) in enumerate(series.items())]
+    plan = plan_chart(title, x_label, lines, width, PLOT_HEIGHT, lang, mark_x=mark_x, mark_label=mark_label,
+                      hline=hline, vline=vline, integer_x=integer_x)
+    return plan_text(plan, width, PLOT_HEIGHT, lang, color)
+
+
+def chart_text(lesson: Lesson, chart: Chart, metrics: list[Metric], lang: str, width: int, color: bool,
+               diverged_at: int | None = None) -> str | None:
+    """One of the lesson's charts for the report, the divergence marked; None if it has under two points."""
+    series = chart_series(chart, metrics)
+    if not any(len(xs) > 1 for xs, _ in series.values()):
+        return None
+    named = {series_label(chart, key, lesson, lang): points for key, points in series.items()}
+    mark = diverged_at if diverged_at is not None and chart.x == "epoch" else None
+    label = DIVERGED_AT(lang).format(n=diverged_at, unit=lesson.unit) if diverged_at is not None else ""
+    return plot(chart.title(lang), lesson.label(chart.x, lang), named, width, color, lang=lang,
+                mark_x=mark, mark_label=label, integer_x=chart.x in ("epoch", "step"))
 
 
 def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
@@ -175,28 +208,49 @@ def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
     return "\n".join(lines)
 
 
-def table_text(data: dict[str, Any]) -> str:
-    """Columns aligned, numbers to 5 significant digits."""
-    rows = [[number(c) if not isinstance(c, list) else ", ".join(map(number, c)) for c in row] for row in data["rows"]]
-    header = [str(c) for c in data["columns"]]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda cells: "  " + "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+def _is_number(cell: Any) -> bool:
+    return isinstance(cell, (int, float)) and not isinstance(cell, bool)
+
+
+def _cell(cell: Any) -> str:
+    """A table cell as one line of text: numbers to 5 significant digits, lists joined, line breaks escaped."""
+    text = number(cell) if not isinstance(cell, list) else ", ".join(map(number, cell))
+    return " ".join(text.splitlines())
+
+
+def _padded(text: str, width: int, right: bool) -> str:
+    """`text` padded to `width` terminal cells (a Chinese character takes two), on the left if `right`."""
+    room = " " * max(0, width - cell_len(text))
+    return room + text if right else text + room
+
+
+def table_text(data: dict[str, Any], label: Callable[[str], str] = str) -> str:
+    """Columns aligned (numbers to the right, text to the left), one line per row; headers through `label`."""
+    raw = [list(row) for row in data["rows"]]
+    header = [label(str(c)) for c in data["columns"]]
+    rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
+    numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
+    widths = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda cells: "  " + "  ".join(_padded(c, w, n) for c, w, n in zip(cells, widths, numeric)).rstrip()  # noqa: E731
     return "\n".join([fmt(header), *map(fmt, rows)])
 
 
-def view_text(view: View, value: Any, lang: str, width: int, color: bool) -> str:
-    """One of a lesson's views as text."""
+def view_text(view: View, value: Any, lang: str, width: int, color: bool,
+              label: Callable[[str], str] = str) -> str:
+    """One of a lesson's views as text; `label` names its keys and columns (Lesson.label in `lang`)."""
     title = view.title(lang)
     if view.kind == "values":
-        names = max(map(len, value), default=0)
-        return "\n".join([title] + [f"  {name:<{names}}  {number(v)}" for name, v in value.items()])
+        names = {name: label(str(name)) for name in value}
+        size = max(map(cell_len, names.values()), default=0)
+        return "\n".join([title] + [f"  {_padded(names[name], size, False)}  {_cell(v)}" for name, v in value.items()])
     if view.kind == "table":
-        return f"{title}\n{table_text(value)}"
+        return f"{title}\n{table_text(value, label)}"
     if view.kind == "heatmap":
         return heatmap_text(title, value, width)
     if view.kind == "curve":
-        series = {value.get("y_label", "y"): (value["x"], value["y"])}
-        return plot(title, value.get("x_label", "x"), series, width, color, value.get("hline"), value.get("vline"))
+        series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
+        return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),
+                    value.get("vline"), lang=lang)
     return f"{title}\n" + "\n".join("  " + line for line in str(value).splitlines())
 
 
@@ -211,12 +265,13 @@ def final_report(lesson: Lesson, summary: Summary, records: list[Record], lang: 
     latest = {r.view: r.value for r in records if isinstance(r, ViewValue)}
     for name, value in latest.items():
         if name in views:
-            print("\n" + view_text(views[name], value, lang, width, color), file=out)
+            print("\n" + view_text(views[name], value, lang, width, color, lambda word: lesson.label(word, lang)),
+                  file=out)
     metrics = [r for r in records if isinstance(r, Metric)]
     for chart in lesson.charts:  # the first chart with a curve: the loss, as a rule
-        series = chart_series(chart, metrics)
-        if any(len(xs) > 1 for xs, _ in series.values()):
-            print("\n" + plot(chart.title(lang), chart.x, series, width, color), file=out)
+        text = chart_text(lesson, chart, metrics, lang, width, color, summary.diverged_at)
+        if text is not None:
+            print("\n" + text, file=out)
             break
     out.flush()
 

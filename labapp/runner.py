@@ -24,8 +24,9 @@ from typing import Any, Protocol
 
 from labapp.data import DataError, DataStore
 from labapp.lesson import Lesson, Metric, Record, Values, ViewValue, shown
+from labapp.progress import RunProgress, RunStatus
 
-FINISHED, STOPPED, DIVERGED, FAILED = "finished", "stopped", "diverged", "failed"
+FINISHED, STOPPED, DIVERGED, FAILED = RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED
 
 
 class DeviceError(ValueError):
@@ -106,6 +107,7 @@ class RunInfo:
     torch_version: str | None
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     started: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    progress: RunProgress = field(default_factory=RunProgress, repr=False)  # live: read it, never write it
 
     @property
     def total(self) -> int:
@@ -117,13 +119,14 @@ class RunInfo:
 class Summary:
     """How a run ended."""
 
-    status: str
+    status: RunStatus
     message: str
     epochs_done: int
     final: dict[str, dict[str, float]]
     results: dict[str, Any]
     duration_s: float
     traceback: str | None = None
+    diverged_at: int | None = None  # the epoch (or the lesson's unit) whose values became inf or nan
 
 
 class Sink(Protocol):
@@ -144,7 +147,7 @@ class _Context:
 
     def __init__(self, device: Any, seed: int, data_dir: str | None, data_paths: Mapping[str, Path],
                  stop: threading.Event, logger: Any, out_dir: Path | None = None,
-                 keeper: Callable[[Any], None] = lambda state: None) -> None:
+                 keeper: Callable[[Any], None] = lambda state: None, progress: RunProgress | None = None) -> None:
         self.device = device
         self.seed = seed
         self.data_dir = data_dir
@@ -154,6 +157,7 @@ class _Context:
         self._log = logger
         self._keeper = keeper
         self.batches: tuple[int, int] | None = None  # (done, total) inside the current epoch
+        self._progress = progress if progress is not None else RunProgress()
 
     @property
     def should_stop(self) -> bool:
@@ -178,6 +182,7 @@ class _Context:
     def batch(self, done: int, total: int) -> None:
         """Progress inside the current epoch: `done` of `total` batches."""
         self.batches = (done, total)
+        self._progress.batch = self.batches
 
 
 def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
@@ -208,6 +213,7 @@ class Run:
         self._notes_later: list[str] = []
         self.data_paths: dict[str, Path] = {}
         self.kept: Any = None  # the latest model snapshot the lesson kept (run.keep), for its TryIt
+        self.progress = RunProgress.for_lesson(lesson, values)  # live progress, read from other threads
 
     # -- before training -------------------------------------------------------------------
 
@@ -244,7 +250,8 @@ class Run:
             device = "cpu"
         self.device = device
         self.info = RunInfo(lesson=self.lesson, values=self.values, seed=self.seed, device=str(device),
-                            device_name=_device_name(device), threads=threads, torch_version=torch_version)
+                            device_name=_device_name(device), threads=threads, torch_version=torch_version,
+                            progress=self.progress)
         return self.info
 
     def _locate_data(self, say: Callable[[str], None] | None) -> None:
@@ -300,8 +307,8 @@ class Run:
     def run(self) -> Summary:
         """Train on the calling thread until the lesson ends, diverges, fails or is stopped."""
         clock = time.perf_counter()
-        status, message, trace = FINISHED, "", None
-        progress: dict[str, Any] = {"epochs": 0, "final": {}, "results": {}}
+        status, message, trace, diverged_at = FINISHED, "", None, None
+        progress, results = self.progress, {}
         try:
             info = self.prepare()
             for sink in self.sinks:
@@ -309,12 +316,13 @@ class Run:
             for note in self._notes_later:
                 self._note(note)
             context = _Context(self.device, self.seed, self.data_dir, self.data_paths, self._stop, self._note,
-                               out_dir=self._out_dir(), keeper=self._keep)
+                               out_dir=self._out_dir(), keeper=self._keep, progress=progress)
             # torch, and the workbench around a run, hold hundreds of thousands of long-lived objects that
             # every full garbage collection during training would walk again; frozen, the collector
             # leaves them alone during the run (objects freed by reference counting are still freed).
             gc.freeze()
             clock = time.perf_counter()  # the run's duration is the training's: not torch's import, not setup
+            progress.start()
             records = self.lesson.train(self.values, context)
             try:
                 for record in records:
@@ -325,10 +333,13 @@ class Run:
                     elapsed = time.perf_counter() - clock
                     for sink in self.sinks:
                         sink.record(record, elapsed)
-                    _track(progress, record)
+                    if isinstance(record, ViewValue):
+                        results[record.view] = record.value
+                    else:
+                        progress.add(record)
                     bad = _first_non_finite(record) if isinstance(record, Metric) else None
                     if bad is not None:
-                        status = DIVERGED
+                        status, diverged_at = DIVERGED, record.epoch
                         message = (f"diverged at {self.lesson.unit} {record.epoch}: {bad[0]} became "
                                    f"{bad[1]}; try a smaller learning rate")
                         break
@@ -338,12 +349,13 @@ class Run:
                     close()
                 gc.unfreeze()  # collected as usual again, between runs
             if status == FINISHED and self._stop.is_set():
-                status, message = STOPPED, f"stopped at {self.lesson.unit} {progress['epochs']}"
+                status, message = STOPPED, f"stopped at {self.lesson.unit} {progress.reached}"
         except (OverflowError, FloatingPointError) as error:
-            status, message = DIVERGED, (f"diverged at {self.lesson.unit} {progress['epochs'] + 1}: a value grew "
-                                         f"too large for a float ({type(error).__name__}); try a smaller learning rate")
+            status, diverged_at = DIVERGED, progress.reached + 1
+            message = (f"diverged at {self.lesson.unit} {diverged_at}: a value grew "
+                       f"too large for a float ({type(error).__name__}); try a smaller learning rate")
         except KeyboardInterrupt:
-            status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress['epochs']}"
+            status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress.reached}"
         except DataError as error:  # a missing or corrupt dataset (when `prepare` was not called first)
             status, message = FAILED, str(error)
         except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
@@ -351,11 +363,12 @@ class Run:
             message = self._out_of_memory(error) if _is_out_of_memory(error) else \
                 f"failed: {type(error).__name__}: {error}"
         if status == FINISHED:
-            count = progress["epochs"]
+            count = progress.reached
             message = f"finished {count} {self.lesson.unit}{'' if count == 1 else 's'}"
-        self.summary = Summary(status=status, message=message, epochs_done=progress["epochs"],
-                               final=progress["final"], results=progress["results"],
-                               duration_s=time.perf_counter() - clock, traceback=trace)
+        progress.finish(status, diverged_at)
+        self.summary = Summary(status=status, message=message, epochs_done=progress.reached,
+                               final=progress.latest, results=results,
+                               duration_s=time.perf_counter() - clock, traceback=trace, diverged_at=diverged_at)
         if self.info is not None:
             for sink in self.sinks:
                 try:
@@ -407,16 +420,6 @@ def _is_out_of_memory(error: BaseException) -> bool:
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         return True
     return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
-
-
-def _track(progress: dict[str, Any], record: Record) -> None:
-    """Keep the last epoch, the last epoch-level values per split and the last value of each view."""
-    if isinstance(record, ViewValue):
-        progress["results"][record.view] = record.value
-        return
-    progress["epochs"] = max(progress["epochs"], record.epoch)
-    if record.step is None or record.split not in progress["final"]:
-        progress["final"].setdefault(record.split, {}).update(record.values)
 
 
 def _device_name(device: Any) -> str:

@@ -8,16 +8,25 @@ never flood the UI's message queue.
 
 from __future__ import annotations
 
-import math
+import json
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from labapp.lesson import Chart, Lesson, Metric, Record, Values, ViewValue
-from labapp.report import Series, chart_series
+from labapp.lesson import Chart, Lesson, Metric, ParamError, Record, Values, ViewValue
+from labapp.plotting import (BATCH_OF, COLORS, COURSE_DEFAULTS, DIVERGED_AT, FAINT_COLORS, NO_POINTS,
+                             NO_POINTS_YET, NO_RUN, WHY_EVERY_FEW, WHY_FEWER, WHY_FIRST_EPOCH, WHY_NONE,
+                             WHY_STARTING, ChartPlan, Line, downsample, plan_chart)
+from labapp.progress import RunProgress, RunStatus, metric_of_row, status_of
+from labapp.records import read_metrics, read_run
+from labapp.report import Series, chart_series, series_label
 from labapp.runner import RunInfo, Summary
+
+__all__ = ["RunTrace", "TraceSink", "describe", "downsample", "plan_traces", "MAX_OVERLAYS"]
+
+MAX_OVERLAYS = 4  # earlier runs drawn under the current one
 
 
 def describe(lesson: Lesson, values: Values) -> str:
@@ -28,39 +37,64 @@ def describe(lesson: Lesson, values: Values) -> str:
 
 @dataclass
 class RunTrace:
-    """One run as the workbench shows it: status, progress and every series point so far."""
+    """One run as the workbench shows it: its progress, status and every series point so far.
+
+    `progress` is the runner's own RunProgress once the run starts (TraceSink.start), so the epoch,
+    the batches inside it, the elapsed time and the ETA are live; a trace read from disk
+    (`from_run_dir`) has one rebuilt from its records.
+    """
 
     lesson: Lesson
     values: Values
     number: int
     label: str
-    status: str = "starting"
     message: str = ""
     device: str = ""
-    epoch: int = 0
-    total: int = 0
-    elapsed: float = 0.0
-    latest: dict[str, dict[str, float]] = field(default_factory=dict)  # split -> last epoch values
     points: list[Metric] = field(default_factory=list, repr=False)
     views: dict[str, Any] = field(default_factory=dict)
     run_dir: str = ""
     no_records: str = ""  # why the run keeps no records on disk, when it keeps none
     version: int = 0  # bumped on every change, so widgets redraw only when something changed
-    started_at: float = field(default_factory=time.monotonic)
+    progress: RunProgress = field(default=None, repr=False)  # type: ignore[assignment] - set in __post_init__
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _series: dict[Chart, tuple[int, Series]] = field(default_factory=dict, repr=False)
 
-    def add(self, record: Record, elapsed: float) -> None:
-        """Take one record from the training thread."""
+    def __post_init__(self) -> None:
+        if self.progress is None:
+            self.progress = RunProgress.for_lesson(self.lesson, self.values)
+
+    @classmethod
+    def from_run_dir(cls, lesson: Lesson, path: Path | str, number: int) -> RunTrace:
+        """A finished (or interrupted) run of `lesson` read back from its folder, for overlays and history."""
+        path = Path(path)
+        config = _read_json(path / "config.json")
+        summary = _read_json(path / "summary.json")
+        values = _values(lesson, config.get("params"))
+        rows = read_metrics(path)
+        past = read_run(path)
+        status = status_of(past.status if past else None) or RunStatus.INTERRUPTED
+        total = config.get("total") if isinstance(config.get("total"), int) else lesson.total(values)
+        diverged_at = summary.get("diverged_at") if isinstance(summary.get("diverged_at"), int) else None
+        progress = RunProgress.from_rows(rows, total=total, unit=lesson.unit, headline=lesson.headline_metric(),
+                                         status=status, diverged_at=diverged_at)
+        trace = cls(lesson=lesson, values=values, number=number, label=describe(lesson, values),
+                    message=past.message if past else "", device=str(config.get("device") or ""),
+                    run_dir=str(path), progress=progress)
+        for row in rows:
+            metric = metric_of_row(row)
+            if metric is not None:
+                trace.points.append(metric)
+            elif row.get("kind") == "view" and isinstance(row.get("view"), str):
+                trace.views[row["view"]] = row.get("value")
+        return trace
+
+    def add(self, record: Record, elapsed: float = 0.0) -> None:
+        """Take one record from the training thread (the runner updates `progress` itself)."""
         with self._lock:
-            self.elapsed = elapsed
             if isinstance(record, ViewValue):
                 self.views[record.view] = record.value
             else:
                 self.points.append(record)
-                self.epoch = max(self.epoch, record.epoch)
-                if record.step is None:
-                    self.latest.setdefault(record.split, {}).update(record.values)
             self.version += 1
 
     def series(self, chart: Chart) -> Series:
@@ -76,19 +110,62 @@ class RunTrace:
         self._series[chart] = (done + len(new), series)
         return series
 
+    def name(self, lang: str) -> str:
+        """'#2 lr=0.05', or '#1 course defaults' in `lang`."""
+        label = self.label
+        if label == "course defaults":
+            label = self.lesson.label(label, lang) if label in self.lesson.labels else COURSE_DEFAULTS(lang)
+        return f"#{self.number} {label}"
+
+    # -- the run's progress, read through `progress` ------------------------------------------
+
+    @property
+    def status(self) -> RunStatus:
+        """starting, running, then how the run ended."""
+        return self.progress.status
+
+    @status.setter
+    def status(self, value: RunStatus | str) -> None:
+        self.progress.status = RunStatus(value)
+        self.version += 1
+
     @property
     def running(self) -> bool:
         """Whether the run has not ended yet."""
-        return self.status in ("starting", "running")
+        return self.progress.running
+
+    @property
+    def epoch(self) -> int:
+        """Epochs (or the lesson's unit) done."""
+        return self.progress.epoch
+
+    @property
+    def total(self) -> int:
+        """Epochs (or the lesson's unit) the run will take."""
+        return self.progress.total
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds of training so far (it moves between records)."""
+        return self.progress.elapsed()
+
+    @property
+    def latest(self) -> dict[str, dict[str, Any]]:
+        """split -> the last values of that split."""
+        return self.progress.latest
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The epoch whose values became inf or nan, if the run diverged."""
+        return self.progress.diverged_at
 
     def rate(self) -> float:
-        """Epochs (or the lesson's unit) per second so far."""
-        return self.epoch / self.elapsed if self.elapsed > 0 else 0.0
+        """Epochs (or the lesson's unit) per second so far, the current epoch's batches included."""
+        return self.progress.rate()
 
     def eta(self) -> float | None:
         """Seconds left at the current rate, if known."""
-        rate = self.rate()
-        return (self.total - self.epoch) / rate if rate > 0 and self.running else None
+        return self.progress.eta()
 
 
 class TraceSink:
@@ -100,11 +177,10 @@ class TraceSink:
         self.run_dir = run_dir
 
     def start(self, info: RunInfo) -> None:
-        """The run has its device and seed: it is running."""
+        """The run has its device and seed: from now on the trace reads the runner's live progress."""
         self.trace.run_dir = str(self.run_dir() or "")
         self.trace.device = info.device
-        self.trace.total = info.total
-        self.trace.status = "running"
+        self.trace.progress = info.progress
         self.trace.version += 1
         self.notify("started", self.trace)
 
@@ -114,19 +190,80 @@ class TraceSink:
 
     def finish(self, summary: Summary) -> None:
         """Keep how it ended and tell the UI."""
-        self.trace.status = summary.status
+        if self.trace.progress.running:  # the runner finishes its progress first; a stand-in has not
+            self.trace.progress.finish(summary.status, summary.diverged_at)
         self.trace.message = summary.message
-        self.trace.elapsed = summary.duration_s
         self.trace.version += 1
         self.notify("ended", self.trace)
 
 
-def downsample(xs: list[float], ys: list[float], limit: int) -> tuple[list[float], list[float]]:
-    """At most about `limit` evenly spaced points, always keeping the last one."""
-    if len(xs) <= limit or limit < 2:
-        return xs, ys
-    step = math.ceil(len(xs) / limit)
-    keep = list(range(0, len(xs), step))
-    if keep[-1] != len(xs) - 1:
-        keep.append(len(xs) - 1)
-    return [xs[i] for i in keep], [ys[i] for i in keep]
+def plan_traces(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int, height: int,
+                log_scale: bool = False, overlays: bool = True) -> ChartPlan:
+    """How `chart` draws `traces` (the last is the current run, the others faint overlays) in `width` x `height`.
+
+    The current run's series take the colours in order and are named in the legend (a chart with
+    one series names the run instead); each earlier run is one legend entry. A diverged run is
+    marked at its divergence epoch; a chart without points says why.
+    """
+    lesson = traces[-1].lesson if traces else None
+    title = chart.title(lang)
+    x_label = lesson.label(chart.x, lang) if lesson else chart.x
+    current = traces[-1] if traces else None
+    drawn = list(traces[-(MAX_OVERLAYS + 1):]) if overlays else list(traces[-1:])
+    lines: list[Line] = []
+    for trace in drawn:
+        series = trace.series(chart)
+        if trace is current:
+            one = len(series) == 1
+            lines += [Line(trace.name(lang) if one else series_label(chart, key, trace.lesson, lang), xs, ys,
+                           COLORS[n % len(COLORS)]) for n, (key, (xs, ys)) in enumerate(series.items())]
+        else:
+            color = FAINT_COLORS[(current.number - trace.number - 1) % len(FAINT_COLORS)] if current else "gray"
+            lines += [Line("" if n else trace.name(lang), xs, ys, color, faint=True)
+                      for n, (xs, ys) in enumerate(series.values())]
+    mark_x, mark_label = None, ""
+    if current is not None and current.diverged_at is not None:
+        mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=current.lesson.unit)
+        mark_x = current.diverged_at if chart.x == "epoch" else None
+    return plan_chart(title, x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
+                      mark_label=mark_label, empty=why_empty(chart, current, lang),
+                      integer_x=chart.x in ("epoch", "step"))
+
+
+def why_empty(chart: Chart, trace: RunTrace | None, lang: str) -> str:
+    """Why `chart` has no points for the run `trace` (or for no run at all)."""
+    if trace is None:
+        return NO_RUN(lang)
+    progress = trace.progress
+    if progress.status == RunStatus.STARTING:
+        return NO_POINTS_YET(lang).format(why=WHY_STARTING(lang))
+    if progress.running:
+        why = WHY_EVERY_FEW(lang) if chart.x == "step" else WHY_FIRST_EPOCH(lang).format(unit=progress.unit)
+        if progress.batch is not None:
+            done, total = progress.batch
+            why += BATCH_OF(lang).format(unit=progress.unit, epoch=progress.epoch + 1, done=done, total=total)
+        return NO_POINTS_YET(lang).format(why=why)
+    return NO_POINTS(lang).format(why=WHY_FEWER(lang) if chart.x == "step" else WHY_NONE(lang))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`, or {} if it is missing or damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _values(lesson: Lesson, params: Any) -> Values:
+    """The values a run used, from its config's params (JSON), read back through each param; defaults otherwise."""
+    values = lesson.defaults()
+    if not isinstance(params, dict):
+        return values
+    for param in lesson.params:
+        if param.name in params:
+            try:
+                values[param.name] = param.parse(param.format(params[param.name]))
+            except (ParamError, TypeError, ValueError, AttributeError):
+                pass
+    return values

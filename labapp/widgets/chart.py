@@ -1,23 +1,25 @@
-"""A live chart of one of a lesson's Charts: the current run, and earlier runs as faint overlays."""
+"""A live chart of one of a lesson's Charts: the current run, and earlier runs as faint overlays.
+
+What to draw is decided by `labapp.traces.plan_traces` (plain Python, tested without Textual);
+this widget only sizes it: a title line, the plot, and a legend line under it.
+"""
 
 from __future__ import annotations
-
-import math
 
 from rich.text import Text as RichText
 from textual_plotext import PlotextPlot
 
 from labapp.lesson import Chart
-from labapp.traces import RunTrace, downsample
+from labapp.plotting import ChartPlan, draw, fit, legend_line, title_line
+from labapp.traces import MAX_OVERLAYS, RunTrace, plan_traces
 
-CURRENT_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "blue", "red", "white",
-                  "cyan+", "green+", "magenta+", "blue+")
-OVERLAY_COLORS = ("gray", "white", "gray+")
-MAX_OVERLAYS = 4
+__all__ = ["LessonChart", "MAX_OVERLAYS"]
+
+MIN_PLOT_HEIGHT = 4  # below this the plot is left out and the chart shows its title and legend only
 
 
 class LessonChart(PlotextPlot):
-    """One chart of a lesson; `show(traces)` stores what to draw, drawing happens in `render` at most once per change."""
+    """One chart of a lesson; `show(traces, ...)` stores what to draw, drawing happens in `render` once per change."""
 
     def __init__(self, chart: Chart, lang: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -26,79 +28,63 @@ class LessonChart(PlotextPlot):
         self.traces: list[RunTrace] = []
         self.log_scale = False
         self.overlays = True
+        self.plan: ChartPlan | None = None  # the last plan drawn (tests read it)
         self._key: tuple | None = None
         self._cached: RichText | None = None
 
-    def show(self, traces: list[RunTrace], log_scale: bool, overlays: bool) -> None:
+    def show(self, traces: list[RunTrace], log_scale: bool = False, overlays: bool = True) -> None:
         """Draw `traces` (the last one is the current run); repaints only if anything changed."""
-        key = (tuple((id(t), t.version) for t in traces), log_scale, overlays)
+        key = (tuple((id(t), t.version, t.status) for t in traces), log_scale, overlays, self.lang,
+               traces[-1].progress.batch if traces and self.plan is not None and self.plan.empty else None)
         if key == self._key:
             return
-        self.traces, self.log_scale, self.overlays = traces, log_scale, overlays
+        self.traces, self.log_scale, self.overlays = list(traces), log_scale, overlays
         self._key = key
         self._cached = None
         self.refresh()
+
+    def set_lang(self, lang: str) -> None:
+        """Titles, legend and notes in `lang` from the next drawing."""
+        if lang != self.lang:
+            self.lang = lang
+            self._key = None
+            self._cached = None
+            self.refresh()
 
     def on_resize(self) -> None:
         """A new size needs a new drawing."""
         self._cached = None
 
     def render(self) -> RichText:
-        """The plot, built once per change of data or size (plotext builds are slow)."""
+        """Title, plot and legend, built once per change of data or size (plotext builds are slow)."""
         if self._cached is None:
             try:
-                self._draw()
-                self._cached = super().render()
+                self._cached = self._draw()
             except Exception as error:  # noqa: BLE001 - a chart must never take the app down
-                self._cached = RichText(f"(chart unavailable: {error})", style="dim")
+                self._cached = RichText(fit(f"{self.chart.title(self.lang)}: {error}", self.size.width), style="dim")
         return self._cached
 
-    def _draw(self) -> None:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        width = max(10, self.size.width - 10)
-        title = self.chart.title(self.lang)
-        drawn = self.traces[-1:] if not self.overlays else self.traces[-(MAX_OVERLAYS + 1):]
-        lows: list[float] = []
-        highs: list[float] = []
-        for index, trace in enumerate(drawn):
-            current = trace is self.traces[-1]
-            colors = CURRENT_COLORS if current else OVERLAY_COLORS
-            for n, (label, (xs, ys)) in enumerate(trace.series(self.chart).items()):
-                xs, ys = downsample(xs, ys, width)
-                if self.log_scale:
-                    xs, ys = _log10(xs, ys)
-                if not ys:
-                    continue
-                lows.append(min(ys))
-                highs.append(max(ys))
-                if current and len(self.chart.y) == 1 and len(self.chart.splits) == 1:
-                    name = f"#{trace.number} {trace.label}"[:32]  # one series: name the run
-                elif current:
-                    name = label
-                else:
-                    name = None if n else f"#{trace.number} {trace.label}"[:32]  # one entry per earlier run
-                plt.plot(xs, ys, label=name, color=colors[n % len(colors)],
-                         marker="braille" if current else "dot")
-            if current and trace.status == "diverged":  # the runner's verdict: "diverged at epoch N: ..."
-                title += "  — " + trace.message.partition(":")[0]
-        if self.log_scale and lows:
-            _log_ticks(plt, min(lows), max(highs))
-            title += "  (log10)"
-        plt.title(title)
-        plt.xlabel(self.chart.x)
-
-
-def _log10(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
-    """The points with y > 0, y replaced by log10(y) (plotext's own log axis breaks on redraw)."""
-    kept = [(x, math.log10(y)) for x, y in zip(xs, ys) if y > 0]
-    return [x for x, _ in kept], [y for _, y in kept]
-
-
-def _log_ticks(plt, low: float, high: float) -> None:
-    """Ticks at whole powers of ten, labelled 1e-3, 0.01, 0.1, 1, 10 ..."""
-    first, last = math.floor(low), math.ceil(high)
-    step = max(1, (last - first) // 6 + 1)
-    ticks = list(range(first, last + 1, step))
-    plt.yticks(ticks, [f"{10.0 ** t:g}" for t in ticks])
+    def _draw(self) -> RichText:
+        width, height = max(1, self.size.width), max(1, self.size.height)
+        plot_height = height - 2  # the title line above, the legend line below
+        plan = plan_traces(self.chart, self.traces, self.lang, max(10, width - 8), max(2, plot_height),
+                           self.log_scale, self.overlays)
+        self.plan = plan
+        text = title_line(plan, width)
+        if plan.empty:
+            text.append("\n\n")
+            text.append(plan.empty, style="dim italic")  # wrapped by the widget: read whole
+            return text
+        if plot_height >= MIN_PLOT_HEIGHT:
+            plt = self.plt
+            plt.clear_data()
+            plt.clear_figure()
+            draw(plt, plan)
+            plt.plotsize(width, plot_height)
+            plt._set_size(width, plot_height)  # as PlotextPlot.render does (textual-plotext issue #5)
+            plt.theme(self._get_plotext_theme_name(self.app.theme))
+            text.append("\n")
+            text.append(RichText.from_ansi(plt.build().rstrip("\n")))
+        text.append("\n")
+        text.append(legend_line(plan, width, self.lang))
+        return text

@@ -1,17 +1,39 @@
-"""The lesson's own views (results, tables, a heat map, a graph), drawn as the headless report draws them."""
+"""The lesson's own views (results, tables, a heat map, a graph), drawn as the headless report draws them.
+
+No line ever wraps: each view keeps its lines whole and the panel scrolls both ways, so a table
+row stays one row at any width the layout gives the panel (80x24 included).
+"""
 
 from __future__ import annotations
 
 from rich.text import Text as RichText
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from labapp.lesson import Lesson
 from labapp.report import view_text
 
+CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
 
-class ViewsPanel(VerticalScroll):
-    """One Static per view of the lesson; each redrawn only when its value changes."""
+
+class ViewsPanel(ScrollableContainer, can_focus=True):
+    """One Static per view of the lesson; each redrawn only when its value changes. Scrolls both ways."""
+
+    DEFAULT_CSS = """
+    ViewsPanel {
+        overflow-x: auto;
+        overflow-y: auto;
+    }
+    ViewsPanel > .view {
+        width: auto;
+        height: auto;
+        text-wrap: nowrap;
+        margin-bottom: 1;
+    }
+    ViewsPanel > .view.-blank {
+        display: none;
+    }
+    """
 
     def __init__(self, lesson: Lesson, lang: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -22,27 +44,44 @@ class ViewsPanel(VerticalScroll):
     def compose(self):
         """A placeholder per view until a run fills it."""
         for view in self.lesson.views:
-            yield Static("", id=f"view-{view.name}", classes="view")
+            yield Static("", id=f"view-{view.name}", classes="view -blank")
 
     def show(self, views: dict[str, object]) -> None:
         """Draw the views whose value is new."""
-        width = max(20, self.size.width - 2)
+        width = max(CURVE_WIDTH, self.size.width - 2)
         for view in self.lesson.views:
             value = views.get(view.name)
             if value is None or self._shown.get(view.name) is value:
                 continue
             self._shown[view.name] = value
-            try:
-                text = RichText.from_ansi(view_text(view, value, self.lang, width, color=True))
-            except Exception as error:  # noqa: BLE001 - a view must never take the app down
-                text = RichText(f"{view.title(self.lang)}: cannot draw ({error})", style="dim")
             widget = self.query_one(f"#view-{view.name}", Static)
-            widget.update(text)
+            widget.update(self.view_renderable(view, value, width))
+            widget.remove_class("-blank")
             widget.add_class("filled")
+
+    def view_renderable(self, view, value: object, width: int) -> RichText:
+        """One view as unwrapped text, its title bold; a view that cannot be drawn says so."""
+        try:
+            text = RichText.from_ansi(view_text(view, value, self.lang, width, color=True,
+                                                label=lambda word: self.lesson.label(word, self.lang)))
+            text.no_wrap = True
+            title = view.title(self.lang)
+            if text.plain.startswith(title):
+                text.stylize("bold", 0, len(title))
+            return text
+        except Exception as error:  # noqa: BLE001 - a view must never take the app down
+            return RichText(f"{view.title(self.lang)}: cannot draw ({error})", style="dim")
+
+    def set_lang(self, lang: str, views: dict[str, object]) -> None:
+        """Redraw every view in `lang`."""
+        self.lang = lang
+        self._shown.clear()
+        self.show(views)
 
     def clear(self) -> None:
         """Empty every view (a new run is starting)."""
         self._shown.clear()
         for widget in self.query(".view").results(Static):
             widget.update("")
+            widget.add_class("-blank")
             widget.remove_class("filled")
