@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rich.cells import cell_len
@@ -162,19 +162,18 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
 
     `lines` hold finite values; `empty` says why there are none, when no line has a point.
     """
-    lines = [Line(ln.label, *downsample(ln.xs, ln.ys, max(2, width)), color=ln.color, faint=ln.faint) for ln in lines]
+    lines = [replace(ln, xs=xs, ys=ys) for ln in lines for xs, ys in [downsample(ln.xs, ln.ys, max(2, width))]]
     if not any(ln.ys for ln in lines):
         return ChartPlan(title=title, x_label=x_label, empty=empty or NO_POINTS(lang).format(why=WHY_NONE(lang)))
     scale = "linear"
     if log:
         scale = "log10"
-        lines = [Line(ln.label, *_log10(ln.xs, ln.ys), color=ln.color, faint=ln.faint) for ln in lines]
+        lines = [replace(ln, xs=xs, ys=ys) for ln in lines for xs, ys in [_log10(ln.xs, ln.ys)]]
         hline = math.log10(hline) if hline is not None and hline > 0 else None
         empty = NO_POINTS(lang).format(why=WHY_LOG(lang))
     elif any(abs(y) > HUGE for ln in lines for y in ln.ys):
         scale = "signed log10"
-        lines = [Line(ln.label, ln.xs, [signed_log10(y) for y in ln.ys], color=ln.color, faint=ln.faint)
-                 for ln in lines]
+        lines = [replace(ln, ys=[signed_log10(y) for y in ln.ys]) for ln in lines]
         hline = signed_log10(hline) if hline is not None else None
     note = {"linear": "", "log10": LOG10(lang), "signed log10": SIGNED_LOG10(lang)}[scale]
     plan = ChartPlan(title=title + note, x_label=x_label, scale=scale, hline=hline, vline=vline,
