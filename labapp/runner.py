@@ -7,6 +7,7 @@ the app's message pump) and the run ends with one Summary.
 
 from __future__ import annotations
 
+import errno
 import gc
 import math
 import os
@@ -51,7 +52,9 @@ def resolve_device(name: str) -> Any:
     except RuntimeError:
         raise DeviceError(f"device: {shown(name)} is not a device: must be auto, cpu, cuda, cuda:N or mps") from None
     if device.type == "cpu":
-        return device
+        if device.index not in (None, 0):  # torch takes 'cpu:5' and runs on the one cpu device anyway
+            raise DeviceError(f"device: {shown(name)} is not available: the cpu is one device, cpu (or cpu:0)")
+        return torch.device("cpu")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise DeviceError(f"device: {shown(name)} is not available: this machine has no CUDA GPU "
@@ -204,6 +207,9 @@ class Run:
         self.info: RunInfo | None = None
         self.summary: Summary | None = None
         self._stop = threading.Event()
+        self._stop_reason: str | None = None
+        self._interruptible = False  # True while the lesson trains: `interrupt` may raise there, nowhere else
+        self._trainer: int | None = None  # the id of the thread that trains
         self._thread: threading.Thread | None = None
         self._notes_later: list[str] = []
         self.data_paths: dict[str, Path] = {}
@@ -275,9 +281,22 @@ class Run:
 
     # -- training --------------------------------------------------------------------------
 
-    def request_stop(self) -> None:
-        """Ask the run to stop after the current training step."""
+    def request_stop(self, reason: str | None = None) -> None:
+        """Ask the run to stop after the current training step; `reason` is said in its message."""
+        if reason is not None and self._stop_reason is None:
+            self._stop_reason = reason
         self._stop.set()
+
+    def interrupt(self) -> None:
+        """Stop now (a second Ctrl-C): raise KeyboardInterrupt if the calling thread is inside the lesson's training.
+
+        Called from a signal handler. Anywhere else (setting up, writing the summary, the report) it only
+        asks for a stop, so the summary write is never torn; it raises once per run at most.
+        """
+        self._stop.set()
+        if self._interruptible and self._trainer == threading.get_ident():
+            self._interruptible = False
+            raise KeyboardInterrupt
 
     @property
     def stop_requested(self) -> bool:
@@ -316,7 +335,9 @@ class Run:
             gc.freeze()
             clock = time.perf_counter()  # the run's duration is the training's: not torch's import, not setup
             records = self.lesson.train(self.values, context)
+            self._trainer = threading.get_ident()
             try:
+                self._interruptible = True
                 for record in records:
                     if self._stop.is_set() and isinstance(record, Metric):
                         # A lesson that saw the stop returns, yielding only its results (views) on the
@@ -333,23 +354,27 @@ class Run:
                                    f"{bad[1]}; try a smaller learning rate")
                         break
             finally:
+                self._interruptible = False
                 close = getattr(records, "close", None)
                 if close is not None:
                     close()
                 gc.unfreeze()  # collected as usual again, between runs
             if status == FINISHED and self._stop.is_set():
                 status, message = STOPPED, f"stopped at {self.lesson.unit} {progress['epochs']}"
+                if self._stop_reason:
+                    message += f": {self._stop_reason}"
         except (OverflowError, FloatingPointError) as error:
             status, message = DIVERGED, (f"diverged at {self.lesson.unit} {progress['epochs'] + 1}: a value grew "
                                          f"too large for a float ({type(error).__name__}); try a smaller learning rate")
         except KeyboardInterrupt:
+            self._interruptible = False
             status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress['epochs']}"
         except DataError as error:  # a missing or corrupt dataset (when `prepare` was not called first)
             status, message = FAILED, str(error)
         except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
             status, trace = FAILED, traceback.format_exc()
             message = self._out_of_memory(error) if _is_out_of_memory(error) else \
-                f"failed: {type(error).__name__}: {error}"
+                _disk_full(error) or f"failed: {type(error).__name__}: {error}"
         if status == FINISHED:
             count = progress["epochs"]
             message = f"finished {count} {self.lesson.unit}{'' if count == 1 else 's'}"
@@ -402,11 +427,25 @@ class Run:
                     pass
 
 
+OUT_OF_MEMORY_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory")  # cuda, mps; torch's cpu
+
+
 def _is_out_of_memory(error: BaseException) -> bool:
-    """Whether `error` says the device ran out of memory (torch's OutOfMemoryError, MPS's, or Python's own)."""
+    """Whether `error` says a device ran out of memory: torch's OutOfMemoryError, MPS's, the cpu allocator's
+    ("DefaultCPUAllocator: can't allocate memory"), ENOMEM, or Python's own MemoryError."""
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         return True
-    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+    if isinstance(error, OSError) and error.errno == errno.ENOMEM:
+        return True
+    said = str(error).lower()
+    return isinstance(error, RuntimeError) and any(words in said for words in OUT_OF_MEMORY_WORDS)
+
+
+def _disk_full(error: BaseException) -> str | None:
+    """The message for a run whose records filled the disk, or None if `error` is something else."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"failed: the disk is full ({error.strerror}): the run records could not be written"
+    return None
 
 
 def _track(progress: dict[str, Any], record: Record) -> None:

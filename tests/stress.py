@@ -142,7 +142,7 @@ def fuzz_run_files(tally: Tally, examples: int, root: Path) -> None:
                  if v is not None}
         folder = root / f"garbage-{next(counter)}"
         path = test_faults.make_run(folder, "20260101-100000-abcdef", **files)
-        assert (read_run(path) is None) == (not files)
+        assert read_run(path) is not None
         with contextlib.redirect_stdout(io.StringIO()):
             assert cli.main(["runs", "--out", str(folder)]) == 0
         tally.faults["garbage run folders"] += 1
