@@ -424,11 +424,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = original
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
-    if stdout.error is not None and not getattr(stdout, "reported", False) and code in (EXIT_OK, EXIT_USAGE):
-        if stdout.broken_pipe:  # `labapp list | head -1`
-            return EXIT_BROKEN_PIPE if code == EXIT_OK else code
+    if stdout.error is not None and not getattr(stdout, "reported", False) and code == EXIT_OK:
+        if stdout.broken_pipe:  # `labapp runs | head -1`: ended quietly, as a closed pipe ends a POSIX tool
+            return EXIT_BROKEN_PIPE
         say_to_stderr(f"labapp: could not write to stdout ({stdout.why()})")
-        return EXIT_FAILED if code == EXIT_OK else code
+        return EXIT_FAILED
     return code
 
 
