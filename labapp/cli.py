@@ -402,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     Whatever happens to stdout (a closed pipe, a full disk, a closed descriptor) and whenever Ctrl-C or
     SIGTERM comes, it ends with an exit code and at most one line on stderr, never a traceback.
     """
+    whole_process = argv is None  # the `labapp` command itself, not a call from a test or a script
     argv = sys.argv[1:] if argv is None else argv
     fix_std_descriptors()
     for stream in (sys.stdout, sys.stderr):
@@ -423,7 +424,9 @@ def main(argv: list[str] | None = None) -> int:
         stdout.settle()
         sys.stdout = original
         for signum, handler in handlers.items():
-            signal.signal(signum, handler)
+            # The command is over: a late Ctrl-C changes nothing now, and Python's own handler (or, while it
+            # shuts down, the default one) would turn it into a traceback or a death by SIGINT.
+            signal.signal(signum, signal.SIG_IGN if whole_process else handler)
     if stdout.error is not None and not getattr(stdout, "reported", False) and code == EXIT_OK:
         if stdout.broken_pipe:  # `labapp runs | head -1`: ended quietly, as a closed pipe ends a POSIX tool
             return EXIT_BROKEN_PIPE

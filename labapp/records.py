@@ -105,7 +105,9 @@ class RunRecorder:
             folder.mkdir(parents=True, exist_ok=True)
             handle, probe = tempfile.mkstemp(dir=folder, prefix=".labapp-probe-")
             try:
-                os.write(handle, bytes(PROBE_BYTES))  # what a run writes first: its config, log and reserve
+                block = memoryview(bytes(PROBE_BYTES))  # room for what a run writes first: config, log, reserve
+                while block:
+                    block = block[os.write(handle, block):]  # a short write, then ENOSPC, on a disk nearly full
                 os.fsync(handle)
             finally:
                 os.close(handle)

@@ -146,7 +146,7 @@ class _Context:
     """The RunContext that a lesson's train function sees."""
 
     def __init__(self, device: Any, seed: int, data_dir: str | None, data_paths: Mapping[str, Path],
-                 stop: threading.Event, logger: Any, out_dir: Path | None = None,
+                 stop: StopFlag, logger: Any, out_dir: Path | None = None,
                  keeper: Callable[[Any], None] = lambda state: None) -> None:
         self.device = device
         self.seed = seed
@@ -183,6 +183,25 @@ class _Context:
         self.batches = (done, total)
 
 
+class StopFlag:
+    """Whether a stop was asked for: set from any thread, and from a signal handler.
+
+    Not a threading.Event: its set() takes a lock, and a second signal arriving during the first
+    handler's set() would wait for that lock for ever. Setting an attribute takes none.
+    """
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        """Ask for the stop."""
+        self._set = True
+
+    def is_set(self) -> bool:
+        """Whether the stop was asked for."""
+        return self._set
+
+
 def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
     for name, value in metric.values.items():
         if isinstance(value, float) and not math.isfinite(value):
@@ -206,7 +225,7 @@ class Run:
         self.sinks = list(sinks)
         self.info: RunInfo | None = None
         self.summary: Summary | None = None
-        self._stop = threading.Event()
+        self._stop = StopFlag()
         self._stop_reason: str | None = None
         self._interruptible = False  # True while the lesson trains: `interrupt` may raise there, nowhere else
         self._trainer: int | None = None  # the id of the thread that trains
