@@ -253,7 +253,7 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
 
 CONFIG_MAX = 1 << 20  # bytes read of config.json at most; a bigger one is unreadable
 SUMMARY_MAX = 16 << 20  # of summary.json (it holds the lesson's results)
-METRICS_TAIL = 1 << 20  # of the end of metrics.jsonl, where an interrupted run's last values are
+METRICS_TAIL = 256 << 10  # of the end of metrics.jsonl, where an interrupted run's last values are
 RUN_NAME = re.compile(r"\d{8}-\d{6}-[0-9a-f]+")  # <YYYYmmdd-HHMMSS>-<id>: a folder RunRecorder made
 
 
@@ -406,11 +406,13 @@ def last_values(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
     data = read_regular(path, METRICS_TAIL, tail=True)
     if not data:
         return 0, {}
-    lines = data.split(b"\n")
+    lines = data.decode("utf-8", errors="replace").split("\n")
     if len(data) == METRICS_TAIL:
         lines = lines[1:]  # the first may be the end of a longer line
     epochs, final = 0, {}
     for line in lines:
+        if not line.startswith("{"):
+            continue
         try:
             row = json.loads(line)
         except (ValueError, RecursionError):
@@ -495,6 +497,6 @@ def _folders(path: Path) -> list[Path]:
     """The folders in `path`, sorted; none if it is not a readable folder."""
     try:
         with os.scandir(path) as entries:
-            return sorted(Path(entry.path) for entry in entries if entry.is_dir())
+            return [Path(name) for name in sorted(entry.path for entry in entries if entry.is_dir())]
     except OSError:
         return []
