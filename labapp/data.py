@@ -34,6 +34,7 @@ from pathlib import Path
 ENV_VAR = "LABAPP_DATA_DIR"
 TIMEOUT_S = 30.0  # for connecting, and for a server that sends nothing at all
 DEADLINE_S = 120.0  # for a whole course file, over all its URLs: a trickling server is given up on
+IMAGES_DEADLINE_S = 900.0  # for MNIST's four files (11.6 MB) through torchvision
 PROGRESS_S = 5.0  # how often a download says how far it is
 UNPACKED_MAX = 64 << 20  # a gzip file that unpacks to more than this is not a course file (a gzip bomb)
 CHUNK = 1 << 16
@@ -496,26 +497,52 @@ def _read_timeout(response: object, seconds: float) -> None:
 
 
 def _torchvision_download(data: ImageSet, root: Path) -> None:
-    """Download and unpack `data` into <root>/<folder>/raw/ with torchvision's class, which checks the md5s."""
+    """Download and unpack `data` into <root>/<folder>/raw/ with torchvision's class, which checks the md5s.
+
+    torchvision's own reads only time out one by one, so it runs on a thread of its own, given up on after
+    IMAGES_DEADLINE_S; given up on or interrupted, the files it had begun are removed.
+    """
     import contextlib
     import io
     import socket
+    import threading
 
     try:
         from torchvision import datasets
     except ImportError as error:
         raise _DownloadFailed(f"torchvision cannot be imported: {error}") from None
+    raw = root / data.folder / "raw"
+    before = set(raw.iterdir()) if raw.is_dir() else set()
+    failures: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            getattr(datasets, data.folder)(str(root), train=True, download=True)  # all four files, both splits
+        except BaseException as error:  # noqa: BLE001 - said by the thread that waits
+            failures.append(error)
+
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(TIMEOUT_S)  # torchvision opens its URLs with no timeout of its own
+    finished = False
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # it prints each URL; labapp's `say` tells instead
-            getattr(datasets, data.folder)(str(root), train=True, download=True)  # all four files, both splits
-    except Exception as error:  # noqa: BLE001 - RuntimeError, URLError, OSError...: the download failed
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        last = lines[-1] if lines else type(error).__name__  # the last mirror's answer
-        raise _DownloadFailed(last.removeprefix("<urlopen error ").removesuffix(">")) from None
+            worker = threading.Thread(target=fetch, name="labapp-download", daemon=True)
+            worker.start()
+            worker.join(IMAGES_DEADLINE_S)
+        finished = not worker.is_alive()
     finally:
         socket.setdefaulttimeout(previous)
+        if not finished or failures:  # given up on, interrupted or failed: leave none of its partial files
+            for path in (set(raw.iterdir()) if raw.is_dir() else set()) - before:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+    if not finished:
+        raise _DownloadFailed(f"gave up after {IMAGES_DEADLINE_S:.0f} s: the connection is too slow")
+    if failures:  # RuntimeError, URLError, OSError...: the download failed
+        error = failures[0]
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        last = lines[-1] if lines else type(error).__name__  # the last mirror's answer
+        raise _DownloadFailed(last.removeprefix("<urlopen error ").removesuffix(">"))
 
 
 def _download(url: str, data: Dataset, folder: Path, deadline: float | None = None, say: Say | None = None) -> Path:
