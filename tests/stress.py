@@ -330,7 +330,8 @@ def bytes_in_arguments(tally: Tally, examples: int) -> None:
                    flag=st.sampled_from(["--text", "--epochs", "--seed", "--device", "--lang", "--threads", "--out"]))
             def one(text: str, flag: str) -> None:
                 out = Path(tmp) / f"b{tally.inputs['bytes in arguments']}"
-                value = os.path.join(tmp, text) if flag == "--out" else text  # never a folder in the checkout
+                # --out: a folder of its own under tmp, never in the checkout or at / (argv never holds NUL)
+                value = f"{tmp}/o-{text.replace('/', '_').replace(chr(0), '_')}" if flag == "--out" else text
                 argv = ["run", "echo", f"{flag}={value}"] + ([] if flag == "--out" else ["--out", str(out)])
                 code, printed, err = test_reliability.run_in_process(argv)
                 assert code in (0, 2) and "Traceback" not in err and (code == 0 or err.count("\n") == 1), err
