@@ -227,7 +227,7 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         if log is not None and log.is_file() and summary.traceback:
             where = f"; the traceback is in {safe(log)}"
         elif recorder is None and summary.traceback:  # --no-record: the traceback has nowhere else to go
-            where = "\n" + summary.traceback.rstrip()
+            where = "".join("\n" + safe(line) for line in summary.traceback.rstrip().splitlines())
         else:
             where = records
         say_to_stderr(f"labapp: the run {safe(summary.message)}{where}")
@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             # The command is over: a late Ctrl-C changes nothing now, and Python's own handler (or, while it
             # shuts down, the default one) would turn it into a traceback or a death by SIGINT.
             signal.signal(signum, signal.SIG_IGN if whole_process else handler)
-    if stdout.error is not None and not getattr(stdout, "reported", False) and code == EXIT_OK:
+    if stdout.error is not None and not stdout.reported and code == EXIT_OK:
         if stdout.broken_pipe:  # `labapp runs | head -1`: ended quietly, as a closed pipe ends a POSIX tool
             return EXIT_BROKEN_PIPE
         say_to_stderr(f"labapp: could not write to stdout ({stdout.why()})")

@@ -80,6 +80,7 @@ class GuardedStream(io.TextIOBase):
         self.inner = inner
         self.error: BaseException | None = None if inner is not None else OSError(errno.EBADF, "stdout is closed")
         self.on_broken_pipe = on_broken_pipe
+        self.reported = False  # whether the command has said what the failure cost (then `main` says nothing more)
 
     @property
     def broken_pipe(self) -> bool:
