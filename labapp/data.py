@@ -486,6 +486,58 @@ class _DownloadFailed(Exception):
     """One URL did not give the published file; str() says why."""
 
 
+class _Watchdog:
+    """Opens URLs whose connections it cuts `seconds` from now, whatever they are waiting for (headers that
+    trickle in included), so that no download outlives its deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        import http.client
+        import threading
+        import urllib.request
+
+        self.sockets: list[object] = []
+        watched = self.sockets
+
+        class Http(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                watched.append(self.sock)
+
+        class Https(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                watched.append(self.sock)
+
+        class Handler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+            def http_open(self, req):  # type: ignore[no-untyped-def]
+                return self.do_open(Http, req)
+
+            def https_open(self, req):  # type: ignore[no-untyped-def]
+                return self.do_open(Https, req, context=None)
+
+        self.opener = urllib.request.build_opener(Handler)
+        self.timer = threading.Timer(seconds, self._cut)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def open(self, url: str, timeout: float):  # type: ignore[no-untyped-def]
+        """urlopen, through connections that the deadline cuts."""
+        return self.opener.open(url, timeout=timeout)
+
+    def _cut(self) -> None:
+        import socket
+
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        """The download is over: no cut."""
+        self.timer.cancel()
+
+
 def _read_timeout(response: object, seconds: float) -> None:
     """Let the next read of `response` wait `seconds` at most (its socket's timeout, where it can be reached)."""
     sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)  # http.client's socket
@@ -571,18 +623,19 @@ def _download(url: str, data: Dataset, folder: Path, deadline: float | None = No
     except OSError as error:
         raise _DownloadFailed(f"cannot write to {folder}: {error.strerror or error}") from None
     size = 0
+    watchdog = _Watchdog(left())
     try:
         digest = hashlib.sha256()
-        with os.fdopen(handle, "wb") as out, \
-                urllib.request.urlopen(url, timeout=min(TIMEOUT_S, left())) as response:
+        with os.fdopen(handle, "wb") as out, watchdog.open(url, timeout=min(TIMEOUT_S, left())) as response:
             while True:
                 _read_timeout(response, min(TIMEOUT_S, left()))
                 try:
                     chunk = response.read1(CHUNK)  # what has come, not a whole CHUNK: the deadline is checked often
-                except TimeoutError:
+                except (OSError, http.client.HTTPException):
                     left()
                     raise
                 if not chunk:
+                    left()  # the watchdog cut the connection at the deadline: said as such
                     break
                 if say is not None and time.monotonic() >= next_word + PROGRESS_S:
                     next_word = time.monotonic()
@@ -603,11 +656,13 @@ def _download(url: str, data: Dataset, folder: Path, deadline: float | None = No
         return target
     except urllib.error.HTTPError as error:
         raise _DownloadFailed(f"HTTP {error.code} {error.reason}") from None
-    except urllib.error.URLError as error:
-        raise _DownloadFailed(str(error.reason)) from None
-    except (OSError, http.client.HTTPException) as error:  # a timeout, a reset, a cut-short body
+    except (OSError, http.client.HTTPException) as error:  # a timeout, a reset, a cut-short body, no connection
+        left()  # cut by the watchdog (a trickle of headers): said as giving up at the deadline
+        if isinstance(error, urllib.error.URLError):
+            raise _DownloadFailed(str(error.reason)) from None
         raise _DownloadFailed(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__) from None
     finally:
+        watchdog.cancel()
         try:
             os.unlink(temp)
         except FileNotFoundError:  # renamed into place

@@ -501,6 +501,32 @@ def test_a_trickling_server_is_given_up_on_at_the_deadline_with_progress_and_no_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_headers_that_trickle_are_given_up_on_at_the_deadline_too(tmp_path, monkeypatch):
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(1000)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-Slow: " + b"a" * 1000:
+                    connection.send(bytes([byte]))
+                    time.sleep(0.05)
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setattr(data, "DEADLINE_S", 1.0)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/tiny.csv.gz"
+    started = time.monotonic()
+    with pytest.raises(data.DataMissing, match="gave up after"):
+        data.DataStore(None, cache=tmp_path).download(data.Dataset("tiny", "tiny.csv.gz", "0" * 64, 10, (url,), "t"))
+    assert time.monotonic() - started < 3 and list(tmp_path.iterdir()) == []
+    listener.close()
+
+
 def test_mnist_through_torchvision_is_given_up_on_at_its_deadline_and_leaves_nothing(tmp_path, monkeypatch):
     import types
 
