@@ -349,7 +349,7 @@ RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "run.log", "config.
 
 
 def _read_run(path: Path) -> PastRun | None:
-    problems: list[str] = []
+    problems: list[str] = []  # why a file that is there does not read
 
     def json_file(name: str, limit: int) -> dict[str, Any] | None:
         try:
@@ -365,9 +365,9 @@ def _read_run(path: Path) -> PastRun | None:
     if config is None and not problems and not RUN_NAME.fullmatch(path.name) and \
             not any(os.path.lexists(path / name) for name in RUN_FILES):
         return None
-    config_problems = list(problems)
+    said = len(problems)
     summary = json_file("summary.json", SUMMARY_MAX)
-    summary_problems = problems[len(config_problems):]
+    summary_unreadable = len(problems) > said  # there, but not a summary: never taken for a missing one
     lesson = _text((config or {}).get("lesson")) or path.parent.name
     started = _text((config or {}).get("started")) or _started_from_name(path)
     if summary is not None:
@@ -382,7 +382,7 @@ def _read_run(path: Path) -> PastRun | None:
     except Unreadable as error:
         epochs, final = 0, {}
         problems.append(str(error))
-    if config is None or summary_problems:
+    if config is None or summary_unreadable:
         why = "; ".join(problems) or "config.json is missing, and there is no summary"
         return PastRun(path=path, lesson=lesson, started=started, status=UNREADABLE, final=final, epochs_done=epochs,
                        message=why)
