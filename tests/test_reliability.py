@@ -706,6 +706,22 @@ def test_out_of_memory_on_the_cpu_gives_the_promised_message(error, runs_dir):
     assert summary.message.endswith("try a smaller batch_size")
 
 
+def test_torch_running_out_of_memory_on_the_cpu_gives_the_promised_message(runs_dir):
+    def train(hp, run):
+        import torch
+
+        yield Metric(epoch=1, values={"loss": 1.0})
+        torch.empty(2**50, dtype=torch.uint8)  # a petabyte: torch's cpu allocator says it cannot
+
+    lesson = Lesson(id="oom", number=94, title=Text("内存", "OOM"), explanation=Text("测试用。", "For tests."),
+                    params=(IntParam(name="batch_size", default=64, min=1, help=Text("批", "batch")),
+                            IntParam(name="epochs", default=2, min=1, help=Text("轮数", "epochs"))), train=train,
+                    uses_torch=False)
+    summary = run_lesson(lesson, lesson.defaults(), [RunRecorder(runs_dir)])
+    assert summary.message.startswith("failed: ran out of memory on cpu (")
+    assert "DefaultCPUAllocator" in summary.message and summary.message.endswith("try a smaller batch_size")
+
+
 # -- 14. the smaller ones ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
