@@ -420,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         code = EXIT_SIGINT
     except Terminated:
         code = EXIT_SIGTERM
+    except SystemExit as ended:  # argparse after --help
+        code = ended.code if isinstance(ended.code, int) else EXIT_OK if ended.code is None else EXIT_FAILED
     finally:
         stdout.settle()
         sys.stdout = original
