@@ -143,6 +143,16 @@ def test_a_closed_pipe_stops_the_run_truthfully_and_exits_141_quietly(runs_dir):
     assert summary["epochs_done"] >= 1
 
 
+@pytest.mark.parametrize("command", [["list"], ["show", "backprop"], ["runs"], ["data"], ["--help"]],
+                         ids=lambda c: c[0])
+def test_any_command_into_a_pipe_closed_before_it_writes_exits_141_quietly(command, runs_dir):
+    process = subprocess.Popen([PY, "-m", "labapp", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=ROOT)
+    process.stdout.close()  # the reader is gone before a byte is written
+    err = process.stderr.read().decode()
+    assert process.wait(60) == 141 and err == "", err
+
+
 COMMANDS = [["run", "gradient-descent", "--epochs", "30"], ["list"], ["runs"], ["show", "backprop"], ["data"], []]
 
 
