@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import pty
-import random
 import select
 import signal
 import subprocess
