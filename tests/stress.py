@@ -1,4 +1,4 @@
-"""The reliability tests at volume, on demand: `python -m tests.stress` (about a minute) or `--full` (several).
+"""The reliability tests at volume, on demand: `python -m tests.stress` (a few minutes) or `--full` (more).
 
 Fuzzes every param and form of every ready lesson, `labapp run` and the workbench's form with
 hostile text; injects faults into runs (a lesson that raises or runs out of memory at a random
