@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from labapp.lesson import Lesson, ParamError, shown
+from labapp.output import (EXIT_BROKEN_PIPE, GuardedStream, fix_std_descriptors, safe, say_to_stderr,
+                           tolerant_encoding)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
@@ -25,6 +27,10 @@ DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DA
 
 class UsageError(Exception):
     """Bad usage: printed as one line, exit 2."""
+
+
+class Terminated(BaseException):
+    """SIGTERM outside training: unwinds like Ctrl-C (a download removes its partial file), exit 143."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,7 +66,7 @@ def fancy_terminal() -> bool:
 
 def one_line(text: str) -> str:
     """`text` with its line breaks and other control characters escaped, so that it prints as one line."""
-    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return safe(text)
 
 
 def find_lesson(lesson_id: str) -> Lesson:
@@ -177,10 +183,13 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         recorder = RunRecorder(Path(args.out) if args.out else None)
         sinks.append(recorder)
     if not args.quiet:
-        sinks.append(report.BarProgress() if terminal else report.PlainProgress())
+        sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
     run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks)
+    stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None
+    if stdout is not None:  # a reader that went away ends the run as a closed pipe ends a POSIX tool
+        stdout.on_broken_pipe = lambda: run.request_stop("the output pipe was closed")
     try:
-        run.prepare(say=lambda message: print(f"labapp: {message}", file=sys.stderr, flush=True))
+        run.prepare(say=lambda message: say_to_stderr(f"labapp: {safe(message)}"))
     except DeviceError as error:
         raise UsageError(str(error)) from None
     except DataError as error:
@@ -194,32 +203,47 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     signals: list[int] = []
 
     def on_signal(signum: int, frame: Any) -> None:
-        if signals and signum == signal.SIGINT:
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now, whatever the lesson is doing
+        again = bool(signals)
         signals.append(signum)
         run.request_stop()
+        if again and signum == signal.SIGINT:
+            run.interrupt()  # a second Ctrl-C: stop now if the lesson is training; never mid-summary
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        summary = run.run()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    # Kept until `main` returns: a Ctrl-C during the summary write or the report only asks again to stop.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    summary = run.run()
 
-    lang = args.lang or default_lang()
-    report.final_report(lesson, summary, keep.records, lang, color=terminal)
-    if recorder is not None and recorder.path is not None:
-        print(f"run records: {recorder.path}")
+    if stdout is None or stdout.error is None:
+        lang = args.lang or default_lang()
+        report.final_report(lesson, summary, keep.records, lang, color=terminal, out=sys.stdout)
+        if recorder is not None and recorder.path is not None:
+            print(f"run records: {safe(recorder.path)}", flush=True)
+    records = f"; its records are in {safe(recorder.path)}" if recorder is not None and recorder.path else ""
+    if signals:
+        return EXIT_SIGTERM if signals[0] == signal.SIGTERM else EXIT_SIGINT
     if summary.status == FAILED:
-        where = f"the traceback is in {recorder.path / 'run.log'}" if recorder and recorder.path else summary.traceback
-        print(f"labapp: the run {summary.message}; {where}", file=sys.stderr)
+        log = recorder.path / "run.log" if recorder is not None and recorder.path is not None else None
+        if log is not None and log.is_file() and summary.traceback:
+            where = f"; the traceback is in {safe(log)}"
+        elif recorder is None and summary.traceback:  # --no-record: the traceback has nowhere else to go
+            where = "".join("\n" + safe(line) for line in summary.traceback.rstrip().splitlines())
+        else:
+            where = records
+        say_to_stderr(f"labapp: the run {safe(summary.message)}{where}")
         return EXIT_FAILED
     if summary.status == DIVERGED:
-        print(f"labapp: the run {summary.message}", file=sys.stderr)
+        say_to_stderr(f"labapp: the run {safe(summary.message)}")
         return EXIT_DIVERGED
+    if stdout is not None and stdout.error is not None:
+        stdout.reported = True
+        if stdout.broken_pipe:
+            return EXIT_BROKEN_PIPE
+        say_to_stderr(f"labapp: could not write to stdout ({stdout.why()}); the run {safe(summary.message)}{records}")
+        return EXIT_FAILED
     if summary.status == FINISHED:
         return EXIT_OK
-    return EXIT_SIGTERM if signals and signals[0] == signal.SIGTERM else EXIT_SIGINT
+    return EXIT_SIGINT
 
 
 # -- sweep ----------------------------------------------------------------------------------------
@@ -345,7 +369,7 @@ def cmd_sweep(argv: list[str]) -> int:
 # -- runs -----------------------------------------------------------------------------------------
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """List past runs."""
+    """List past runs, oldest first (by their start in UTC)."""
     import lessons
     from labapp.progress import headline_values
     from labapp.records import default_root, list_runs
@@ -353,15 +377,27 @@ def cmd_runs(args: argparse.Namespace) -> int:
     root = Path(args.out) if args.out else default_root()
     runs = list_runs(root, args.lesson)
     if not runs:
-        print(f"no runs in {root}")
+        print(f"no runs in {safe(root)}")
         return EXIT_OK
     headlines = {lesson.id: lesson.headline_metric() for lesson in lessons.LESSONS}
     print(f"{'started':<20} {'lesson':<20} {'status':<12} {'epochs':>6}  {'final':<34} path")
     for run in runs:
-        shown = "  ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
-                          for k, v in headline_values(run.final, headlines.get(run.lesson)))
-        print(f"{run.started[:19]:<20} {run.lesson:<20} {run.status:<12} {run.epochs_done:>6}  {shown:<34} {run.path}")
+        final = dict(headline_values(run.final, headlines.get(run.lesson)))
+        print(f"{safe(run.started[:19]):<20} {safe(run.lesson):<20} {safe(run.status):<12} {run.epochs_done:>6}  "
+              f"{final_text(final):<34} {safe(run.path)}")
     return EXIT_OK
+
+
+def final_text(values: dict[str, Any], count: int = 3) -> str:
+    """'loss 0.25  accuracy 0.75' for the first `count` final values, whatever they hold (made safe, cut short)."""
+    shown_values = []
+    for name, value in list(values.items())[:count]:
+        try:
+            text = f"{value:.4g}" if isinstance(value, (int, float)) else str(value)
+        except (OverflowError, ValueError):  # an int of hundreds of digits
+            text = "(huge)"
+        shown_values.append(f"{safe(name)[:20]} {safe(text)[:20]}")
+    return "  ".join(shown_values)
 
 
 # -- serve, export ---------------------------------------------------------------------------------
@@ -434,7 +470,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     store = _store(args)
     print("labapp looks for the course's data files in:")
     for number, folder in enumerate(store.folders, 1):
-        print(f"  {number}. {folder}" + (", where downloads go" if folder is store.cache else ""))
+        print(f"  {number}. {safe(folder)}" + (", where downloads go" if folder is store.cache else ""))
     print()
     missing = False
     for data in (*DATASETS.values(), *IMAGE_SETS.values()):
@@ -446,7 +482,7 @@ def cmd_data(args: argparse.Namespace) -> int:
             state, where, missing = "missing", f"origin {data.urls[0]}", True
         else:
             state, where = "corrupt", f"{found.path}: {found.problem}"
-        print(f"  {data.name:<12} {data.filename:<19} {state:<18} {where}")
+        print(f"  {data.name:<12} {data.filename:<19} {state:<18} {safe(where)}")
     if missing:
         print("\n`labapp data fetch [NAME ...]` downloads the missing files into the cache and verifies them.")
     return EXIT_OK
@@ -464,13 +500,13 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     failed = False
     for data in wanted:
         try:
-            path, downloaded = store.fetch(data, say=print)
+            path, downloaded = store.fetch(data, say=lambda message: print(safe(message), flush=True))
         except DataError as error:
-            print(f"labapp: {error}", file=sys.stderr)
+            say_to_stderr(f"labapp: {safe(error)}")
             failed = True
             continue
         if not downloaded:
-            print(f"{data.filename} is here already, verified: {path}")
+            print(f"{data.filename} is here already, verified: {safe(path)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -516,44 +552,112 @@ def main_parser() -> _Parser:
 
 
 def open_workbench(lesson_id: str | None) -> int:
-    """Open the workbench (the TUI), on `lesson_id` if given."""
+    """Open the workbench (the TUI), on `lesson_id` if given; UsageError where it cannot draw or hear keys."""
     if lesson_id is not None:
         lesson_id = find_lesson(lesson_id).id
-    if not sys.stdout.isatty():
-        raise UsageError("labapp: the workbench needs a terminal; for scripts use `labapp run LESSON`")
+    problem = workbench_problem()
+    if problem:
+        raise UsageError(f"labapp: the workbench needs a terminal: {problem}; for scripts use `labapp run LESSON`")
     from labapp.app import run_app
 
-    return run_app(lesson_id)
+    stdout = sys.stdout
+    sys.stdout = stdout.inner if isinstance(stdout, GuardedStream) else stdout  # Textual writes to it itself
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as before `main`: the workbench ends at once
+    try:
+        return run_app(lesson_id)
+    finally:
+        sys.stdout = stdout
+
+
+def workbench_problem() -> str | None:
+    """Why the workbench cannot open here (stdout or stdin not a terminal, TERM=dumb), or None."""
+    def tty(stream: Any) -> bool:
+        try:
+            return stream is not None and stream.isatty()
+        except (ValueError, OSError):
+            return False
+
+    if not tty(sys.stdout):
+        return "stdout is not one"
+    if not tty(sys.stdin):
+        return "stdin is not one, so it would hear no keys"
+    if os.environ.get("TERM", "") == "dumb":
+        return "TERM=dumb cannot draw it; set TERM (for example xterm-256color)"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `labapp` command."""
+    """Entry point of the `labapp` command.
+
+    Whatever happens to stdout (a closed pipe, a full disk, a closed descriptor) and whenever Ctrl-C or
+    SIGTERM comes, it ends with an exit code and at most one line on stderr, never a traceback.
+    """
+    whole_process = argv is None  # the `labapp` command itself, not a call from a test or a script
     argv = sys.argv[1:] if argv is None else argv
+    fix_std_descriptors()
+    for stream in (sys.stdout, sys.stderr):
+        tolerant_encoding(stream)
+    original = sys.stdout
+    stdout = GuardedStream(original)
+    sys.stdout = stdout
+    handlers = _quit_on_sigterm()
     try:
-        if argv and argv[0] == "run":
-            return cmd_run(argv[1:])
-        if argv and argv[0] == "sweep":
-            return cmd_sweep(argv[1:])
-        args = main_parser().parse_args(argv)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "show":
-            return cmd_show(args)
-        if args.command == "runs":
-            return cmd_runs_json(args) if args.json else cmd_runs(args)
-        if args.command == "export":
-            return cmd_export(args)
-        if args.command == "serve":
-            return cmd_serve(args)
-        if args.command == "data":
-            return cmd_data_fetch(args) if args.data_command == "fetch" else cmd_data(args)
-        return open_workbench(args.lesson)
+        code = _command(argv)
     except UsageError as error:
-        print(one_line(str(error)), file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:  # `labapp list | head`
-        sys.stderr.close()
-        return EXIT_OK
+        say_to_stderr(one_line(str(error)))
+        code = EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C while torch loads, a file downloads, the runs are listed...
+        code = EXIT_SIGINT
+    except Terminated:
+        code = EXIT_SIGTERM
+    except SystemExit as ended:  # argparse after --help
+        code = ended.code if isinstance(ended.code, int) else EXIT_OK if ended.code is None else EXIT_FAILED
+    finally:
+        stdout.settle()
+        sys.stdout = original
+        for signum, handler in handlers.items():
+            # The command is over: a late Ctrl-C changes nothing now, and Python's own handler (or, while it
+            # shuts down, the default one) would turn it into a traceback or a death by SIGINT.
+            signal.signal(signum, signal.SIG_IGN if whole_process else handler)
+    if stdout.error is not None and not stdout.reported and code == EXIT_OK:
+        if stdout.broken_pipe:  # `labapp runs | head -1`: ended quietly, as a closed pipe ends a POSIX tool
+            return EXIT_BROKEN_PIPE
+        say_to_stderr(f"labapp: could not write to stdout ({stdout.why()})")
+        return EXIT_FAILED
+    return code
+
+
+def _command(argv: list[str]) -> int:
+    if argv and argv[0] == "run":
+        return cmd_run(argv[1:])
+    if argv and argv[0] == "sweep":
+        return cmd_sweep(argv[1:])
+    args = main_parser().parse_args(argv)
+    if args.command == "list":
+        return cmd_list(args)
+    if args.command == "show":
+        return cmd_show(args)
+    if args.command == "runs":
+        return cmd_runs_json(args) if args.json else cmd_runs(args)
+    if args.command == "export":
+        return cmd_export(args)
+    if args.command == "serve":
+        return cmd_serve(args)
+    if args.command == "data":
+        return cmd_data_fetch(args) if args.data_command == "fetch" else cmd_data(args)
+    return open_workbench(args.lesson)
+
+
+def _quit_on_sigterm() -> dict[int, Any]:
+    """SIGTERM raises Terminated (a run replaces this with its own stop); the handlers to put back."""
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    try:
+        return {signal.SIGTERM: signal.signal(signal.SIGTERM, terminate),
+                signal.SIGINT: signal.getsignal(signal.SIGINT)}
+    except ValueError:  # not the main thread: leave the signals alone
+        return {}
 
 
 if __name__ == "__main__":

@@ -25,13 +25,18 @@ import hashlib
 import os
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 ENV_VAR = "LABAPP_DATA_DIR"
-TIMEOUT_S = 30.0
+TIMEOUT_S = 30.0  # for connecting, and for a server that sends nothing at all
+DEADLINE_S = 120.0  # for a whole course file, over all its URLs: a trickling server is given up on
+IMAGES_DEADLINE_S = 900.0  # for MNIST's four files (11.6 MB) through torchvision
+PROGRESS_S = 5.0  # how often a download says how far it is
+UNPACKED_MAX = 64 << 20  # a gzip file that unpacks to more than this is not a course file (a gzip bomb)
 CHUNK = 1 << 16
 PRESENT, MISSING, CORRUPT = "present", "missing", "corrupt"
 
@@ -125,7 +130,8 @@ def user_cache_dir() -> Path:
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
     else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # the XDG spec: a relative one is ignored
     return base / "labapp"
 
 
@@ -166,9 +172,15 @@ _checked: dict[tuple[str, str, int, int], str | None] = {}  # (sha256, path, siz
 
 
 def problem(path: Path, data: Dataset) -> str | None:
-    """What makes `path` differ from the published `data` file, or None if it is the published file."""
+    """What makes `path` differ from the published `data` file, or None if it is the published file.
+
+    The size is compared first: a file of another size is never hashed, nor unpacked past what its size allows.
+    """
     try:
         stat = path.stat()
+        kind = not_a_file(stat.st_mode)
+        if kind:
+            return kind
         key = (data.sha256, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if key not in _checked:
             _checked[key] = _find_problem(path, data, stat.st_size)
@@ -177,13 +189,31 @@ def problem(path: Path, data: Dataset) -> str | None:
     return _checked[key]
 
 
-def _find_problem(path: Path, data: Dataset, size: int) -> str | None:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    if digest.hexdigest() == data.sha256:
+def not_a_file(mode: int) -> str | None:
+    """'it is a folder, not a file' (or a FIFO, a device...) for a path that is not a regular file; else None."""
+    import stat
+
+    if stat.S_ISREG(mode):
         return None
+    if stat.S_ISDIR(mode):
+        return "it is a folder, not a file"
+    kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+             (stat.S_ISSOCK, "a socket"))
+    return f"it is {next((name for test, name in kinds if test(mode)), 'not a regular file')}, not a file"
+
+
+def _find_problem(path: Path, data: Dataset, size: int) -> str | None:
+    if size > data.size:  # a 20 GB diabetes.csv.gz is not hashed for a minute to find that out
+        return f"it has {size:,} bytes where the published file has {data.size:,} (too big to be it)"
+    if size == data.size:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            left = data.size
+            while left > 0 and (chunk := f.read(min(CHUNK, left))):
+                digest.update(chunk)
+                left -= len(chunk)
+        if digest.hexdigest() == data.sha256:
+            return None
     why = []
     if size != data.size:
         why.append(f"it has {size:,} bytes where the published file has {data.size:,}")
@@ -196,11 +226,14 @@ def _find_problem(path: Path, data: Dataset, size: int) -> str | None:
 
 
 def _gzip_problem(path: Path) -> str | None:
-    """Why `path` does not read as gzip, or None if it does."""
+    """Why `path` does not read as gzip, or None if it does (unpacking stops at UNPACKED_MAX bytes)."""
+    unpacked = 0
     try:
         with gzip.open(path, "rb") as f:
-            while f.read(CHUNK):
-                pass
+            while chunk := f.read(CHUNK):
+                unpacked += len(chunk)
+                if unpacked > UNPACKED_MAX:
+                    return f"it unpacks to more than {UNPACKED_MAX:,} bytes"
     except EOFError:
         return "its gzip stream is cut short"
     except (OSError, zlib.error) as error:
@@ -318,7 +351,7 @@ class DataStore:
             return self._image_status(data)
         for folder in self.folders:
             path = folder.path / data.filename
-            if path.is_file():
+            if path.exists():  # a folder or a FIFO of that name is reported as what it is, never read
                 why = problem(path, data)
                 return Status(data, CORRUPT if why else PRESENT, path, why or "")
         return Status(data, MISSING)
@@ -326,8 +359,9 @@ class DataStore:
     def _image_status(self, data: ImageSet) -> Status:
         for folder in self.folders:
             raw = folder.path / data.folder / "raw"
-            if all((raw / name).is_file() for name in data.files):
-                why = idx_problem(raw, data.files)
+            if all((raw / name).exists() for name in data.files):
+                kinds = [f"{name}: {kind}" for name in data.files if (kind := not_a_file((raw / name).stat().st_mode))]
+                why = "; ".join(kinds) or idx_problem(raw, data.files)
                 return Status(data, CORRUPT if why else PRESENT, folder.path, why or "")
         return Status(data, MISSING)
 
@@ -364,11 +398,13 @@ class DataStore:
         if isinstance(data, ImageSet):
             return self._download_images(data, say)
         failures: dict[str, str] = {}  # url -> why
+        deadline = time.monotonic() + DEADLINE_S
         for url in data.urls:
             if say is not None:
-                say(f"downloading {data.filename} ({data.size:,} bytes) from {url} into {self.cache.path}")
+                say(f"downloading {data.filename} ({data.size:,} bytes) from {url} into {self.cache.path} "
+                    f"(giving up after {DEADLINE_S:.0f} s)")
             try:
-                path = _download(url, data, self.cache.path)
+                path = _download(url, data, self.cache.path, deadline, say)
             except _DownloadFailed as error:
                 failures[url] = str(error)
                 continue
@@ -450,44 +486,160 @@ class _DownloadFailed(Exception):
     """One URL did not give the published file; str() says why."""
 
 
+class _Watchdog:
+    """Opens URLs whose connections it cuts `seconds` from now, whatever they are waiting for (headers that
+    trickle in included), so that no download outlives its deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        import http.client
+        import threading
+        import urllib.request
+
+        self.sockets: list[object] = []
+        watched = self.sockets
+
+        class Http(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                watched.append(self.sock)
+
+        class Https(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                watched.append(self.sock)
+
+        class Handler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+            def http_open(self, req):  # type: ignore[no-untyped-def]
+                return self.do_open(Http, req)
+
+            def https_open(self, req):  # type: ignore[no-untyped-def]
+                return self.do_open(Https, req, context=None)
+
+        self.opener = urllib.request.build_opener(Handler)
+        self.timer = threading.Timer(seconds, self._cut)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def open(self, url: str, timeout: float):  # type: ignore[no-untyped-def]
+        """urlopen, through connections that the deadline cuts."""
+        return self.opener.open(url, timeout=timeout)
+
+    def _cut(self) -> None:
+        import socket
+
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        """The download is over: no cut."""
+        self.timer.cancel()
+
+
+def _read_timeout(response: object, seconds: float) -> None:
+    """Let the next read of `response` wait `seconds` at most (its socket's timeout, where it can be reached)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)  # http.client's socket
+    if sock is not None:
+        try:
+            sock.settimeout(max(seconds, 0.01))
+        except OSError:
+            pass
+
+
 def _torchvision_download(data: ImageSet, root: Path) -> None:
-    """Download and unpack `data` into <root>/<folder>/raw/ with torchvision's class, which checks the md5s."""
+    """Download and unpack `data` into <root>/<folder>/raw/ with torchvision's class, which checks the md5s.
+
+    torchvision's own reads only time out one by one, so it runs on a thread of its own, given up on after
+    IMAGES_DEADLINE_S; given up on or interrupted, the files it had begun are removed.
+    """
     import contextlib
     import io
     import socket
+    import threading
 
     try:
         from torchvision import datasets
     except ImportError as error:
         raise _DownloadFailed(f"torchvision cannot be imported: {error}") from None
+    raw = root / data.folder / "raw"
+    before = set(raw.iterdir()) if raw.is_dir() else set()
+    failures: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            getattr(datasets, data.folder)(str(root), train=True, download=True)  # all four files, both splits
+        except BaseException as error:  # noqa: BLE001 - said by the thread that waits
+            failures.append(error)
+
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(TIMEOUT_S)  # torchvision opens its URLs with no timeout of its own
+    finished = False
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # it prints each URL; labapp's `say` tells instead
-            getattr(datasets, data.folder)(str(root), train=True, download=True)  # all four files, both splits
-    except Exception as error:  # noqa: BLE001 - RuntimeError, URLError, OSError...: the download failed
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        last = lines[-1] if lines else type(error).__name__  # the last mirror's answer
-        raise _DownloadFailed(last.removeprefix("<urlopen error ").removesuffix(">")) from None
+            worker = threading.Thread(target=fetch, name="labapp-download", daemon=True)
+            worker.start()
+            worker.join(IMAGES_DEADLINE_S)
+        finished = not worker.is_alive()
     finally:
         socket.setdefaulttimeout(previous)
+        if not finished or failures:  # given up on, interrupted or failed: leave none of its partial files
+            for path in (set(raw.iterdir()) if raw.is_dir() else set()) - before:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+    if not finished:
+        raise _DownloadFailed(f"gave up after {IMAGES_DEADLINE_S:.0f} s: the connection is too slow")
+    if failures:  # RuntimeError, URLError, OSError...: the download failed
+        error = failures[0]
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        last = lines[-1] if lines else type(error).__name__  # the last mirror's answer
+        raise _DownloadFailed(last.removeprefix("<urlopen error ").removesuffix(">"))
 
 
-def _download(url: str, data: Dataset, folder: Path) -> Path:
-    """Download `url` to a temporary file in `folder`, verify it as `data`, then rename it into place."""
+def _download(url: str, data: Dataset, folder: Path, deadline: float | None = None, say: Say | None = None) -> Path:
+    """Download `url` to a temporary file in `folder`, verify it as `data`, then rename it into place.
+
+    Gives up at `deadline` (time.monotonic()), however slowly the bytes come; says how far it is every
+    PROGRESS_S seconds. Interrupted in any way (Ctrl-C, SIGTERM, an error), it leaves no file behind.
+    """
     import http.client
     import urllib.error
     import urllib.request
+
+    deadline = time.monotonic() + DEADLINE_S if deadline is None else deadline
+    begun = next_word = time.monotonic()
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DownloadFailed(f"gave up after {time.monotonic() - begun:.0f} s with {size:,} of {data.size:,} "
+                                  f"bytes: the connection is too slow (the limit is {DEADLINE_S:.0f} s)")
+        return remaining
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{data.filename}.", suffix=".part")
     except OSError as error:
         raise _DownloadFailed(f"cannot write to {folder}: {error.strerror or error}") from None
+    size = 0
+    watchdog = _Watchdog(left())
     try:
-        digest, size = hashlib.sha256(), 0
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
-            while chunk := response.read(CHUNK):
+        digest = hashlib.sha256()
+        with os.fdopen(handle, "wb") as out, watchdog.open(url, timeout=min(TIMEOUT_S, left())) as response:
+            while True:
+                _read_timeout(response, min(TIMEOUT_S, left()))
+                try:
+                    chunk = response.read1(CHUNK)  # what has come, not a whole CHUNK: the deadline is checked often
+                except (OSError, http.client.HTTPException):
+                    left()
+                    raise
+                if not chunk:
+                    left()  # the watchdog cut the connection at the deadline: said as such
+                    break
+                if say is not None and time.monotonic() >= next_word + PROGRESS_S:
+                    next_word = time.monotonic()
+                    say(f"  {data.filename}: {size:,} of {data.size:,} bytes after {next_word - begun:.0f} s")
                 size += len(chunk)
                 if size > data.size:
                     raise _DownloadFailed(f"the server sent more than the {data.size:,} bytes of the published file")
@@ -504,11 +656,13 @@ def _download(url: str, data: Dataset, folder: Path) -> Path:
         return target
     except urllib.error.HTTPError as error:
         raise _DownloadFailed(f"HTTP {error.code} {error.reason}") from None
-    except urllib.error.URLError as error:
-        raise _DownloadFailed(str(error.reason)) from None
-    except (OSError, http.client.HTTPException) as error:  # a timeout, a reset, a cut-short body
+    except (OSError, http.client.HTTPException) as error:  # a timeout, a reset, a cut-short body, no connection
+        left()  # cut by the watchdog (a trickle of headers): said as giving up at the deadline
+        if isinstance(error, urllib.error.URLError):
+            raise _DownloadFailed(str(error.reason)) from None
         raise _DownloadFailed(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__) from None
     finally:
+        watchdog.cancel()
         try:
             os.unlink(temp)
         except FileNotFoundError:  # renamed into place

@@ -9,14 +9,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import platform
+import re
+import stat
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +28,11 @@ from labapp.progress import RunStatus, last_values, metric_of_row
 from labapp.runner import RunInfo, Summary
 
 INTERRUPTED, RUNNING, UNREADABLE = RunStatus.INTERRUPTED, RunStatus.RUNNING, RunStatus.UNREADABLE
+ERRORS = "backslashreplace"  # a str holding bytes that were not UTF-8 (a Latin-1 file name) is written as
+                             # JSON's \udcxx escape, which reads back as the same str: recorded, never refused
+PROBE_BYTES = 64 * 1024  # written (and synced) before a run: an empty file fits on a full disk, this does not
+RESERVE_BYTES = 256 * 1024  # held for summary.json from the start, given back just before it is written
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class RecordsError(Exception):
@@ -54,12 +62,19 @@ def plain(value: Any) -> Any:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write `data` to `path` through a temporary file and a rename: never a half-written file."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(plain(data), f, ensure_ascii=False, indent=2, allow_nan=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8", errors=ERRORS) as f:
+            json.dump(plain(data), f, ensure_ascii=False, indent=2, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)  # a half-written .tmp is worth nothing; the folder still lists without it
+        except OSError:
+            pass
+        raise
 
 
 def record_to_json(record: Record, elapsed: float) -> dict[str, Any]:
@@ -90,9 +105,18 @@ class RunRecorder:
                     raise RecordsError(f"cannot keep run records in {self.root}: {path} is a file, not a folder")
             folder.mkdir(parents=True, exist_ok=True)
             handle, probe = tempfile.mkstemp(dir=folder, prefix=".labapp-probe-")
-            os.close(handle)
-            os.unlink(probe)
+            try:
+                block = memoryview(bytes(PROBE_BYTES))  # room for what a run writes first: config, log, reserve
+                while block:
+                    block = block[os.write(handle, block):]  # a short write, then ENOSPC, on a disk nearly full
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+                os.unlink(probe)
         except OSError as error:
+            if error.errno in DISK_FULL:
+                raise RecordsError(f"cannot keep run records in {self.root}: the disk is full "
+                                   f"({error.strerror})") from None
             raise RecordsError(f"cannot keep run records in {self.root}: {error.strerror or error}") from None
 
     def start(self, info: RunInfo) -> None:
@@ -100,6 +124,7 @@ class RunRecorder:
         stamp = info.started.strftime("%Y%m%d-%H%M%S")
         self.path = self.root / info.lesson.id / f"{stamp}-{info.run_id}"
         self.path.mkdir(parents=True, exist_ok=False)
+        self._reserve()
         write_json_atomic(self.path / "config.json", {
             "lesson": info.lesson.id,
             "run_id": info.run_id,
@@ -116,41 +141,85 @@ class RunRecorder:
             "argv": sys.argv,
             "host": platform.node(),
             "pid": os.getpid(),
+            **process_identity(os.getpid()),
         })
-        self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
-        self._log = open(self.path / "run.log", "a", encoding="utf-8")
+        self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8", errors=ERRORS)
+        self._log = open(self.path / "run.log", "a", encoding="utf-8", errors=ERRORS)
         self.log(f"run {info.run_id} of {info.lesson.id} on {info.device} ({info.device_name}), "
                  f"seed {info.seed}, threads {info.threads}")
         self.log("params: " + ", ".join(f"{k}={v}" for k, v in info.values.items()))
 
     def record(self, record: Record, elapsed: float) -> None:
-        """Append `record` to metrics.jsonl and flush, so a killed run keeps it."""
+        """Append `record` to metrics.jsonl and flush, so a killed run keeps it (OSError on a full disk)."""
         assert self._metrics is not None
         self._metrics.write(json.dumps(plain(record_to_json(record, elapsed)), ensure_ascii=False,
                                        allow_nan=False) + "\n")
         self._metrics.flush()
 
     def log(self, message: str) -> None:
-        """A timestamped line in run.log."""
+        """A timestamped line in run.log (none once the log cannot be written: a full disk never fails a run)."""
         if self._log is not None:
-            self._log.write(f"{datetime.now().strftime('%H:%M:%S')} {message}\n")
-            self._log.flush()
+            try:
+                self._log.write(f"{datetime.now().strftime('%H:%M:%S')} {message}\n")
+                self._log.flush()
+            except (OSError, ValueError):
+                self._close(self._log)
+                self._log = None
 
     def finish(self, summary: Summary) -> None:
-        """Write summary.json and close the files (nothing to do if the run folder could not be made)."""
-        if self._metrics is None:
+        """Write summary.json and close the files (nothing to do if the run folder could not be made).
+
+        The space reserved at the start is given back first, so the summary fits on a disk that filled up
+        during the run; if even that fails for lack of space, a summary without the lesson's results is tried.
+        """
+        if self.path is None or not self.path.is_dir():
             return
-        assert self.path is not None
-        self.log(f"{summary.status}: {summary.message}")
+        said = summary.message if summary.message.startswith(summary.status) else f"{summary.status}: {summary.message}"
+        self.log(said)
         if summary.traceback:
             self.log(summary.traceback.rstrip())
-        write_json_atomic(self.path / "summary.json", {
-            **asdict(summary),
-            "finished": datetime.now().astimezone().isoformat(timespec="seconds"),
-        })
         for f in (self._metrics, self._log):
-            if f is not None:
+            self._close(f)
+        self._metrics = self._log = None
+        self._release()
+        data = {**asdict(summary), "finished": datetime.now().astimezone().isoformat(timespec="seconds")}
+        try:
+            write_json_atomic(self.path / "summary.json", data)
+        except OSError as error:
+            if error.errno not in DISK_FULL:
+                raise
+            data.update(results={}, traceback=None, message=summary.message + " (the disk is full: its results "
+                                                                              "and traceback were not kept)")
+            write_json_atomic(self.path / "summary.json", data)
+
+    def _reserve(self) -> None:
+        """Hold RESERVE_BYTES of the disk for summary.json (where the file system can; else nothing)."""
+        assert self.path is not None
+        try:
+            fd = os.open(self.path / ".summary-reserve", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return
+        try:
+            os.posix_fallocate(fd, 0, RESERVE_BYTES)
+        except (OSError, AttributeError):  # no such call here, or no room: the summary takes its chances
+            pass
+        finally:
+            os.close(fd)
+
+    def _release(self) -> None:
+        assert self.path is not None
+        try:
+            os.unlink(self.path / ".summary-reserve")
+        except OSError:
+            pass
+
+    @staticmethod
+    def _close(f: TextIO | None) -> None:
+        if f is not None:
+            try:
                 f.close()
+            except (OSError, ValueError):  # what a full disk kept in the buffer is lost; the file is closed
+                pass
 
 
 @dataclass
@@ -183,13 +252,65 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+CONFIG_MAX = 1 << 20  # bytes read of config.json at most; a bigger one is unreadable
+SUMMARY_MAX = 16 << 20  # of summary.json (it holds the lesson's results)
+METRICS_TAIL = 256 << 10  # of the end of metrics.jsonl, where an interrupted run's last values are
+RUN_NAME = re.compile(r"\d{8}-\d{6}-[0-9a-f]+")  # <YYYYmmdd-HHMMSS>-<id>: a folder RunRecorder made
+
+
+class Unreadable(Exception):
+    """A run file that is there but cannot be read as one; str() says why."""
+
+
+def read_regular(path: Path, limit: int, tail: bool = False) -> bytes | None:
+    """The bytes of the regular file `path` (None if there is none); Unreadable if it is something else or too big.
+
+    A FIFO, a device or a socket is never opened for reading, so nothing here can hang or read without
+    end. With `tail`, a bigger file gives its last `limit` bytes instead.
+    """
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as error:
+        raise Unreadable(f"{path.name}: {error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise Unreadable(f"{path.name} is not a regular file")
+    if info.st_size > limit and not tail:
+        raise Unreadable(f"{path.name} has {info.st_size:,} bytes, more than a run writes")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise Unreadable(f"{path.name}: {error.strerror or error}") from None
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):  # swapped between the two looks
+            raise Unreadable(f"{path.name} is not a regular file")
+        if opened.st_size > limit:
+            os.lseek(fd, opened.st_size - limit, os.SEEK_SET)
+        chunks, left = [], limit
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise Unreadable(f"{path.name}: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+
+
+def read_json_object(path: Path, limit: int) -> dict[str, Any] | None:
+    """The JSON object in `path`, None if the file is not there; Unreadable if it is not one (or too deep, too big)."""
+    data = read_regular(path, limit)
+    if data is None:
+        return None
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as error:  # ValueError: not JSON, not UTF-8, an int of 5,000 digits
+        raise Unreadable(f"{path.name} is not JSON ({type(error).__name__})") from None
+    if not isinstance(value, dict):
+        raise Unreadable(f"{path.name} holds {type(value).__name__}, not a JSON object")
+    return value
 
 
 def _text(value: Any) -> str:
@@ -216,12 +337,38 @@ def _started_from_name(path: Path) -> str:
 
 
 def read_run(path: Path) -> PastRun | None:
-    """The run in `path`, or None if it is not a run directory. A run without summary is interrupted;
-    one whose config.json does not read is listed as unreadable (with its summary's status, if any)."""
-    config = _read_json(path / "config.json")
-    if config is None and not any((path / name).exists() for name in ("config.json", "metrics.jsonl", "summary.json")):
+    """The run in `path`, or None if it is not a run folder. A run without summary is interrupted (or running);
+    one whose files do not read is listed as unreadable, with what could be read. Never raises."""
+    try:
+        return _read_run(path)
+    except Exception as error:  # noqa: BLE001 - one folder never keeps the others from being listed
+        return PastRun(path=path, lesson=path.parent.name, started=_started_from_name(path), status=UNREADABLE,
+                       final={}, epochs_done=0, message=f"cannot be read: {type(error).__name__}: {error}"[:200])
+
+
+RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "run.log", "config.json.tmp", "summary.json.tmp")
+
+
+def _read_run(path: Path) -> PastRun | None:
+    problems: list[str] = []  # why a file that is there does not read
+
+    def json_file(name: str, limit: int) -> dict[str, Any] | None:
+        try:
+            found = read_json_object(path / name, limit)
+            if found is None:  # killed between writing the .tmp and renaming it: a complete .tmp is the file
+                found = read_json_object(path / (name + ".tmp"), limit)
+            return found
+        except Unreadable as error:
+            problems.append(str(error))
+            return None
+
+    config = json_file("config.json", CONFIG_MAX)
+    if config is None and not problems and not RUN_NAME.fullmatch(path.name) and \
+            not any(os.path.lexists(path / name) for name in RUN_FILES):
         return None
-    summary = _read_json(path / "summary.json")
+    said = len(problems)
+    summary = json_file("summary.json", SUMMARY_MAX)
+    summary_unreadable = len(problems) > said  # there, but not a summary: never taken for a missing one
     lesson = _text((config or {}).get("lesson")) or path.parent.name
     started = _text((config or {}).get("started")) or _started_from_name(path)
     if summary is not None:
@@ -231,26 +378,90 @@ def read_run(path: Path) -> PastRun | None:
         return PastRun(path=path, lesson=lesson, started=started, status=_text(summary.get("status")) or "?",
                        final=_finals(summary.get("final")), epochs_done=_whole(summary.get("epochs_done")),
                        message=message)
-    metrics = [metric for metric in map(metric_of_row, read_metrics(path)) if metric is not None]
-    final = last_values(metrics)
-    epochs = max((max(0, metric.epoch) for metric in metrics), default=0)
-    if config is None:
+    try:
+        epochs, final = tail_values(path / "metrics.jsonl")
+    except Unreadable as error:
+        epochs, final = 0, {}
+        problems.append(str(error))
+    if config is None or summary_unreadable:
+        why = "; ".join(problems) or "config.json is missing, and there is no summary"
         return PastRun(path=path, lesson=lesson, started=started, status=UNREADABLE, final=final, epochs_done=epochs,
-                       message="config.json is missing or unreadable, and there is no summary")
+                       message=why)
     unit = _text(config.get("unit")) or "epoch"
     if _still_running(config):
         status, message = RUNNING, f"running: {unit} {epochs} done"
     else:
         status, message = INTERRUPTED, f"no summary: the process ended during {unit} {epochs + 1}"
+    if problems:
+        message += " (" + "; ".join(problems) + ")"
     return PastRun(path=path, lesson=lesson, started=started, status=status, final=final, epochs_done=epochs,
                    message=message)
 
 
+def tail_values(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    """The last epoch and the last values per split in metrics.jsonl, from its end alone (bounded memory).
+
+    A torn line (a killed run) and lines that are not JSON objects are skipped; Unreadable if the file is not a
+    regular file. The values follow the one rule of `progress.last_values`.
+    """
+    data = read_regular(path, METRICS_TAIL, tail=True)
+    if not data:
+        return 0, {}
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    if len(data) == METRICS_TAIL:
+        lines = lines[1:]  # the first may be the end of a longer line
+    metrics = []
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        metric = metric_of_row(row) if isinstance(row, dict) else None
+        if metric is not None:
+            metrics.append(metric)
+    return max((max(0, metric.epoch) for metric in metrics), default=0), last_values(metrics)
+
+
+def process_identity(pid: int) -> dict[str, Any]:
+    """What tells process `pid` from a later one with the same pid: its start (clock ticks after boot) and the boot.
+
+    Empty where /proc does not say (not Linux).
+    """
+    started = _process_start(pid)
+    if started is None:
+        return {}
+    identity: dict[str, Any] = {"pid_started": started}
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            identity["boot_id"] = f.read().strip()
+    except OSError:
+        pass
+    return identity
+
+
+def _process_start(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat: when the process started, in clock ticks after boot; None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            text = f.read(4096)
+        return int(text.rpartition(b")")[2].split()[19])  # after the command name, which may hold anything
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _still_running(config: dict[str, Any]) -> bool:
-    """Whether the process that wrote `config` is alive on this host."""
+    """Whether the process that wrote `config` is alive on this host: the same pid, started at the same time."""
     pid = config.get("pid")
     if config.get("host") != platform.node() or _whole(pid) <= 0:  # 0 and -1 would ask about many processes
         return False
+    recorded = config.get("pid_started")
+    if isinstance(recorded, int) and os.path.exists("/proc/self/stat"):
+        boot = config.get("boot_id")
+        if isinstance(boot, str) and boot != process_identity(os.getpid()).get("boot_id", boot):
+            return False  # recorded before a reboot
+        return _process_start(pid) == recorded  # another process with a reused pid started later
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError):
@@ -261,7 +472,7 @@ def _still_running(config: dict[str, Any]) -> bool:
 
 
 def list_runs(root: Path, lesson: str | None = None) -> list[PastRun]:
-    """Every run under `root` (of one lesson if given), oldest first; folders that cannot be read are skipped."""
+    """Every run under `root` (of one lesson if given), oldest first by its start in UTC; damaged ones as unreadable."""
     runs = []
     for lesson_dir in _folders(root):
         if lesson and lesson_dir.name != lesson:
@@ -270,12 +481,22 @@ def list_runs(root: Path, lesson: str | None = None) -> list[PastRun]:
             run = read_run(run_dir)
             if run is not None:
                 runs.append(run)
-    return sorted(runs, key=lambda run: (run.started, run.path.name))
+    return sorted(runs, key=lambda run: (_utc(run.started), run.path.name))
+
+
+def _utc(started: str) -> float:
+    """A start time as seconds since the epoch (a time without its zone is taken as local); 0 if it does not read."""
+    try:
+        moment = datetime.fromisoformat(started)
+        return (moment if moment.tzinfo else moment.astimezone()).astimezone(timezone.utc).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return 0.0
 
 
 def _folders(path: Path) -> list[Path]:
     """The folders in `path`, sorted; none if it is not a readable folder."""
     try:
-        return sorted(child for child in path.iterdir() if child.is_dir())
+        with os.scandir(path) as entries:
+            return [Path(name) for name in sorted(entry.path for entry in entries if entry.is_dir())]
     except OSError:
         return []

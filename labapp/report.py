@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from rich.cells import cell_len
 
 from labapp.lesson import Chart, Lesson, Metric, Record, View, ViewValue
+from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
 
@@ -27,12 +28,12 @@ def number(value: Any) -> str:
     if isinstance(value, float):
         text = f"{value:.5g}"
         return text if any(c in text for c in ".enia") else text + ".0"
-    return str(value)
+    return safe(value)  # text from a lesson's data or the user's own input: never raw control characters
 
 
 def metric_text(metric: Metric) -> str:
     """'loss 0.64 accuracy 0.65' for a metric's values."""
-    return "  ".join(f"{name} {number(value)}" for name, value in metric.values.items())
+    return "  ".join(f"{safe(name)} {number(value)}" for name, value in metric.values.items())
 
 
 class PlainProgress:
@@ -215,7 +216,7 @@ def _is_number(cell: Any) -> bool:
 def _cell(cell: Any) -> str:
     """A table cell as one line of text: numbers to 5 significant digits, lists joined, line breaks escaped."""
     text = number(cell) if not isinstance(cell, list) else ", ".join(map(number, cell))
-    return " ".join(text.splitlines())
+    return safe(" ".join(text.splitlines()))
 
 
 def _padded(text: str, width: int, right: bool) -> str:
@@ -227,7 +228,7 @@ def _padded(text: str, width: int, right: bool) -> str:
 def table_text(data: dict[str, Any], label: Callable[[str], str] = str) -> str:
     """Columns aligned (numbers to the right, text to the left), one line per row; headers through `label`."""
     raw = [list(row) for row in data["rows"]]
-    header = [label(str(c)) for c in data["columns"]]
+    header = [safe(label(str(c))) for c in data["columns"]]
     rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
     numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
     widths = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -240,7 +241,7 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
     """One of a lesson's views as text; `label` names its keys and columns (Lesson.label in `lang`)."""
     title = view.title(lang)
     if view.kind == "values":
-        names = {name: label(str(name)) for name in value}
+        names = {name: safe(label(str(name))) for name in value}
         size = max(map(cell_len, names.values()), default=0)
         return "\n".join([title] + [f"  {_padded(names[name], size, False)}  {_cell(v)}" for name, v in value.items()])
     if view.kind == "table":
@@ -251,16 +252,16 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
         series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
         return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),
                     value.get("vline"), lang=lang)
-    return f"{title}\n" + "\n".join("  " + line for line in str(value).splitlines())
+    return f"{title}\n" + "\n".join("  " + safe(line) for line in str(value).splitlines())
 
 
 def final_report(lesson: Lesson, summary: Summary, records: list[Record], lang: str, color: bool,
                  out: TextIO = sys.stdout) -> None:
     """Print how the run ended, its final metrics, the lesson's views and its charts."""
     width = min(100, shutil.get_terminal_size((80, 24)).columns)
-    print(f"\n{summary.message} ({summary.duration_s:.2f} s)", file=out)
+    print(f"\n{safe(summary.message)} ({summary.duration_s:.2f} s)", file=out)
     for split, values in summary.final.items():
-        print(f"final {split}: " + "  ".join(f"{k} {number(v)}" for k, v in values.items()), file=out)
+        print(f"final {safe(split)}: " + "  ".join(f"{safe(k)} {number(v)}" for k, v in values.items()), file=out)
     views = {v.name: v for v in lesson.views}
     latest = {r.view: r.value for r in records if isinstance(r, ViewValue)}
     for name, value in latest.items():
@@ -276,18 +277,67 @@ def final_report(lesson: Lesson, summary: Summary, records: list[Record], lang: 
     out.flush()
 
 
-class Keep:
-    """A sink that keeps every record in memory for the final report."""
+KEPT_PER_SERIES = 1000  # metrics kept per (split, per-step or per-epoch): about ten times a chart's width
 
-    def __init__(self) -> None:
-        self.records: list[Record] = []
+
+class Keep:
+    """A sink that keeps what the final report shows, in memory that does not grow with the run.
+
+    The latest value of each view, and for each kind of metric (its split, per step or per epoch) at
+    most KEPT_PER_SERIES records spread evenly over the run, with the latest one always among them.
+    """
+
+    def __init__(self, limit: int = KEPT_PER_SERIES) -> None:
+        self.limit = limit
+        self._views: dict[str, ViewValue] = {}
+        self._series: dict[tuple[str, bool], _Thinned] = {}
+        self._count = 0
 
     def start(self, info: RunInfo) -> None:
         """Nothing to do."""
 
     def record(self, record: Record, elapsed: float) -> None:
-        """Keep it."""
-        self.records.append(record)
+        """Keep it, or let an older one of its kind go."""
+        if isinstance(record, ViewValue):
+            self._views[record.view] = record
+            return
+        self._count += 1
+        key = (record.split, record.step is None)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _Thinned(self.limit)
+        series.add(self._count, record)
 
     def finish(self, summary: Summary) -> None:
         """Nothing to do."""
+
+    @property
+    def records(self) -> list[Record]:
+        """The kept metrics in the order they came, then the latest value of each view."""
+        kept = sorted((pair for series in self._series.values() for pair in series.pairs()), key=lambda pair: pair[0])
+        return [record for _, record in kept] + list(self._views.values())
+
+
+class _Thinned:
+    """At most `limit` items spread evenly over all that were added (every `stride`-th), and the latest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(2, limit)
+        self.items: list[tuple[int, Metric]] = []
+        self.stride = 1
+        self.added = 0
+        self.latest: tuple[int, Metric] | None = None
+
+    def add(self, order: int, item: Metric) -> None:
+        if self.added % self.stride == 0:
+            self.items.append((order, item))
+            if len(self.items) > self.limit:
+                del self.items[1::2]
+                self.stride *= 2
+        self.added += 1
+        self.latest = (order, item)
+
+    def pairs(self) -> list[tuple[int, Metric]]:
+        if self.latest is not None and (not self.items or self.items[-1][0] != self.latest[0]):
+            return [*self.items, self.latest]
+        return list(self.items)

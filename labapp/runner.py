@@ -7,6 +7,7 @@ the app's message pump) and the run ends with one Summary.
 
 from __future__ import annotations
 
+import errno
 import gc
 import math
 import os
@@ -52,7 +53,9 @@ def resolve_device(name: str) -> Any:
     except RuntimeError:
         raise DeviceError(f"device: {shown(name)} is not a device: must be auto, cpu, cuda, cuda:N or mps") from None
     if device.type == "cpu":
-        return device
+        if device.index not in (None, 0):  # torch takes 'cpu:5' and runs on the one cpu device anyway
+            raise DeviceError(f"device: {shown(name)} is not available: the cpu is one device, cpu (or cpu:0)")
+        return torch.device("cpu")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise DeviceError(f"device: {shown(name)} is not available: this machine has no CUDA GPU "
@@ -146,7 +149,7 @@ class _Context:
     """The RunContext that a lesson's train function sees."""
 
     def __init__(self, device: Any, seed: int, data_dir: str | None, data_paths: Mapping[str, Path],
-                 stop: threading.Event, logger: Any, out_dir: Path | None = None,
+                 stop: StopFlag, logger: Any, out_dir: Path | None = None,
                  keeper: Callable[[Any], None] = lambda state: None, progress: RunProgress | None = None) -> None:
         self.device = device
         self.seed = seed
@@ -185,6 +188,25 @@ class _Context:
         self._progress.batch = self.batches
 
 
+class StopFlag:
+    """Whether a stop was asked for: set from any thread, and from a signal handler.
+
+    Not a threading.Event: its set() takes a lock, and a second signal arriving during the first
+    handler's set() would wait for that lock for ever. Setting an attribute takes none.
+    """
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        """Ask for the stop."""
+        self._set = True
+
+    def is_set(self) -> bool:
+        """Whether the stop was asked for."""
+        return self._set
+
+
 def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
     for name, value in metric.values.items():
         if isinstance(value, float) and not math.isfinite(value):
@@ -208,7 +230,10 @@ class Run:
         self.sinks = list(sinks)
         self.info: RunInfo | None = None
         self.summary: Summary | None = None
-        self._stop = threading.Event()
+        self._stop = StopFlag()
+        self._stop_reason: str | None = None
+        self._interruptible = False  # True while the lesson trains: `interrupt` may raise there, nowhere else
+        self._trainer: int | None = None  # the id of the thread that trains
         self._thread: threading.Thread | None = None
         self._notes_later: list[str] = []
         self.data_paths: dict[str, Path] = {}
@@ -282,9 +307,22 @@ class Run:
 
     # -- training --------------------------------------------------------------------------
 
-    def request_stop(self) -> None:
-        """Ask the run to stop after the current training step."""
+    def request_stop(self, reason: str | None = None) -> None:
+        """Ask the run to stop after the current training step; `reason` is said in its message."""
+        if reason is not None and self._stop_reason is None:
+            self._stop_reason = reason
         self._stop.set()
+
+    def interrupt(self) -> None:
+        """Stop now (a second Ctrl-C): raise KeyboardInterrupt if the calling thread is inside the lesson's training.
+
+        Called from a signal handler. Anywhere else (setting up, writing the summary, the report) it only
+        asks for a stop, so the summary write is never torn; it raises once per run at most.
+        """
+        self._stop.set()
+        if self._interruptible and self._trainer == threading.get_ident():
+            self._interruptible = False
+            raise KeyboardInterrupt
 
     @property
     def stop_requested(self) -> bool:
@@ -324,7 +362,9 @@ class Run:
             clock = time.perf_counter()  # the run's duration is the training's: not torch's import, not setup
             progress.start()
             records = self.lesson.train(self.values, context)
+            self._trainer = threading.get_ident()
             try:
+                self._interruptible = True
                 for record in records:
                     if self._stop.is_set() and isinstance(record, Metric):
                         # A lesson that saw the stop returns, yielding only its results (views) on the
@@ -344,24 +384,28 @@ class Run:
                                    f"{bad[1]}; try a smaller learning rate")
                         break
             finally:
+                self._interruptible = False
                 close = getattr(records, "close", None)
                 if close is not None:
                     close()
                 gc.unfreeze()  # collected as usual again, between runs
             if status == FINISHED and self._stop.is_set():
                 status, message = STOPPED, f"stopped at {self.lesson.unit} {progress.reached}"
+                if self._stop_reason:
+                    message += f": {self._stop_reason}"
         except (OverflowError, FloatingPointError) as error:
             status, diverged_at = DIVERGED, progress.reached + 1
             message = (f"diverged at {self.lesson.unit} {diverged_at}: a value grew "
                        f"too large for a float ({type(error).__name__}); try a smaller learning rate")
         except KeyboardInterrupt:
+            self._interruptible = False
             status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress.reached}"
         except DataError as error:  # a missing or corrupt dataset (when `prepare` was not called first)
             status, message = FAILED, str(error)
         except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
             status, trace = FAILED, traceback.format_exc()
             message = self._out_of_memory(error) if _is_out_of_memory(error) else \
-                f"failed: {type(error).__name__}: {error}"
+                _disk_full(error) or f"failed: {type(error).__name__}: {error}"
         if status == FINISHED:
             count = progress.reached
             message = f"finished {count} {self.lesson.unit}{'' if count == 1 else 's'}"
@@ -415,11 +459,25 @@ class Run:
                     pass
 
 
+OUT_OF_MEMORY_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory")  # cuda, mps; torch's cpu
+
+
 def _is_out_of_memory(error: BaseException) -> bool:
-    """Whether `error` says the device ran out of memory (torch's OutOfMemoryError, MPS's, or Python's own)."""
+    """Whether `error` says a device ran out of memory: torch's OutOfMemoryError, MPS's, the cpu allocator's
+    ("DefaultCPUAllocator: can't allocate memory"), ENOMEM, or Python's own MemoryError."""
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         return True
-    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+    if isinstance(error, OSError) and error.errno == errno.ENOMEM:
+        return True
+    said = str(error).lower()
+    return isinstance(error, RuntimeError) and any(words in said for words in OUT_OF_MEMORY_WORDS)
+
+
+def _disk_full(error: BaseException) -> str | None:
+    """The message for a run whose records filled the disk, or None if `error` is something else."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"failed: the disk is full ({error.strerror}): the run records could not be written"
+    return None
 
 
 def _device_name(device: Any) -> str:

@@ -135,8 +135,9 @@ def test_a_named_folder_that_does_not_exist_is_an_error(cache, tmp_path):
 @pytest.mark.parametrize("content, why", [
     (CONTENT[:-40], "its gzip stream is cut short"),
     (CONTENT[:4] + b"\x01" + CONTENT[5:], "its content differs from the published file"),  # another mtime
-    (b"pregnancies,glucose\n" * 20, "it is not a readable gzip file"),
-], ids=["truncated", "same-size", "not-gzip"])
+    (b"pregnancies,glucose\n" * 2, "it is not a readable gzip file"),
+    (CONTENT + b"\0", f"it has {len(CONTENT) + 1} bytes where the published file has {len(CONTENT)} (too big to be it)"),  # never hashed
+], ids=["truncated", "same-size", "not-gzip", "too-big"])
 def test_a_copy_that_is_not_the_published_file_is_corrupt(cache, mine, content, why):
     tiny = fake((dead_url(),))
     (mine / tiny.filename).write_bytes(content)
@@ -144,7 +145,8 @@ def test_a_copy_that_is_not_the_published_file_is_corrupt(cache, mine, content, 
         DataStore(mine).locate(tiny)
     message = str(error.value)
     assert message.startswith(f"tiny.csv.gz in {mine} (--data-dir) is corrupt: ")
-    assert why in message and "sha256 mismatch" in message and "leaves files in your folder alone" in message
+    assert why in message and "leaves files in your folder alone" in message
+    assert ("sha256 mismatch" in message) == ("too big" not in why)
     assert DataStore(mine).status(tiny).state == data.CORRUPT
 
 
