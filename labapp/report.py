@@ -215,8 +215,9 @@ def _is_number(cell: Any) -> bool:
 
 def _cell(cell: Any) -> str:
     """A table cell as one line of text: numbers to 5 significant digits, lists joined, line breaks escaped."""
-    text = number(cell) if not isinstance(cell, list) else ", ".join(map(number, cell))
-    return safe(" ".join(text.splitlines()))
+    if isinstance(cell, str):  # its line breaks become spaces before `safe` would show them as \n
+        return safe(" ".join(cell.splitlines()))
+    return number(cell) if not isinstance(cell, list) else ", ".join(map(_cell, cell))
 
 
 def _padded(text: str, width: int, right: bool) -> str:
