@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import math
-import os
 import random
 import secrets
 import sys
@@ -104,6 +103,7 @@ class RunInfo:
     device_name: str
     threads: int | None
     torch_version: str | None
+    threads_why: str | None = None  # the thread policy's one-line reason (labapp.threads)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     started: datetime = field(default_factory=lambda: datetime.now().astimezone())
 
@@ -191,7 +191,8 @@ class Run:
     """One run of one lesson with validated values; `prepare`, then `run` here or `start` a thread."""
 
     def __init__(self, lesson: Lesson, values: Values, *, device: str = "auto", seed: int = 0,
-                 threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = ()) -> None:
+                 threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = (),
+                 interactive: bool = False) -> None:
         if not lesson.ready:
             raise ValueError(f"lesson {lesson.id} is not built yet")
         self.lesson = lesson
@@ -199,6 +200,8 @@ class Run:
         self.device_request = device
         self.seed = seed
         self.threads_request = threads
+        self.interactive = interactive  # the workbench: its UI keeps one CPU (labapp.threads)
+        self.threads_why: str | None = None
         self.data_dir = data_dir
         self.sinks = list(sinks)
         self.info: RunInfo | None = None
@@ -235,7 +238,7 @@ class Run:
             device = resolve_device(self.device_request)
             torch_version = torch.__version__
             torch.manual_seed(self.seed)
-            threads = self._set_threads(torch)
+            threads = self._set_threads(torch, say)
         else:
             device = "cpu"
         if not self.lesson.uses_torch and str(device) != "cpu":
@@ -244,7 +247,8 @@ class Run:
             device = "cpu"
         self.device = device
         self.info = RunInfo(lesson=self.lesson, values=self.values, seed=self.seed, device=str(device),
-                            device_name=_device_name(device), threads=threads, torch_version=torch_version)
+                            device_name=_device_name(device), threads=threads, torch_version=torch_version,
+                            threads_why=self.threads_why)
         return self.info
 
     def _locate_data(self, say: Callable[[str], None] | None) -> None:
@@ -262,16 +266,23 @@ class Run:
         self.data_paths = {name: store.locate(name, note) for name in names}
         self._notes_later += [f"data: {name} is {path}" for name, path in self.data_paths.items()]
 
-    def _set_threads(self, torch: Any) -> int:
-        # On few cores torch's intra-op pool spins and fights everything else for the cpu; the small
-        # models of this course run fastest on one thread, the convolutional ones ask for more.
-        threads = self.threads_request or self.lesson.threads or _cores()
-        torch.set_num_threads(threads)
+    def _set_threads(self, torch: Any, say: Callable[[str], None] | None = None) -> int:
+        """Set torch's intra-op threads by the policy of labapp.threads; one inter-op thread."""
+        from labapp.threads import choose_threads, read_machine
+
+        choice = choose_threads(read_machine(), interactive=self.interactive, requested=self.threads_request,
+                                lesson_limit=self.lesson.threads)
+        self.threads_why = choice.why
+        if choice.note is not None:
+            self._notes_later.append(choice.note)
+            if say is not None:
+                say(choice.note)
+        torch.set_num_threads(choice.threads)
         try:
             torch.set_num_interop_threads(1)
         except RuntimeError:  # only possible before the first parallel work of the process
             pass
-        return threads
+        return choice.threads
 
     # -- training --------------------------------------------------------------------------
 
@@ -425,10 +436,6 @@ def _device_name(device: Any) -> str:
 
         return torch.cuda.get_device_name(device)
     return {"cpu": "CPU", "mps": "Apple MPS"}.get(str(device), str(device))
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def run_lesson(lesson: Lesson, values: Values, sinks: Iterable[Sink] = (), **options: Any) -> Summary:
