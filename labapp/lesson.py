@@ -347,6 +347,9 @@ class Lesson:
     views: tuple[View, ...] = ()
     train: TrainFn | None = None
     uses_torch: bool = True
+    # Whether train() builds a torch.optim optimizer: the runner then imports beforehand what the first
+    # one imports (torch._dynamo, about 1.5 s); a lesson that updates its weights by hand never pays it.
+    builds_optimizer: bool = True
     threads: int | None = 1  # torch's intra-op threads; None: one per core (see Run._set_threads)
     unit: str = "epoch"
     # Datasets the lesson reads (names in labapp.data), checked before training; or a function of the values

@@ -69,13 +69,16 @@ def resolve_device(name: str) -> Any:
     raise DeviceError(f"device: {shown(name)} is not supported: must be auto, cpu, cuda, cuda:N or mps")
 
 
-def load_torch() -> Any:
-    """Import torch, and what its optimizers import on first use (torch._dynamo, about 1.5 s here).
+def load_torch(optimizer: bool = True) -> Any:
+    """Import torch and, when an optimizer will be built, what the first one imports (torch._dynamo, ~1.5 s here).
 
-    Paid here, while loading, rather than inside a lesson's first epoch.
+    Paid here, while loading, rather than inside a lesson's first epoch; a lesson that builds no
+    optimizer (Lesson.builds_optimizer False) never pays it, as the course's program would not.
     """
     import torch
-    import torch._dynamo  # noqa: F401 - the first optimizer would import it mid-training
+
+    if optimizer:
+        import torch._dynamo  # noqa: F401 - the first optimizer would import it mid-training
 
     return torch
 
@@ -224,16 +227,18 @@ class Run:
             return self.info
         self._locate_data(say)
         random.seed(self.seed)
-        try:
-            import numpy
+        if self.lesson.uses_torch or "numpy" in sys.modules:
+            # torch imports numpy anyway; a plain-Python lesson is spared its import (about 0.1 s)
+            try:
+                import numpy
 
-            numpy.random.seed(self.seed)
-        except ImportError:  # numpy is a dependency; a lesson without it still runs
-            pass
+                numpy.random.seed(self.seed)
+            except ImportError:  # numpy is a dependency; a lesson without it still runs
+                pass
         torch_version = None
         threads = None
         if self.lesson.uses_torch or self.device_request not in ("auto", "cpu"):
-            torch = load_torch()
+            torch = load_torch(optimizer=self.lesson.builds_optimizer)
 
             device = resolve_device(self.device_request)
             torch_version = torch.__version__

@@ -148,4 +148,5 @@ LESSON = Lesson(
            View("grads", "table", Text("最后一个 epoch 各样本的梯度", "Gradients of the last epoch")),
            View("graph", "text", Text("计算图（最后一次前向）", "Computational graph (last forward pass)"))),
     train=train,
+    builds_optimizer=False,  # updates w by hand (or trains nothing): no torch._dynamo to pre-import
 )

@@ -356,4 +356,5 @@ LESSON = Lesson(
     train=train,
     unit="evaluation",
     total=lambda hp: 1,
+    builds_optimizer=False,  # evaluates losses, trains nothing: no torch._dynamo to pre-import
 )

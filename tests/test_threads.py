@@ -154,3 +154,4 @@ def test_no_proc_at_all_means_no_quota(tmp_path):
 def test_this_machine_reads_without_error():
     m = read_machine()
     assert 1 <= m.usable <= len(m.cpus)
+
