@@ -16,6 +16,7 @@ from benchmarks import suite
 
 SECTIONS = {
     "lessons": suite.lessons,
+    "floor": suite.floor,
     "mnist": suite.mnist,
     "busy": suite.busy_core,
     "tui": suite.tui,

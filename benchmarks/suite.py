@@ -274,6 +274,19 @@ def _wait_for(session: str, text: bytes, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
+def floor(quick: bool) -> list[Row]:
+    """Each training lesson's epoch under `labapp run` against the compute floor (benchmarks/floor.py)."""
+    from benchmarks import floor as bench
+
+    rows = []
+    for result in bench.measure(epochs=3 if quick else 5, rounds=1 if quick else 3):
+        course = f"; the course's program {result['course_s']:.3g} s" if result["course_s"] is not None else ""
+        target = f"target at most {bench.TARGET}" if result["matters"] else "epoch under 0.1 s: no target"
+        rows.append(Row(f"{result['case']} vs the compute floor ({result['threads']} thread(s))", result["labapp_s"],
+                        result["floor_s"], "s/epoch", f"{target}{course}"))
+    return rows
+
+
 def mnist(quick: bool) -> list[Row]:
     """softmax-mnist against the course's MNIST program, first epoch of each (benchmarks/mnist.py)."""
     from benchmarks import mnist as bench
