@@ -1,5 +1,7 @@
 """`python -m benchmarks [--quick|--full] [--only SECTION ...]`: labapp against the course's programs.
 
+`python -m benchmarks --gpu [--amp] [--device cpu]`: the GPU check instead (benchmarks/gpu.py).
+
 Prints one table: for each measurement labapp's number, the reference's, and the ratio
 labapp / reference (below 1 is better; for the targets, the reference column is the target).
 --quick (the default) finishes in about three minutes here; --full runs more epochs and repeats.
@@ -42,7 +44,15 @@ def main() -> int:
     mode.add_argument("--quick", action="store_true", help="the default: about three minutes")
     mode.add_argument("--full", action="store_true", help="more epochs")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--gpu", action="store_true",
+                        help="instead: the GPU check, every lesson briefly on --device (benchmarks/gpu.py)")
+    parser.add_argument("--device", default="cuda", help="with --gpu: cuda, cuda:N, mps, or cpu (the fallback)")
+    parser.add_argument("--amp", action="store_true", help="with --gpu: also under bfloat16 autocast")
     args = parser.parse_args()
+    if args.gpu:
+        from benchmarks import gpu
+
+        return gpu.check(args.device, amp=args.amp)
     quick = not args.full
     started = time.perf_counter()
     print(f"labapp benchmarks ({'quick' if quick else 'full'}) on {platform.node()}: "

@@ -241,6 +241,9 @@ class Run:
             torch = load_torch(optimizer=self.lesson.builds_optimizer)
 
             device = resolve_device(self.device_request)
+            if device.type == "cuda":
+                # the course's convolutions see a few fixed shapes: let cuDNN time its algorithms once and keep the fastest
+                torch.backends.cudnn.benchmark = True
             torch_version = torch.__version__
             torch.manual_seed(self.seed)
             threads = self._set_threads(torch, say)
