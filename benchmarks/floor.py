@@ -74,9 +74,14 @@ def mnist_model(name: str) -> Callable[[], object]:
 
 
 def mnist_floor(model_name: str, epochs: int, device: str = "cpu") -> list[float]:
-    """Seconds per epoch of lessons 9-12's loop, bare: SGD(lr 0.01, momentum 0.5), batches of 64, test batches of 1000."""
+    """Seconds per epoch of lessons 9-12's loop, bare: SGD with the lesson's lr and momentum, its batch size,
+    test batches of 1000."""
     import torch
     from torchvision import datasets
+
+    import lessons
+
+    hp = lessons.get("softmax-mnist").defaults()  # lessons 9-12 share these params
 
     root = data_dir()
     splits = []
@@ -87,11 +92,11 @@ def mnist_floor(model_name: str, epochs: int, device: str = "cpu") -> list[float
     (x, y), (test_x, test_y) = splits
     model = mnist_model(model_name)().to(device)
     criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=hp["lr"], momentum=hp["momentum"])
     seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for index in torch.randperm(len(y), device=device).split(64):
+        for index in torch.randperm(len(y), device=device).split(hp["batch_size"]):
             optimizer.zero_grad()
             loss = criterion(model(x.index_select(0, index)), y.index_select(0, index))
             loss.backward()
@@ -107,28 +112,30 @@ def mnist_floor(model_name: str, epochs: int, device: str = "cpu") -> list[float
 
 
 def rnn_floor(epochs: int, device: str = "cpu") -> list[float]:
-    """Seconds per epoch of rnn-classifier's loop, bare: the course's GRU, Adam(lr 0.001), batches of 256."""
+    """Seconds per epoch of rnn-classifier's loop, bare: the course's GRU, Adam, the lesson's default settings."""
     import torch
 
-    from labapp.data import DataStore
+    import lessons
     from lessons import rnn_classifier as rnn
 
-    store = DataStore(data_dir())
-    train_rows = [row for row in rnn.read_names(store.locate("names_train")) if row[0]]
+    hp = lessons.get("rnn-classifier").defaults()
+
+    folder = Path(data_dir())
+    train_rows = [row for row in rnn.read_names(folder / "names_train.csv.gz") if row[0]]
     countries = sorted({country for _, country in train_rows})
     index = {country: i for i, country in enumerate(countries)}
-    test_rows = [row for row in rnn.read_names(store.locate("names_test")) if row[0] and row[1] in index]
+    test_rows = [row for row in rnn.read_names(folder / "names_test.csv.gz") if row[0] and row[1] in index]
     seq, lengths, labels = rnn.make_tensors(*zip(*[(n, index[c]) for n, c in train_rows]))
     test_seq, test_len, test_y = rnn.make_tensors(*zip(*[(n, index[c]) for n, c in test_rows]))
     order = test_len.argsort(descending=True)
     test_seq, test_len, test_y = test_seq[order], test_len[order], test_y[order]
-    model = rnn.make_model(100, 2, True, len(countries)).to(device)
+    model = rnn.make_model(hp["hidden_size"], hp["n_layers"], hp["bidirectional"], len(countries)).to(device)
     criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    optimizer = torch.optim.Adam(model.parameters(), lr=hp["lr"])
     seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
-        for idx in torch.randperm(len(labels)).split(256):
+        for idx in torch.randperm(len(labels)).split(hp["batch_size"]):
             inputs, batch_lengths, target = rnn.sorted_batch(seq, lengths, labels, idx)
             loss = criterion(model(inputs.to(device), batch_lengths), target.to(device))
             optimizer.zero_grad()

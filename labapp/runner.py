@@ -203,10 +203,10 @@ class Run:
         self.device_request = device
         self.seed = seed
         self.threads_request = threads
-        self.interactive = interactive  # the workbench: its UI keeps one CPU (labapp.threads)
-        self.threads_why: str | None = None
         self.data_dir = data_dir
         self.sinks = list(sinks)
+        self.interactive = interactive  # the workbench: its UI keeps one CPU (labapp.threads)
+        self.threads_why: str | None = None
         self.info: RunInfo | None = None
         self.summary: Summary | None = None
         self._stop = threading.Event()

@@ -138,6 +138,7 @@ def train(hp: Values, run):
 
 LESSON = Lesson(
     id="backprop",
+    builds_optimizer=False,  # updates w by hand: no torch._dynamo to pre-import
     number=3,
     title=Text("反向传播", "Backpropagation with autograd"),
     explanation=EXPLANATION,
@@ -148,5 +149,4 @@ LESSON = Lesson(
            View("grads", "table", Text("最后一个 epoch 各样本的梯度", "Gradients of the last epoch")),
            View("graph", "text", Text("计算图（最后一次前向）", "Computational graph (last forward pass)"))),
     train=train,
-    builds_optimizer=False,  # updates w by hand (or trains nothing): no torch._dynamo to pre-import
 )
