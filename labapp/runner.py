@@ -75,6 +75,9 @@ def load_torch(optimizer: bool = True) -> Any:
     Paid here, while loading, rather than inside a lesson's first epoch; a lesson that builds no
     optimizer (Lesson.builds_optimizer False) never pays it, as the course's program would not.
     """
+    from labapp.threads import wait_quietly
+
+    wait_quietly()  # before torch loads its OpenMP runtime
     import torch
 
     if optimizer:

@@ -17,10 +17,11 @@ def test_a_lesson_without_torch_runs_without_importing_torch_or_numpy(tmp_path):
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
 
 
-def test_a_lesson_that_builds_no_optimizer_does_not_import_torch_dynamo(tmp_path):
+def test_a_lesson_that_builds_no_optimizer_does_not_import_torch_dynamo_and_torchs_threads_wait_quietly(tmp_path):
     code = ("import sys\n"
             "from labapp.cli import main\n"
             f"code = main(['run', 'backprop', '--epochs', '2', '--quiet', '--out', {str(tmp_path)!r}])\n"
-            "print(code, 'torch' in sys.modules, 'torch._dynamo' in sys.modules)\n")
+            "import os\n"
+            "print(code, 'torch' in sys.modules, 'torch._dynamo' in sys.modules, os.environ.get('OMP_WAIT_POLICY'))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.stdout.splitlines()[-1] == "0 True False", done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "0 True False PASSIVE", done.stdout + done.stderr

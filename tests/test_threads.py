@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from labapp.threads import Machine, choose_threads, cpu_ranges, read_machine
+from labapp.threads import Machine, choose_threads, cpu_ranges, read_machine, wait_quietly
 
 
 def machine(cpus: int, quota: float | None = None) -> Machine:
@@ -155,3 +156,12 @@ def test_this_machine_reads_without_error():
     m = read_machine()
     assert 1 <= m.usable <= len(m.cpus)
 
+
+
+def test_idle_threads_wait_quietly_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    wait_quietly()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    wait_quietly()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
