@@ -6,7 +6,7 @@ For each case, one after the other, each in a fresh process: `labapp run LESSON 
 whole runner path: its records, views and sinks), then the floor: the same model, optimizer, loss,
 batch size and number of batches, on tensors prepared once and resident in memory, in a bare loop
 of zero_grad, forward, loss, backward, step, then the same test pass; with the threads labapp chose
-(read from its config.json). An epoch is timed from the end of one epoch to the end of the next,
+(read from its config.json), waiting as labapp's do (OMP_WAIT_POLICY=PASSIVE unless set). An epoch is timed from the end of one epoch to the end of the next,
 so the first epoch (data loading, warm-up) is left out of both sides; the ratio is the median
 labapp epoch over the median floor epoch. Target: at most 1.15 where an epoch takes over 0.1 s.
 Beside it, where the course's own program is in benchmarks/reference/, its median epoch, as
@@ -180,8 +180,9 @@ def labapp_epochs(case: Case, epochs: int) -> dict:
 
 def floor_epochs(case: Case, epochs: int, threads: int) -> dict:
     """The case's floor in a fresh process; every epoch but the first."""
+    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}  # as labapp's threads wait
     done = subprocess.run([PYTHON, "-m", "benchmarks.floor", "--worker", case.floor, "--epochs", str(epochs),
-                           "--threads", str(threads)], capture_output=True, text=True, check=True, cwd=ROOT)
+                           "--threads", str(threads)], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return {**result, "epoch_s": result["epoch_s"][1:]}
 
