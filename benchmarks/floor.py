@@ -6,10 +6,11 @@ For each case, one after the other, each in a fresh process: `labapp run LESSON 
 whole runner path: its records, views and sinks), then the floor: the same model, optimizer, loss,
 batch size and number of batches, on tensors prepared once and resident in memory, in a bare loop
 of zero_grad, forward, loss, backward, step, then the same test pass; with the threads labapp chose
-(read from its config.json), waiting as labapp's do (OMP_WAIT_POLICY=PASSIVE unless set). An epoch is timed from the end of one epoch to the end of the next,
-so the first epoch (data loading, warm-up) is left out of both sides; the ratio is the median
-labapp epoch over the median floor epoch ('best': the fastest over the fastest, steadier when other
-programs share the machine). Target: at most 1.15 where an epoch takes over 0.1 s.
+(read from its config.json), waiting as labapp's do (OMP_WAIT_POLICY=PASSIVE unless set). An
+epoch is timed from the end of one epoch to the end of the next, so the first epoch (data loading,
+warm-up) is left out of both sides; the ratio is the median labapp epoch over the median floor
+epoch ('best': the fastest over the fastest, steadier when other programs share the machine).
+Target: at most 1.15 where an epoch takes over 0.1 s.
 Beside it, where the course's own program is in benchmarks/reference/, its median epoch, as
 information (its data pipeline costs very differently from machine to machine).
 

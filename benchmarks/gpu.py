@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run every case on the device (and on the cpu beside it); exit 1 if any run failed."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="cuda, cuda:N, mps, or cpu (the fallback); default cuda")
-    parser.add_argument("--amp", action="store_true", help="also run under autocast (bfloat16), accuracy beside float32")
+    parser.add_argument("--amp", action="store_true",
+                        help="also run under autocast (bfloat16), accuracy beside float32")
     parser.add_argument("--only", nargs="+", default=None, metavar="LESSON", help="only these lessons")
     args = parser.parse_args(argv)
     return check(args.device, args.amp, args.only)

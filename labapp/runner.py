@@ -245,7 +245,7 @@ class Run:
 
             device = resolve_device(self.device_request)
             if device.type == "cuda":
-                # the course's convolutions see a few fixed shapes: let cuDNN time its algorithms once and keep the fastest
+                # the course's convolutions see a few fixed shapes: cuDNN times its algorithms once, keeps the fastest
                 torch.backends.cudnn.benchmark = True
             torch_version = torch.__version__
             torch.manual_seed(self.seed)

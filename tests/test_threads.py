@@ -50,7 +50,8 @@ def test_a_fractional_quota_rounds_down_and_never_below_one():
 def test_threads_asked_for_are_capped_at_the_usable_cpus_with_a_note():
     choice = choose_threads(machine(2), interactive=False, requested=1000)
     assert choice.threads == 2
-    assert choice.note == "threads: 1000 asked for, but this process has 2 usable CPUs (affinity 0-1, no quota): using 2"
+    assert choice.note == ("threads: 1000 asked for, but this process has 2 usable CPUs (affinity 0-1, no quota): "
+                           "using 2")
     assert choice.why.startswith("1000 asked for, capped at 2 usable CPUs")
 
 
@@ -118,7 +119,8 @@ def test_cgroup_v2_max_is_no_quota(tmp_path):
 
 def test_cgroup_v1_quota_over_period(tmp_path):
     proc = fake_proc(tmp_path, "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n", V1_MOUNTS)
-    write(tmp_path / "sys/fs/cgroup/cpu,cpuacct/docker/abc", cpu_dot_cfs_quota_us="250000", cpu_dot_cfs_period_us="50000")
+    write(tmp_path / "sys/fs/cgroup/cpu,cpuacct/docker/abc",
+          cpu_dot_cfs_quota_us="250000", cpu_dot_cfs_period_us="50000")
     m = read_machine(proc, affinity=lambda: range(64))
     assert (m.quota, m.quota_from, m.usable) == (5.0, "cgroup v1", 5)
 
