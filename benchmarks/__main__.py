@@ -4,7 +4,7 @@
 
 Prints one table: for each measurement labapp's number, the reference's, and the ratio
 labapp / reference (below 1 is better; for the targets, the reference column is the target).
---quick (the default) finishes in about three minutes here; --full runs more epochs and repeats.
+--quick (the default) finishes in a few minutes here; --full runs more epochs and repeats.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main() -> int:
     """Run the chosen sections and print the table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="the default: about three minutes")
+    mode.add_argument("--quick", action="store_true", help="the default: a few minutes")
     mode.add_argument("--full", action="store_true", help="more epochs")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--gpu", action="store_true",
