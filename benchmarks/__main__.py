@@ -1,8 +1,10 @@
 """`python -m benchmarks [--quick|--full] [--only SECTION ...]`: labapp against the course's programs.
 
+`python -m benchmarks --gpu [--amp] [--device cpu]`: the GPU check instead (benchmarks/gpu.py).
+
 Prints one table: for each measurement labapp's number, the reference's, and the ratio
 labapp / reference (below 1 is better; for the targets, the reference column is the target).
---quick (the default) finishes in about three minutes here; --full runs more epochs and repeats.
+--quick (the default) finishes in a few minutes here; --full runs more epochs and repeats.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from benchmarks import suite
 
 SECTIONS = {
     "lessons": suite.lessons,
+    "floor": suite.floor,
     "mnist": suite.mnist,
     "busy": suite.busy_core,
     "tui": suite.tui,
@@ -38,10 +41,18 @@ def main() -> int:
     """Run the chosen sections and print the table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="the default: about three minutes")
+    mode.add_argument("--quick", action="store_true", help="the default: a few minutes")
     mode.add_argument("--full", action="store_true", help="more epochs")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--gpu", action="store_true",
+                        help="instead: the GPU check, every lesson briefly on --device (benchmarks/gpu.py)")
+    parser.add_argument("--device", default="cuda", help="with --gpu: cuda, cuda:N, mps, or cpu (the fallback)")
+    parser.add_argument("--amp", action="store_true", help="with --gpu: also under bfloat16 autocast")
     args = parser.parse_args()
+    if args.gpu:
+        from benchmarks import gpu
+
+        return gpu.check(args.device, amp=args.amp)
     quick = not args.full
     started = time.perf_counter()
     print(f"labapp benchmarks ({'quick' if quick else 'full'}) on {platform.node()}: "

@@ -67,14 +67,15 @@ def run_reference(script: str, epochs: int, threads: int = 0) -> dict:
     return _last_json(done.stdout)
 
 
-def run_labapp(lesson: str, *flags: str) -> dict:
+def run_labapp(lesson: str, *flags: str, env: dict[str, str] | None = None) -> dict:
     """`labapp run LESSON FLAGS --quiet` with its records in a temporary folder; its summary and config."""
     import lessons
 
     data = ["--data-dir", data_dir()] if lessons.get(lesson).data else []
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([*LABAPP, "run", lesson, "--quiet", "--out", out, *data, *flags],
-                       capture_output=True, text=True, check=True, cwd=ROOT)
+                       capture_output=True, text=True, check=True, cwd=ROOT,
+                       env={**os.environ, **env} if env else None)
         [folder] = Path(out).glob(f"{lesson}/*/")
         summary = json.loads((folder / "summary.json").read_text())
         return {**summary, "config": json.loads((folder / "config.json").read_text())}
@@ -120,7 +121,9 @@ def busy_core(quick: bool) -> list[Row]:
     try:
         epochs = 300 if quick else 1000
         ours = run_labapp("multi-dim-input", "--epochs", str(epochs))
-        default = run_labapp("multi-dim-input", "--epochs", str(epochs), "--threads", str(os.cpu_count() or 2))
+        # torch's default: a thread per core, spinning while it waits (labapp lets idle threads sleep)
+        default = run_labapp("multi-dim-input", "--epochs", str(epochs), "--threads", str(os.cpu_count() or 2),
+                             env={"OMP_WAIT_POLICY": "ACTIVE"})
         reference = run_reference("multi_dim_input.py", epochs)
     finally:
         spinner.kill()
@@ -128,7 +131,8 @@ def busy_core(quick: bool) -> list[Row]:
     return [
         Row(f"multi-dim-input, other core busy: labapp vs torch's default threads ({epochs} epochs)",
             ours["duration_s"] / epochs, default["duration_s"] / epochs, "s/epoch",
-            f"labapp: {ours['config']['threads']} thread(s); torch's default: {os.cpu_count()}"),
+            f"labapp: {ours['config']['threads']} thread(s), idle ones sleeping; torch's default: "
+            f"{os.cpu_count()}, spinning"),
         Row(f"multi-dim-input, other core busy: labapp vs the course program ({epochs} epochs)",
             ours["duration_s"] / epochs, reference["seconds"] / epochs, "s/epoch"),
     ]
@@ -168,10 +172,34 @@ def _capture(session: str) -> bytes:
     return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True).stdout
 
 
+def whole_process(lesson: str, script: str, epochs: int, times: int = 5) -> Row:
+    """`labapp run LESSON` against the course's program, each as a whole process (start-up, imports, training,
+    report), `times` each, alternating, after one of each to warm up; the medians.
+
+    Both run with Python's compiled bytecode written and used (as an installed package has it), even where
+    PYTHONDONTWRITEBYTECODE is set: without it every labapp module is compiled again on every start.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    walls: dict[str, list[float]] = {"labapp": [], "course": []}
+    with tempfile.TemporaryDirectory() as out:
+        commands = {"labapp": [*LABAPP, "run", lesson, "--epochs", str(epochs), "--out", out],
+                    "course": [PYTHON, str(REFERENCE / script), "--epochs", str(epochs), "--data", data_dir()]}
+        for n in range(times + 1):
+            for name, command in commands.items():
+                start = time.perf_counter()
+                subprocess.run(command, capture_output=True, check=True, cwd=ROOT, env=env)
+                if n:  # the first of each only warms up
+                    walls[name].append(time.perf_counter() - start)
+    return Row(f"whole process: labapp run {lesson} --epochs {epochs} vs the course's program (median of {times})",
+               statistics.median(walls["labapp"]), statistics.median(walls["course"]), "s", "target: at most 1.05x")
+
+
 def startup(quick: bool) -> list[Row]:
-    """Time to the first TUI screen, to `labapp list` and to `labapp --help` (targets 1.5 s, 1 s, 1 s)."""
+    """Time to the first TUI screen, to `labapp list` and to `labapp --help` (targets 1.5 s, 1 s, 1 s);
+    whole-process `labapp run backprop` against the course's backprop program (target 1.05x)."""
     rows = [Row("labapp --help", _median_wall([*LABAPP, "--help"]), 1.0, "s", "target: under 1 s"),
-            Row("labapp list", _median_wall([*LABAPP, "list"]), 1.0, "s", "target: under 1 s")]
+            Row("labapp list", _median_wall([*LABAPP, "list"]), 1.0, "s", "target: under 1 s"),
+            whole_process("backprop", "backprop.py", 100)]
     screen = first_screen()
     if screen is not None:
         rows.append(Row("first TUI screen (tmux, 80x24)", screen, 1.5, "s", "target: under 1.5 s"))
@@ -272,6 +300,19 @@ def _wait_for(session: str, text: bytes, timeout: float = 30) -> None:
         if time.perf_counter() - start > timeout:
             raise RuntimeError(f"{text!r} never showed; the screen:\n{_capture(session).decode()}")
         time.sleep(0.05)
+
+
+def floor(quick: bool) -> list[Row]:
+    """Each training lesson's epoch under `labapp run` against the compute floor (benchmarks/floor.py)."""
+    from benchmarks import floor as bench
+
+    rows = []
+    for result in bench.measure(epochs=3 if quick else 5, rounds=1 if quick else 3):
+        course = f"; the course's program {result['course_s']:.3g} s" if result["course_s"] is not None else ""
+        target = f"target at most {bench.TARGET}" if result["matters"] else "epoch under 0.1 s: no target"
+        rows.append(Row(f"{result['case']} vs the compute floor ({result['threads']} thread(s))", result["labapp_s"],
+                        result["floor_s"], "s/epoch", f"{target}{course}"))
+    return rows
 
 
 def mnist(quick: bool) -> list[Row]:

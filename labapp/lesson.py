@@ -354,6 +354,9 @@ class Lesson:
     data: tuple[str, ...] | Callable[[Values], tuple[str, ...]] = ()
     try_it: TryIt | None = None  # a box to try the trained model on the user's own input
     total: Callable[[Values], int] = field(default=lambda hp: hp["epochs"])
+    # Whether train() builds a torch.optim optimizer: the runner then imports beforehand what the first
+    # one imports (torch._dynamo, about 1.5 s); a lesson that updates its weights by hand never pays it.
+    builds_optimizer: bool = True
     # The metric that says how a run went, as (split, name): ('test', 'accuracy') for a classifier.
     # None: the first series of the first chart (the loss, for most lessons).
     headline: tuple[str, str] | None = None

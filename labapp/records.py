@@ -134,6 +134,7 @@ class RunRecorder:
             "device": info.device,
             "device_name": info.device_name,
             "threads": info.threads,
+            "threads_why": info.threads_why,
             "total": info.total,
             "unit": info.lesson.unit,
             "torch": info.torch_version,

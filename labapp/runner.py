@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import gc
 import math
-import os
 import random
 import secrets
 import sys
@@ -74,13 +73,19 @@ def resolve_device(name: str) -> Any:
     raise DeviceError(f"device: {shown(name)} is not supported: must be auto, cpu, cuda, cuda:N or mps")
 
 
-def load_torch() -> Any:
-    """Import torch, and what its optimizers import on first use (torch._dynamo, about 1.5 s here).
+def load_torch(optimizer: bool = True) -> Any:
+    """Import torch and, when an optimizer will be built, what the first one imports (torch._dynamo, ~1.5 s here).
 
-    Paid here, while loading, rather than inside a lesson's first epoch.
+    Paid here, while loading, rather than inside a lesson's first epoch; a lesson that builds no
+    optimizer (Lesson.builds_optimizer False) never pays it, as the course's program would not.
     """
+    from labapp.threads import wait_quietly
+
+    wait_quietly()  # before torch loads its OpenMP runtime
     import torch
-    import torch._dynamo  # noqa: F401 - the first optimizer would import it mid-training
+
+    if optimizer:
+        import torch._dynamo  # noqa: F401 - the first optimizer would import it mid-training
 
     return torch
 
@@ -108,6 +113,7 @@ class RunInfo:
     device_name: str
     threads: int | None
     torch_version: str | None
+    threads_why: str | None = None  # the thread policy's one-line reason (labapp.threads)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     started: datetime = field(default_factory=lambda: datetime.now().astimezone())
     progress: RunProgress = field(default_factory=RunProgress, repr=False)  # live: read it, never write it
@@ -218,7 +224,8 @@ class Run:
     """One run of one lesson with validated values; `prepare`, then `run` here or `start` a thread."""
 
     def __init__(self, lesson: Lesson, values: Values, *, device: str = "auto", seed: int = 0,
-                 threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = ()) -> None:
+                 threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = (),
+                 interactive: bool = False) -> None:
         if not lesson.ready:
             raise ValueError(f"lesson {lesson.id} is not built yet")
         self.lesson = lesson
@@ -228,6 +235,8 @@ class Run:
         self.threads_request = threads
         self.data_dir = data_dir
         self.sinks = list(sinks)
+        self.interactive = interactive  # the workbench: its UI keeps one CPU (labapp.threads)
+        self.threads_why: str | None = None
         self.info: RunInfo | None = None
         self.summary: Summary | None = None
         self._stop = StopFlag()
@@ -252,21 +261,26 @@ class Run:
             return self.info
         self._locate_data(say)
         random.seed(self.seed)
-        try:
-            import numpy
+        if self.lesson.uses_torch or "numpy" in sys.modules:
+            # torch imports numpy anyway; a plain-Python lesson is spared its import (about 0.1 s)
+            try:
+                import numpy
 
-            numpy.random.seed(self.seed)
-        except ImportError:  # numpy is a dependency; a lesson without it still runs
-            pass
+                numpy.random.seed(self.seed)
+            except ImportError:  # numpy is a dependency; a lesson without it still runs
+                pass
         torch_version = None
         threads = None
         if self.lesson.uses_torch or self.device_request not in ("auto", "cpu"):
-            torch = load_torch()
+            torch = load_torch(optimizer=self.lesson.builds_optimizer)
 
             device = resolve_device(self.device_request)
+            if device.type == "cuda":
+                # the course's convolutions see a few fixed shapes: cuDNN times its algorithms once, keeps the fastest
+                torch.backends.cudnn.benchmark = True
             torch_version = torch.__version__
             torch.manual_seed(self.seed)
-            threads = self._set_threads(torch)
+            threads = self._set_threads(torch, say)
         else:
             device = "cpu"
         if not self.lesson.uses_torch and str(device) != "cpu":
@@ -276,7 +290,7 @@ class Run:
         self.device = device
         self.info = RunInfo(lesson=self.lesson, values=self.values, seed=self.seed, device=str(device),
                             device_name=_device_name(device), threads=threads, torch_version=torch_version,
-                            progress=self.progress)
+                            threads_why=self.threads_why, progress=self.progress)
         return self.info
 
     def _locate_data(self, say: Callable[[str], None] | None) -> None:
@@ -294,16 +308,23 @@ class Run:
         self.data_paths = {name: store.locate(name, note) for name in names}
         self._notes_later += [f"data: {name} is {path}" for name, path in self.data_paths.items()]
 
-    def _set_threads(self, torch: Any) -> int:
-        # On few cores torch's intra-op pool spins and fights everything else for the cpu; the small
-        # models of this course run fastest on one thread, the convolutional ones ask for more.
-        threads = self.threads_request or self.lesson.threads or _cores()
-        torch.set_num_threads(threads)
+    def _set_threads(self, torch: Any, say: Callable[[str], None] | None = None) -> int:
+        """Set torch's intra-op threads by the policy of labapp.threads; one inter-op thread."""
+        from labapp.threads import choose_threads, read_machine
+
+        choice = choose_threads(read_machine(), interactive=self.interactive, requested=self.threads_request,
+                                lesson_limit=self.lesson.threads)
+        self.threads_why = choice.why
+        if choice.note is not None:
+            self._notes_later.append(choice.note)
+            if say is not None:
+                say(choice.note)
+        torch.set_num_threads(choice.threads)
         try:
             torch.set_num_interop_threads(1)
         except RuntimeError:  # only possible before the first parallel work of the process
             pass
-        return threads
+        return choice.threads
 
     # -- training --------------------------------------------------------------------------
 
@@ -486,10 +507,6 @@ def _device_name(device: Any) -> str:
 
         return torch.cuda.get_device_name(device)
     return {"cpu": "CPU", "mps": "Apple MPS"}.get(str(device), str(device))
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def run_lesson(lesson: Lesson, values: Values, sinks: Iterable[Sink] = (), **options: Any) -> Summary:

@@ -138,6 +138,7 @@ def train(hp: Values, run):
 
 LESSON = Lesson(
     id="backprop",
+    builds_optimizer=False,  # updates w by hand: no torch._dynamo to pre-import
     number=3,
     title=Text("反向传播", "Backpropagation with autograd"),
     explanation=EXPLANATION,

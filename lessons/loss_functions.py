@@ -344,6 +344,7 @@ def train(hp: Values, run):
 
 LESSON = Lesson(
     id="loss-functions",
+    builds_optimizer=False,  # evaluates losses, trains nothing: no torch._dynamo to pre-import
     number=5,
     title=Text("常用损失函数", "Loss functions explorer"),
     explanation=EXPLANATION,

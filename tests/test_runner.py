@@ -164,4 +164,23 @@ def test_a_torch_lesson_records_the_device_and_threads(runs_dir):
     recorder = RunRecorder(runs_dir)
     run_lesson(lesson, lesson.resolve({"epochs": "2"}), [recorder], device="cpu")
     config = json.loads((recorder.path / "config.json").read_text())
-    assert config["device"] == "cpu" and config["threads"] == 1 and config["torch"]
+    from labapp.threads import choose_threads, read_machine
+
+    policy = choose_threads(read_machine(), interactive=False, lesson_limit=lesson.threads)
+    assert config["device"] == "cpu" and config["torch"]
+    assert (config["threads"], config["threads_why"]) == (policy.threads, policy.why)
+
+
+def test_the_workbench_leaves_a_cpu_for_its_ui_and_threads_asked_for_are_capped(runs_dir):
+    import lessons
+    from labapp.threads import read_machine
+
+    usable = read_machine().usable
+    lesson = lessons.get("backprop")
+    workbench = Run(lesson, lesson.resolve({"epochs": "1"}), device="cpu", interactive=True)
+    assert workbench.prepare().threads == min(max(1, usable - 1), lesson.threads or usable)
+    heard: list[str] = []
+    greedy = Run(lesson, lesson.resolve({"epochs": "1"}), device="cpu", threads=usable + 1)
+    assert greedy.prepare(say=heard.append).threads == usable
+    assert heard == [f"threads: {usable + 1} asked for, but this process has {read_machine().describe()}: "
+                     f"using {usable}"]
