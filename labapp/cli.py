@@ -80,8 +80,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     import lessons
 
     for lesson in lessons.LESSONS:
-        mark = "" if lesson.ready else "  (coming)"
-        print(f"{lesson.number:>2}  {lesson.id:<20} {pad(lesson.title.zh, 24)} {lesson.title.en}{mark}")
+        print(f"{lesson.number:>2}  {lesson.id:<20} {pad(lesson.title.zh, 24)} {lesson.title.en}")
     return EXIT_OK
 
 
@@ -90,9 +89,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     lesson = find_lesson(args.lesson)
     lang = args.lang or default_lang()
     print(f"{lesson.number}. {lesson.title(lang)}  ({lesson.id})")
-    if not lesson.ready:
-        print("\n" + ("这一课还在制作中。" if lang == "zh" else "This lesson is not built yet."))
-        return EXIT_OK
     print("\n" + lesson.explanation(lang).rstrip())
     print("\n" + ("参数" if lang == "zh" else "Parameters") + f"  (labapp run {lesson.id} --flag VALUE)")
     for param in lesson.params:
@@ -111,7 +107,7 @@ def run_parser(lesson: Lesson) -> _Parser:
         group.add_argument(param.flag, dest=param.name, metavar="VALUE", default=None,
                            help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}")
     parser.add_argument("--device", default="auto", help="auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--seed", default="0", help=f"random seed, 0 to {SEED_MAX} (default 0)")
+    parser.add_argument("--seed", default=None, help=f"random seed, 0 to {SEED_MAX} (default {lesson.seed}, the lesson's)")
     parser.add_argument("--threads", default=None, help=f"torch cpu threads, 1 to {THREADS_MAX} (default: chosen per lesson)")
     parser.add_argument("--out", default=None, help="folder for run records (default $LABAPP_RUNS_DIR or ./runs)")
     parser.add_argument("--no-record", action="store_true", help="keep no run records on disk")
@@ -147,8 +143,6 @@ def cmd_run(argv: list[str]) -> int:
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
-    if not lesson.ready:
-        raise UsageError(f"labapp: lesson {lesson.id!r} is not built yet")
     args = run_parser(lesson).parse_args(argv[1:])
     for name, value in vars(args).items():
         if isinstance(value, list):  # argparse drops the value '--' (as in `--lr=--`), leaving []
@@ -160,7 +154,7 @@ def cmd_run(argv: list[str]) -> int:
         raise UsageError(str(error)) from None
     seed = _whole("seed", args.seed, 0, SEED_MAX)
     threads = _whole("threads", args.threads, 1, THREADS_MAX)
-    return _train(lesson, values, args, seed or 0, threads)
+    return _train(lesson, values, args, lesson.seed if seed is None else seed, threads)
 
 
 def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
@@ -255,7 +249,8 @@ def _store(args: argparse.Namespace) -> Any:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """List the course's data files: present (verified), missing or corrupt, and where."""
-    from labapp.data import DATASETS, IMAGE_SETS, MISSING, PRESENT
+    import lessons
+    from labapp.data import MISSING, PRESENT, ImageSet
 
     store = _store(args)
     print("labapp looks for the course's data files in:")
@@ -263,10 +258,10 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(f"  {number}. {folder}" + (", where downloads go" if folder is store.cache else ""))
     print()
     missing = False
-    for data in (*DATASETS.values(), *IMAGE_SETS.values()):
+    for data in lessons.datasets():
         found = store.status(data)
         if found.state == PRESENT:  # MNIST: its folder, checked as idx files (a split of one's own is fine)
-            where = str(found.path if data.name in DATASETS else found.path / data.filename)
+            where = str(found.path / data.filename if isinstance(data, ImageSet) else found.path)
             state = "present, verified"
         elif found.state == MISSING:
             state, where, missing = "missing", f"origin {data.urls[0]}", True
@@ -280,11 +275,13 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_data_fetch(args: argparse.Namespace) -> int:
     """Download the named data files (all by default) that are not here yet; verify every one."""
-    from labapp.data import DATASETS, IMAGE_SETS, DataError, dataset
+    import lessons
+    from labapp.data import DataError, dataset
 
     store = _store(args)
+    known = lessons.datasets()
     try:
-        wanted = [dataset(name) for name in args.names] or [*DATASETS.values(), *IMAGE_SETS.values()]
+        wanted = [dataset(name, known) for name in args.names] or list(known)
     except DataError as error:
         raise UsageError(f"labapp data fetch: {error}") from None
     failed = False

@@ -1,34 +1,45 @@
-"""The course's lessons in course order. Importing this package does not import torch."""
+"""The course's lessons, found rather than listed: every module here that defines LESSON, in course order.
 
-from labapp.lesson import Lesson, Text
-from lessons import backprop, gradient_descent, linear_model
-from lessons import dataset_dataloader, multi_dim_input
-from lessons import linear_regression, logistic_regression, loss_functions
-from lessons import cnn_advanced, cnn_basics, sequential, softmax_mnist
-from lessons import rnn_basics, rnn_classifier
+A lesson is one module (plus its explanation, text/<id>.zh.md and text/<id>.en.md); modules whose
+name starts with an underscore are shared by lessons and are not lessons. Importing this package
+does not import torch.
+"""
+
+import dataclasses
+import importlib
+import pkgutil
+from pathlib import Path
+
+from labapp.data import Dataset, ImageSet
+from labapp.lesson import Lesson, TextFiles
+
+TEXT = Path(__file__).parent / "text"
 
 
-def _planned(number: int, id: str, zh: str, en: str) -> Lesson:
-    """A lesson of the catalogue whose program is not built yet: listed, not runnable."""
-    return Lesson(id=id, number=number, title=Text(zh, en))
+def discover(package: str = __name__, path: list[str] | None = None) -> tuple[Lesson, ...]:
+    """The LESSON of every lesson module of `package` (shared `_modules` skipped), ordered by number.
+
+    A lesson without an explanation of its own gets the text files named after its id.
+    """
+    found = []
+    for module_info in pkgutil.iter_modules(__path__ if path is None else path):
+        if module_info.name.startswith("_") or module_info.ispkg:
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        lesson = getattr(module, "LESSON", None)
+        if not isinstance(lesson, Lesson):
+            continue
+        if not (lesson.explanation.zh or lesson.explanation.en):
+            lesson = dataclasses.replace(lesson, explanation=TextFiles(TEXT / lesson.id))
+        found.append(lesson)
+    found.sort(key=lambda lesson: lesson.number)
+    for first, second in zip(found, found[1:]):
+        if first.number == second.number or first.id == second.id:
+            raise ValueError(f"lessons {first.id} and {second.id} share a number or an id: {first.number}")
+    return tuple(found)
 
 
-LESSONS: tuple[Lesson, ...] = (
-    linear_model.LESSON,
-    gradient_descent.LESSON,
-    backprop.LESSON,
-    linear_regression.LESSON,
-    loss_functions.LESSON,
-    logistic_regression.LESSON,
-    multi_dim_input.LESSON,
-    dataset_dataloader.LESSON,
-    softmax_mnist.LESSON,
-    cnn_basics.LESSON,
-    sequential.LESSON,
-    cnn_advanced.LESSON,
-    rnn_basics.LESSON,
-    rnn_classifier.LESSON,
-)
+LESSONS: tuple[Lesson, ...] = discover()
 
 
 def get(lesson_id: str) -> Lesson:
@@ -37,3 +48,12 @@ def get(lesson_id: str) -> Lesson:
         if lesson_id in (lesson.id, str(lesson.number)):
             return lesson
     raise KeyError(lesson_id)
+
+
+def datasets() -> tuple[Dataset | ImageSet, ...]:
+    """Every data file that some lesson may read, each once, in course order."""
+    found: dict[str, Dataset | ImageSet] = {}
+    for lesson in LESSONS:
+        for data in lesson.data:
+            found.setdefault(data.name, data)
+    return tuple(found.values())
