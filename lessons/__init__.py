@@ -32,11 +32,13 @@ def discover(package: str = __name__, path: list[str] | None = None) -> tuple[Le
         if not (lesson.explanation.zh or lesson.explanation.en):
             lesson = dataclasses.replace(lesson, explanation=TextFiles(TEXT / lesson.id))
         found.append(lesson)
-    found.sort(key=lambda lesson: lesson.number)
-    for first, second in zip(found, found[1:]):
-        if first.number == second.number or first.id == second.id:
-            raise ValueError(f"lessons {first.id} and {second.id} share a number or an id: {first.number}")
-    return tuple(found)
+    for key in ("id", "number"):
+        seen: dict[object, Lesson] = {}
+        for lesson in found:
+            other = seen.setdefault(getattr(lesson, key), lesson)
+            if other is not lesson:
+                raise ValueError(f"lessons {other.id} and {lesson.id} have the same {key}: {getattr(lesson, key)}")
+    return tuple(sorted(found, key=lambda lesson: lesson.number))
 
 
 LESSONS: tuple[Lesson, ...] = discover()
