@@ -17,20 +17,6 @@ def grid(low: float, high: float, step: float) -> list[float]:
     return [round(low + i * step, 10) for i in range(grid_count(low, high, step))]
 
 
-def small_grid(hp: Values) -> str | None:
-    """The rule that keeps the search quick: at most MAX_POINTS grid points."""
-    names = "w_min, w_max, step" if hp.variant == "wx" else "w_min, w_max, b_min, b_max, step"
-    widest = max(hp.w_max - hp.w_min, hp.b_max - hp.b_min if hp.variant == "wx+b" else 0)
-    if widest / hp.step > MAX_POINTS:  # a tiny step: said before counting, which would overflow
-        return f"{names}: the grid would have more than {MAX_POINTS:,} points (use a larger step)"
-    count = grid_count(hp.w_min, hp.w_max, hp.step)
-    if hp.variant == "wx+b":
-        count *= grid_count(hp.b_min, hp.b_max, hp.step)
-    if count <= MAX_POINTS:
-        return None
-    return f"{names}: the grid would have {count:,} points: at most {MAX_POINTS:,} (use a larger step)"
-
-
 def train(hp: Values, run):
     """Evaluate the loss at every grid point, yielding one record per w."""
     if hp.variant == "wx":
@@ -100,6 +86,20 @@ def search_w_and_b(hp: Values, run):
         f"SSE(w={w_list[-1]:g}, b={b_list[0]:g})": round(columns[-1][0], 3),
         f"SSE(w={w_list[-1]:g}, b={b_list[-1]:g})": round(columns[-1][-1], 3),
     })
+
+
+def small_grid(hp: Values) -> str | None:
+    """The rule that keeps the search quick: at most MAX_POINTS grid points."""
+    names = "w_min, w_max, step" if hp.variant == "wx" else "w_min, w_max, b_min, b_max, step"
+    widest = max(hp.w_max - hp.w_min, hp.b_max - hp.b_min if hp.variant == "wx+b" else 0)
+    if widest / hp.step > MAX_POINTS:  # a tiny step: said before counting, which would overflow
+        return f"{names}: the grid would have more than {MAX_POINTS:,} points (use a larger step)"
+    count = grid_count(hp.w_min, hp.w_max, hp.step)
+    if hp.variant == "wx+b":
+        count *= grid_count(hp.b_min, hp.b_max, hp.step)
+    if count <= MAX_POINTS:
+        return None
+    return f"{names}: the grid would have {count:,} points: at most {MAX_POINTS:,} (use a larger step)"
 
 
 PARAMS = (

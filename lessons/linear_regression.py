@@ -24,13 +24,6 @@ OPTIMIZERS = {
 LOSSES = {"MSE": "MSELoss", "L1": "L1Loss", "SmoothL1": "SmoothL1Loss", "Huber": "HuberLoss"}
 
 
-def nesterov_needs_momentum(hp: Values) -> str | None:
-    """Rule: Nesterov momentum is a look-ahead along the velocity, so there must be one."""
-    if hp.nesterov and hp.momentum == 0 and "SGD-momentum" in (hp.compare or (hp.optimizer,)):
-        return "nesterov, momentum: Nesterov momentum needs momentum > 0 (momentum is 0)"
-    return None
-
-
 x_list = [[1.0], [2.0], [3.0]]  # (3, 1): three samples, one feature each
 y_list = [[2.0], [4.0], [6.0]]
 
@@ -132,6 +125,13 @@ def train(hp: Values, run):
             rows.append([name, *final[name].values()])
     yield ViewValue("comparison", {"columns": ["optimizer", "loss(w, b)", "w", "b", "predict(4)"], "rows": rows})
     yield ViewValue("settings", {name: describe(name, hp) for name in names})
+
+
+def nesterov_needs_momentum(hp: Values) -> str | None:
+    """Rule: Nesterov momentum is a look-ahead along the velocity, so there must be one."""
+    if hp.nesterov and hp.momentum == 0 and "SGD-momentum" in (hp.compare or (hp.optimizer,)):
+        return "nesterov, momentum: Nesterov momentum needs momentum > 0 (momentum is 0)"
+    return None
 
 
 PARAMS = (

@@ -25,10 +25,6 @@ REDUCTIONS = {"none": "L = (ℓ₁, …, ℓ_N)", "sum": "L = Σᵢ ℓᵢ", "me
 WEIGHTED_MEAN = "L = Σᵢ ℓᵢ / Σᵢ w[yᵢ]"  # CrossEntropy's and NLL's mean: a weighted average
 
 
-def _tensor(name: str, zh: str, en: str, empty: str = "example") -> TensorParam:
-    return TensorParam(name=name, default=None, empty=empty, max_size=100, help=Text(zh, en))
-
-
 def loss_arguments(hp: Values, reduction: str) -> dict:
     """The keyword arguments of the torch loss: reduction, and the lesson's params that this loss takes."""
     kwargs = {}
@@ -127,6 +123,10 @@ def train(hp: Values, run):
     yield ViewValue("formula", formula_text(hp, t))
     if hp.loss in REGRESSION:
         yield ViewValue("curve", error_curve(hp))
+
+
+def _tensor(name: str, zh: str, en: str, empty: str = "example") -> TensorParam:
+    return TensorParam(name=name, default=None, empty=empty, max_size=100, help=Text(zh, en))
 
 
 PARAMS = (
