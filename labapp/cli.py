@@ -318,7 +318,7 @@ def main_parser() -> _Parser:
     data_commands = data.add_subparsers(dest="data_command", metavar="fetch", parser_class=_Parser)
     fetch = data_commands.add_parser("fetch", help="download the files that are not here yet")
     fetch.add_argument("names", nargs="*", metavar="NAME",
-                       help="diabetes, names_train, names_test or mnist (default: all)")
+                       help="data set names, as `labapp data` lists them (default: all)")
     fetch.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     return parser
 

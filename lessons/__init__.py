@@ -16,16 +16,16 @@ from labapp.lesson import Lesson, TextFiles
 TEXT = Path(__file__).parent / "text"
 
 
-def discover(package: str = __name__, path: list[str] | None = None) -> tuple[Lesson, ...]:
-    """The LESSON of every lesson module of `package` (shared `_modules` skipped), ordered by number.
+def discover() -> tuple[Lesson, ...]:
+    """The LESSON of every lesson module here (shared `_modules` skipped), ordered by number; ValueError on a clash.
 
     A lesson without an explanation of its own gets the text files named after its id.
     """
     found = []
-    for module_info in pkgutil.iter_modules(__path__ if path is None else path):
+    for module_info in pkgutil.iter_modules(__path__):
         if module_info.name.startswith("_") or module_info.ispkg:
             continue
-        module = importlib.import_module(f"{package}.{module_info.name}")
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
         lesson = getattr(module, "LESSON", None)
         if not isinstance(lesson, Lesson):
             continue
