@@ -1,7 +1,9 @@
 """The lesson catalogue: the course's 14 lessons found and ordered, cheap to list, each spec complete; one file a lesson."""
 
 import ast
+import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -127,31 +129,34 @@ def test_labapp_holds_no_dataset_url_or_checksum():
 
 
 @pytest.fixture
-def copied_lesson():
-    """lessons/gradient_descent.py saved as lessons/zz_copy.py under a new id and number; removed afterwards."""
-    copy = LESSONS_DIR / "zz_copy.py"
+def copied_lesson(tmp_path):
+    """A copy of lessons/ in a folder of the test's own, where gradient_descent.py is saved again as zz_copy.py
+    under a new id and number; commands run there (cwd first on sys.path) find that copy, not the checkout's."""
+    shutil.copytree(LESSONS_DIR, tmp_path / "lessons", ignore=shutil.ignore_patterns("__pycache__"))
     source = (LESSONS_DIR / "gradient_descent.py").read_text(encoding="utf-8")
     source = source.replace('id="gradient-descent"', 'id="my-descent"').replace("number=2,", "number=15,")
     assert 'id="my-descent"' in source and "number=15," in source
+    copy = tmp_path / "lessons" / "zz_copy.py"
     copy.write_text(source, encoding="utf-8")
-    try:
-        yield copy
-    finally:
-        copy.unlink(missing_ok=True)
-        for compiled in (LESSONS_DIR / "__pycache__").glob("zz_copy.*.pyc"):
-            compiled.unlink(missing_ok=True)
+    return copy
+
+
+def _there(copy: Path) -> dict:
+    """How to run a command in the copy's folder: labapp from this checkout, the lessons from the copy."""
+    return {"cwd": copy.parent.parent, "env": {"PYTHONPATH": str(ROOT)}}
 
 
 def test_a_copied_lesson_file_is_listed_runs_and_opens_with_no_other_file_changed(copied_lesson, runs_dir):
-    listed = labapp("list")
+    listed = labapp("list", **_there(copied_lesson))
     assert listed.returncode == 0 and listed.stdout.splitlines()[-1].split()[:2] == ["15", "my-descent"]
-    ran = labapp("run", "my-descent", "--epochs", "3")
+    assert "gradient-descent" in listed.stdout  # the original is still there
+    ran = labapp("run", "my-descent", "--epochs", "3", **_there(copied_lesson))
     assert ran.returncode == 0, ran.stderr
     assert "predict(4) after" in ran.stdout and len(list((runs_dir / "my-descent").iterdir())) == 1
-    shown = labapp("show", "my-descent", "--lang", "en")  # no text files of its own: an empty explanation
+    shown = labapp("show", "my-descent", "--lang", "en", **_there(copied_lesson))  # no text files: no explanation
     assert shown.returncode == 0 and shown.stdout.startswith("15. Gradient descent  (my-descent)")
     opened = subprocess.run([sys.executable, "-c", textwrap.dedent("""
-        import asyncio, lessons
+        import asyncio
         from labapp.app import LabApp
 
         async def main():
@@ -161,11 +166,13 @@ def test_a_copied_lesson_file_is_listed_runs_and_opens_with_no_other_file_change
                 assert "15. Gradient descent" in str(app.query_one("#title").render()), "not opened"
 
         asyncio.run(main())
-        """)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        """)], capture_output=True, text=True, timeout=120, **{**_there(copied_lesson),
+                                                                 "env": {**os.environ, "PYTHONPATH": str(ROOT)}})
     assert opened.returncode == 0, opened.stderr[-2000:]
 
 
 def test_the_registry_refuses_two_lessons_with_one_id(copied_lesson):
     copied_lesson.write_text(copied_lesson.read_text().replace('id="my-descent"', 'id="gradient-descent"'))
-    found = subprocess.run([sys.executable, "-c", "import lessons"], cwd=ROOT, capture_output=True, text=True)
+    found = subprocess.run([sys.executable, "-c", "import lessons"], capture_output=True, text=True,
+                           **{**_there(copied_lesson), "env": {**os.environ, "PYTHONPATH": str(ROOT)}})
     assert "ValueError: lessons gradient-descent and gradient-descent have the same id" in found.stderr
