@@ -72,6 +72,8 @@ def test_the_explanations_are_text_files_and_the_chinese_has_no_line_break_space
         if fenced or line.startswith("    ") or not line.strip():
             continue
         assert not re.match(r"\s*[。，、；：）！？」』]", line), f"a line starts with closing punctuation: {line}"
+        cjk = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+        assert not re.search(f"[{cjk}] [{cjk}]", line), f"a space between two Chinese characters: {line}"
     paragraphs = [p for p in re.split(r"\n\s*\n", zh) if not p.startswith(("    ", "```"))]
     for paragraph in paragraphs:  # one paragraph (or list item) per line: no break between two CJK characters
         lines = paragraph.splitlines()
