@@ -171,4 +171,4 @@ def test_a_torch_lesson_records_the_device_and_threads(runs_dir):
     recorder = RunRecorder(runs_dir)
     run_lesson(lesson, lesson.resolve({"epochs": "2"}), [recorder], device="cpu")
     config = json.loads((recorder.path / "config.json").read_text())
-    assert config["device"] == "cpu" and config["threads"] == 1 and config["torch"]
+    assert config["device"] == "cpu" and config["threads"] >= 1 and config["torch"]  # the runner's thread policy chooses
