@@ -1,7 +1,7 @@
 """MNIST: the course's program (a DataLoader with per-image transforms) against `labapp run softmax-mnist`.
 
     python -m benchmarks.mnist [--data-dir DIR] [--epochs N] [--quick]
-    python -m benchmarks.mnist --threads     the table behind lessons/mnist.py's THREADS
+    python -m benchmarks.mnist --threads     ms per step of lessons 9-12's models on 1 and 2 threads
 
 In one run, on the same data folder, one after the other, each as a user runs it:
 1. the course's program as written (benchmarks/reference/softmax_mnist_course.py), torch's default threads;
@@ -37,7 +37,9 @@ TARGET = 0.25  # the issue's bar: labapp's epoch at most 1/4 of the course's
 
 def mnist_folder(data_dir: str | None, scratch: str) -> str:
     """A folder with MNIST/raw/: `data_dir`, else $LABAPP_DATA_DIR, else one built in `scratch` from the t10k files."""
-    from labapp.data import MNIST, DataStore, split_mnist_test_set
+    from labapp.data import DataStore
+    from lessons._data import MNIST
+    from tests.mnist_fixtures import split_mnist_test_set
 
     for folder in (data_dir, os.environ.get("LABAPP_DATA_DIR")):
         if folder and DataStore(folder).status(MNIST).path == Path(folder).expanduser():

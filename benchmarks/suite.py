@@ -45,10 +45,11 @@ class Row:
 def data_dir() -> str:
     """The folder that holds the course files: $LABAPP_DATA_DIR, ../shared/data, or labapp's cache."""
     from labapp.data import DataStore
+    from lessons._data import DIABETES
 
     shared = ROOT.parent / "shared" / "data"
     folder = os.environ.get("LABAPP_DATA_DIR") or (str(shared) if shared.is_dir() else None)
-    return str(DataStore(folder).locate("diabetes").parent)
+    return str(DataStore(folder).locate(DIABETES).parent)
 
 
 def _last_json(text: str) -> dict:

@@ -42,11 +42,11 @@ CHART_TICK = 1.0
 QUIT_WAIT = 1.5  # seconds to let a stopping run write its summary before exiting
 
 WORDS = {
-    "zh": {"busy": "{lesson} 正在训练：先按 s 停止", "not_ready": "这一课还不能运行",
+    "zh": {"busy": "{lesson} 正在训练：先按 s 停止", "no_lesson": "先打开一课（回车）",
            "no_model": "还没有训练好的模型：先运行这一课（r），第一个 epoch 结束后就能试",
            "thinking": "计算中…", "try_failed": "没能回答：{error}",
            "records_off": "{error}：照常训练，但不保存运行记录"},
-    "en": {"busy": "{lesson} is training: stop it first (s)", "not_ready": "this lesson cannot run yet",
+    "en": {"busy": "{lesson} is training: stop it first (s)", "no_lesson": "open a lesson first (Enter)",
            "no_model": "no trained model yet: run the lesson (r); the box answers once its first epoch ends",
            "thinking": "thinking…", "try_failed": "no answer: {error}",
            "records_off": "{error}: training goes on without run records"},
@@ -273,7 +273,7 @@ class LabApp(App):
             self._say(WORDS[self.lang]["busy"].format(lesson=self.active.lesson.id))
             return
         if form is None:
-            self._say(WORDS[self.lang]["not_ready"])
+            self._say(WORDS[self.lang]["no_lesson"])
             return
         try:
             values = form.values()

@@ -86,8 +86,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     import lessons
 
     for lesson in lessons.LESSONS:
-        mark = "" if lesson.ready else "  (coming)"
-        print(f"{lesson.number:>2}  {lesson.id:<20} {pad(lesson.title.zh, 24)} {lesson.title.en}{mark}")
+        print(f"{lesson.number:>2}  {lesson.id:<20} {pad(lesson.title.zh, 24)} {lesson.title.en}")
     return EXIT_OK
 
 
@@ -96,9 +95,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     lesson = find_lesson(args.lesson)
     lang = args.lang or default_lang()
     print(f"{lesson.number}. {lesson.title(lang)}  ({lesson.id})")
-    if not lesson.ready:
-        print("\n" + ("这一课还在制作中。" if lang == "zh" else "This lesson is not built yet."))
-        return EXIT_OK
     print("\n" + lesson.explanation(lang).rstrip())
     print("\n" + ("参数" if lang == "zh" else "Parameters") + f"  (labapp run {lesson.id} --flag VALUE)")
     for param in lesson.params:
@@ -117,7 +113,7 @@ def run_parser(lesson: Lesson) -> _Parser:
         group.add_argument(param.flag, dest=param.name, metavar="VALUE", default=None,
                            help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}")
     parser.add_argument("--device", default="auto", help="auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--seed", default="0", help=f"random seed, 0 to {SEED_MAX} (default 0)")
+    parser.add_argument("--seed", default=None, help=f"random seed, 0 to {SEED_MAX} (default {lesson.seed}, the lesson's)")
     parser.add_argument("--threads", default=None, help=f"torch cpu threads, 1 to {THREADS_MAX} (default: chosen per lesson)")
     parser.add_argument("--out", default=None, help="folder for run records (default $LABAPP_RUNS_DIR or ./runs)")
     parser.add_argument("--no-record", action="store_true", help="keep no run records on disk")
@@ -153,8 +149,6 @@ def cmd_run(argv: list[str]) -> int:
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
-    if not lesson.ready:
-        raise UsageError(f"labapp: lesson {lesson.id!r} is not built yet")
     args = run_parser(lesson).parse_args(argv[1:])
     for name, value in vars(args).items():
         if isinstance(value, list):  # argparse drops the value '--' (as in `--lr=--`), leaving []
@@ -166,7 +160,7 @@ def cmd_run(argv: list[str]) -> int:
         raise UsageError(str(error)) from None
     seed = _whole("seed", args.seed, 0, SEED_MAX)
     threads = _whole("threads", args.threads, 1, THREADS_MAX)
-    return _train(lesson, values, args, seed or 0, threads)
+    return _train(lesson, values, args, lesson.seed if seed is None else seed, threads)
 
 
 def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
@@ -260,7 +254,7 @@ def sweep_parser(lesson: Lesson) -> _Parser:
         one = "" if takes_list(param) else " (one value, not a list)"
         group.add_argument(param.flag, dest=param.name, metavar=kind, default=None,
                            help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}{one}")
-    parser.add_argument("--seeds", default="0", help="seeds to repeat each point over, such as 0,1,2 (default 0)")
+    parser.add_argument("--seeds", default=None, help=f"seeds to repeat each point over, such as 0,1,2 (default {lesson.seed}, the lesson's)")
     parser.add_argument("--device", default="auto", help="auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps")
     parser.add_argument("--threads", default=None, help=f"torch cpu threads, 1 to {THREADS_MAX} (default: chosen per lesson)")
     parser.add_argument("--out", default=None, help="folder for run records (default $LABAPP_RUNS_DIR or ./runs)")
@@ -292,8 +286,6 @@ def cmd_sweep(argv: list[str]) -> int:
             return EXIT_OK
         raise UsageError("labapp sweep: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
-    if not lesson.ready:
-        raise UsageError(f"labapp: lesson {lesson.id!r} is not built yet")
     args = sweep_parser(lesson).parse_args(argv[1:])
     texts = {p.name: getattr(args, p.name) for p in lesson.params if getattr(args, p.name) is not None}
     try:
@@ -465,7 +457,8 @@ def _store(args: argparse.Namespace) -> Any:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """List the course's data files: present (verified), missing or corrupt, and where."""
-    from labapp.data import DATASETS, IMAGE_SETS, MISSING, PRESENT
+    import lessons
+    from labapp.data import MISSING, PRESENT, ImageSet
 
     store = _store(args)
     print("labapp looks for the course's data files in:")
@@ -473,10 +466,10 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(f"  {number}. {safe(folder)}" + (", where downloads go" if folder is store.cache else ""))
     print()
     missing = False
-    for data in (*DATASETS.values(), *IMAGE_SETS.values()):
+    for data in lessons.datasets():
         found = store.status(data)
         if found.state == PRESENT:  # MNIST: its folder, checked as idx files (a split of one's own is fine)
-            where = str(found.path if data.name in DATASETS else found.path / data.filename)
+            where = str(found.path / data.filename if isinstance(data, ImageSet) else found.path)
             state = "present, verified"
         elif found.state == MISSING:
             state, where, missing = "missing", f"origin {data.urls[0]}", True
@@ -490,11 +483,13 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_data_fetch(args: argparse.Namespace) -> int:
     """Download the named data files (all by default) that are not here yet; verify every one."""
-    from labapp.data import DATASETS, IMAGE_SETS, DataError, dataset
+    import lessons
+    from labapp.data import DataError, dataset
 
     store = _store(args)
+    known = lessons.datasets()
     try:
-        wanted = [dataset(name) for name in args.names] or [*DATASETS.values(), *IMAGE_SETS.values()]
+        wanted = [dataset(name, known) for name in args.names] or list(known)
     except DataError as error:
         raise UsageError(f"labapp data fetch: {error}") from None
     failed = False
@@ -546,7 +541,7 @@ def main_parser() -> _Parser:
     data_commands = data.add_subparsers(dest="data_command", metavar="fetch", parser_class=_Parser)
     fetch = data_commands.add_parser("fetch", help="download the files that are not here yet")
     fetch.add_argument("names", nargs="*", metavar="NAME",
-                       help="diabetes, names_train, names_test or mnist (default: all)")
+                       help="data set names, as `labapp data` lists them (default: all)")
     fetch.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     return parser
 

@@ -11,7 +11,10 @@ Where a file is looked for, in order:
 
 Every copy found is checked against the published sha256 too (once per path, size and mtime).
 
-MNIST (lessons 9-12) is kept as torchvision keeps it, four uncompressed idx files in
+The lessons name the files (lessons/_data.py: names, URLs, checksums); this module only knows how
+to find, download and verify a file so described.
+
+An image set such as MNIST is kept as torchvision keeps it, four uncompressed idx files in
 `<folder>/MNIST/raw/`, searched for in the same folders. A copy found is checked for the idx format
 (headers, sizes, images and labels that agree), not against checksums: a folder with a split of
 its own is fine. A missing copy is downloaded into the cache by torchvision's MNIST class, which
@@ -27,7 +30,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,22 +58,6 @@ class Dataset:
     about: str
 
 
-_ORIGIN = "https://raw.githubusercontent.com/hunkim/PyTorchZeroToAll/master/data/"
-
-DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    Dataset("diabetes", "diabetes.csv.gz", "398214d0f6b7f4a722f598d8e424f28bc078abbd16ebdeea0f8e264492325aa4",
-            13_539, (_ORIGIN + "diabetes.csv.gz",
-                     "https://raw.githubusercontent.com/luyuil/Pytorch_study/master/diabetes.csv.gz"),
-            "759 rows: 8 features scaled to [-1, 1] and a 0/1 label (lessons 7 and 8)"),
-    Dataset("names_train", "names_train.csv.gz", "49b4bf41dce5bfeac989b46ca37cf7baccd9a0d2a855df82f86de67a9376268f",
-            50_237, (_ORIGIN + "names_train.csv.gz",),
-            "13,374 surnames and their countries (lesson 14)"),
-    Dataset("names_test", "names_test.csv.gz", "57d7758db533a42c99d513b2341a7e7b0f55c1e0e7d233b1ef6a4fa2f1adf753",
-            27_541, (_ORIGIN + "names_test.csv.gz",),
-            "6,700 surnames and their countries (lesson 14)"),
-)}
-
-
 @dataclass(frozen=True)
 class ImageSet:
     """A torchvision image dataset, kept as its class keeps it: uncompressed idx files in <root>/<folder>/raw/."""
@@ -87,13 +74,6 @@ class ImageSet:
         return f"{self.folder}/raw/"
 
 
-MNIST = ImageSet("mnist", "MNIST", ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                                    "t10k-labels-idx1-ubyte"),
-                 ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
-                 "handwritten digits, 28x28: 60,000 to train on and 10,000 to test (lessons 9-12)")
-IMAGE_SETS: dict[str, ImageSet] = {MNIST.name: MNIST}
-
-
 class DataError(Exception):
     """A course data file that cannot be used; str() is the user's message."""
 
@@ -106,16 +86,15 @@ class DataCorrupt(DataError):
     """A copy was found, but it is not the published file (checksum, size or gzip stream)."""
 
 
-def dataset(name: str | Dataset | ImageSet) -> Dataset | ImageSet:
-    """The dataset called `name` (or whose file is `name`); DataError if there is none."""
+def dataset(name: str | Dataset | ImageSet, known: Iterable[Dataset | ImageSet]) -> Dataset | ImageSet:
+    """The dataset of `known` called `name` (or whose file is `name`); DataError if there is none."""
     if isinstance(name, (Dataset, ImageSet)):
         return name
-    for candidate in DATASETS.values():
+    known = list(known)
+    for candidate in known:
         if name in (candidate.name, candidate.filename):
             return candidate
-    if name in IMAGE_SETS:
-        return IMAGE_SETS[name]
-    raise DataError(f"unknown dataset {name!r}: the course's are {', '.join([*DATASETS, *IMAGE_SETS])}")
+    raise DataError(f"unknown dataset {name!r}: the course's are {', '.join(d.name for d in known)}")
 
 
 # -- folders --------------------------------------------------------------------------------------
@@ -287,42 +266,6 @@ def idx_problem(raw: Path, files: tuple[str, ...]) -> str | None:
     return None
 
 
-def write_mnist(root: str | os.PathLike[str], splits: dict[str, tuple[bytes, bytes]]) -> Path:
-    """Write MNIST as torchvision reads it: for 'train' and 't10k', (images, labels) -> <root>/MNIST/raw/.
-
-    `images` are the pixels of n 28x28 images as bytes (row by row), `labels` n bytes 0-9.
-    """
-    raw = Path(root) / MNIST.folder / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for split, (images, labels) in splits.items():
-        count = len(labels)
-        if len(images) != count * SIDE * SIDE:
-            raise ValueError(f"{split}: {len(images):,} bytes of pixels for {count:,} labels")
-        header = IMAGES_MAGIC.to_bytes(4, "big") + count.to_bytes(4, "big") + SIDE.to_bytes(4, "big") * 2
-        (raw / f"{split}-images-idx3-ubyte").write_bytes(header + bytes(images))
-        (raw / f"{split}-labels-idx1-ubyte").write_bytes(LABELS_MAGIC.to_bytes(4, "big") + count.to_bytes(4, "big")
-                                                         + bytes(labels))
-    return raw
-
-
-def split_mnist_test_set(source: str | os.PathLike[str], root: str | os.PathLike[str], train: int = 8000) -> Path:
-    """A folder for offline checks from MNIST's published test set alone (the gzipped t10k files in `source`).
-
-    Its first `train` images become the training split, the rest the test split; written under
-    <root>/MNIST/raw/. Returns `root`.
-    """
-    unpacked = {}
-    for kind, header in (("images", 16), ("labels", 8)):
-        with gzip.open(Path(source) / f"t10k-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz", "rb") as f:
-            unpacked[kind] = f.read()[header:]
-    images, labels = unpacked["images"], unpacked["labels"]
-    if not 0 < train < len(labels):
-        raise ValueError(f"train: {train} must be between 1 and {len(labels) - 1}")
-    cut = train * SIDE * SIDE
-    write_mnist(root, {"train": (images[:cut], labels[:train]), "t10k": (images[cut:], labels[train:])})
-    return Path(root)
-
-
 # -- the store ------------------------------------------------------------------------------------
 
 class DataStore:
@@ -344,9 +287,8 @@ class DataStore:
         """The folders searched, in order."""
         return [f for f in (self.named, self.cache) if f is not None]
 
-    def status(self, name: str | Dataset | ImageSet) -> Status:
-        """Where `name` is and whether it is usable; nothing is downloaded."""
-        data = dataset(name)
+    def status(self, data: Dataset | ImageSet) -> Status:
+        """Where `data` is and whether it is usable; nothing is downloaded."""
         if isinstance(data, ImageSet):
             return self._image_status(data)
         for folder in self.folders:
@@ -365,21 +307,20 @@ class DataStore:
                 return Status(data, CORRUPT if why else PRESENT, folder.path, why or "")
         return Status(data, MISSING)
 
-    def find(self, name: str | Dataset | ImageSet) -> Path | None:
-        """The first copy of `name` in the folders, verified; None if there is none; DataCorrupt if it is bad."""
-        found = self.status(name)
+    def find(self, data: Dataset | ImageSet) -> Path | None:
+        """The first copy of `data` in the folders, verified; None if there is none; DataCorrupt if it is bad."""
+        found = self.status(data)
         if found.state == CORRUPT:
             raise DataCorrupt(self._corrupt_message(found))
         return found.path
 
-    def locate(self, name: str | Dataset | ImageSet, say: Say | None = None) -> Path:
-        """A verified local copy of `name`: found in the folders, else downloaded into the cache."""
-        data = dataset(name)
+    def locate(self, data: Dataset | ImageSet, say: Say | None = None) -> Path:
+        """A verified local copy of `data`: found in the folders, else downloaded into the cache."""
         return self.find(data) or self.download(data, say)
 
-    def fetch(self, name: str | Dataset | ImageSet, say: Say | None = None) -> tuple[Path, bool]:
-        """Make sure `name` is here: (path, whether it was downloaded). Replaces a corrupt copy in the cache only."""
-        found = self.status(name)
+    def fetch(self, data: Dataset | ImageSet, say: Say | None = None) -> tuple[Path, bool]:
+        """Make sure `data` is here: (path, whether it was downloaded). Replaces a corrupt copy in the cache only."""
+        found = self.status(data)
         if found.state == PRESENT:
             assert found.path is not None
             return found.path, False
@@ -392,9 +333,8 @@ class DataStore:
                 (self.cache.path / found.dataset.folder / "raw" / file).unlink(missing_ok=True)
         return self.download(found.dataset, say), True
 
-    def download(self, name: str | Dataset | ImageSet, say: Say | None = None) -> Path:
-        """Download `name` into the cache, verified; DataMissing if no URL gives the published file."""
-        data = dataset(name)
+    def download(self, data: Dataset | ImageSet, say: Say | None = None) -> Path:
+        """Download `data` into the cache, verified; DataMissing if no URL gives the published file."""
         if isinstance(data, ImageSet):
             return self._download_images(data, say)
         failures: dict[str, str] = {}  # url -> why
@@ -427,7 +367,7 @@ class DataStore:
         raw = self.cache.path / data.folder / "raw"
         made = [folder for folder in (raw.parent, raw) if not folder.exists()]
         if say is not None:
-            say(f"downloading {data.folder} (4 gzipped files, about 11.6 MB) with torchvision from {data.urls[0]} "
+            say(f"downloading {data.folder} ({len(data.files)} gzipped files) with torchvision from {data.urls[0]} "
                 f"into {raw}")
         try:
             _torchvision_download(data, self.cache.path)
@@ -668,8 +608,3 @@ def _download(url: str, data: Dataset, folder: Path, deadline: float | None = No
         except FileNotFoundError:  # renamed into place
             pass
 
-
-def locate(name: str | Dataset | ImageSet, data_dir: str | os.PathLike[str] | None = None,
-           say: Say | None = None) -> Path:
-    """A verified local copy of dataset `name`, searched for (and downloaded) as this module describes."""
-    return DataStore(data_dir).locate(name, say)

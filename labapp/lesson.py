@@ -11,7 +11,10 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from labapp.data import Dataset, ImageSet
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,38 @@ class Text:
     def __call__(self, lang: str) -> str:
         """The text in `lang` ('zh' or 'en')."""
         return self.zh if lang == "zh" else self.en
+
+
+class TextFiles(Text):
+    """A Text kept in two files, `<stem>.zh.md` and `<stem>.en.md`, each read when first asked for.
+
+    A missing file reads as the empty string, so a lesson without text files still works.
+    """
+
+    def __init__(self, stem: Path) -> None:
+        object.__setattr__(self, "_stem", Path(stem))  # frozen, as Text is: set once, here
+        object.__setattr__(self, "_read", {})
+
+    def _text(self, lang: str) -> str:
+        if lang not in self._read:
+            try:
+                self._read[lang] = self._stem.with_name(f"{self._stem.name}.{lang}.md").read_text(encoding="utf-8")
+            except FileNotFoundError:
+                self._read[lang] = ""
+        return self._read[lang]
+
+    @property  # type: ignore[override]
+    def zh(self) -> str:
+        """The Chinese text, read on first use."""
+        return self._text("zh")
+
+    @property  # type: ignore[override]
+    def en(self) -> str:
+        """The English text, read on first use."""
+        return self._text("en")
+
+    def __repr__(self) -> str:
+        return f"TextFiles({str(self._stem)!r})"
 
 
 class ParamError(ValueError):
@@ -333,25 +368,26 @@ class Lesson:
     """One lesson of the course: what it teaches, its hyperparameters and its program.
 
     `train(hp, run)` yields Metric and ViewValue records and never prints or draws. It imports
-    torch inside its body, so that reading this spec stays cheap. `train` is None for lessons of
-    the catalogue that are not built yet.
+    torch inside its body, so that reading this spec stays cheap.
     """
 
     id: str
     number: int
     title: Text
+    train: TrainFn
     explanation: Text = Text("", "")
     params: tuple[Param, ...] = ()
     rules: tuple[Rule, ...] = ()
     charts: tuple[Chart, ...] = ()
     views: tuple[View, ...] = ()
-    train: TrainFn | None = None
     uses_torch: bool = True
-    threads: int | None = 1  # torch's intra-op threads; None: one per core (see Run._set_threads)
+    threads: int | None = None  # torch's intra-op threads; None: the runner's policy chooses
+    seed: int = 0  # the run's seed when none is given (`labapp run --seed`, the form)
     unit: str = "epoch"
-    # Datasets the lesson reads (names in labapp.data), checked before training; or a function of the values
-    # that names them, for a lesson that reads data only with some settings.
-    data: tuple[str, ...] | Callable[[Values], tuple[str, ...]] = ()
+    # Every data file the lesson may read, checked (found, downloaded, verified) before training.
+    data: tuple[Dataset | ImageSet, ...] = ()
+    # Whether a run with these values reads `data` (a loaded model or an explorer-only run does not).
+    reads_data: Callable[[Values], bool] = field(default=lambda hp: True)
     try_it: TryIt | None = None  # a box to try the trained model on the user's own input
     total: Callable[[Values], int] = field(default=lambda hp: hp["epochs"])
     # Whether train() builds a torch.optim optimizer: the runner then imports beforehand what the first
@@ -373,18 +409,13 @@ class Lesson:
         chart = self.charts[0]
         return (chart.splits[0] if chart.splits else "train"), chart.y[0]
 
-    @property
-    def ready(self) -> bool:
-        """Whether the lesson can run (its program is built)."""
-        return self.train is not None
-
-    def datasets(self, values: Values) -> tuple[str, ...]:
-        """The datasets that a run with `values` reads."""
-        return self.data(values) if callable(self.data) else self.data
+    def datasets(self, values: Values) -> tuple[Dataset | ImageSet, ...]:
+        """The data files that a run with `values` reads."""
+        return self.data if self.reads_data(values) else ()
 
     def label(self, word: str, lang: str) -> str:
         """`word` (a split, a result key, a column the lesson yields) as shown in `lang`."""
-        text = self.labels.get(word)
+        text = self.labels.get(word) or COMMON_LABELS.get(word)
         return text(lang) if text is not None else word
 
     def param(self, name: str) -> Param:
@@ -416,6 +447,18 @@ class Lesson:
             message = rule(values)
             if message:
                 raise ParamError(message)
+
+
+# Words that many lessons yield, so that no lesson has to repeat them in its `labels`.
+COMMON_LABELS: Mapping[str, Text] = {
+    "train": Text("训练集", "train"),
+    "test": Text("测试集", "test"),
+    "loss": Text("损失", "loss"),
+    "accuracy": Text("准确率", "accuracy"),
+    "epoch": Text("轮次", "epoch"),
+    "step": Text("步", "step"),
+    "seconds": Text("秒", "seconds"),
+}
 
 
 def less_than(low: str, high: str) -> Rule:

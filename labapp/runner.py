@@ -223,15 +223,13 @@ def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
 class Run:
     """One run of one lesson with validated values; `prepare`, then `run` here or `start` a thread."""
 
-    def __init__(self, lesson: Lesson, values: Values, *, device: str = "auto", seed: int = 0,
+    def __init__(self, lesson: Lesson, values: Values, *, device: str = "auto", seed: int | None = None,
                  threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = (),
                  interactive: bool = False) -> None:
-        if not lesson.ready:
-            raise ValueError(f"lesson {lesson.id} is not built yet")
         self.lesson = lesson
         self.values = values
         self.device_request = device
-        self.seed = seed
+        self.seed = lesson.seed if seed is None else seed  # recorded in RunInfo, so config.json has the one used
         self.threads_request = threads
         self.data_dir = data_dir
         self.sinks = list(sinks)
@@ -295,8 +293,8 @@ class Run:
 
     def _locate_data(self, say: Callable[[str], None] | None) -> None:
         """Find (or download) and verify every dataset of the lesson; DataError if one cannot be had."""
-        names = self.lesson.datasets(self.values)
-        if not names:
+        wanted = self.lesson.datasets(self.values)
+        if not wanted:
             return
         store = DataStore(self.data_dir)
 
@@ -305,7 +303,7 @@ class Run:
             if say is not None:
                 say(message)
 
-        self.data_paths = {name: store.locate(name, note) for name in names}
+        self.data_paths = {data.name: store.locate(data, note) for data in wanted}
         self._notes_later += [f"data: {name} is {path}" for name, path in self.data_paths.items()]
 
     def _set_threads(self, torch: Any, say: Callable[[str], None] | None = None) -> int:
@@ -344,11 +342,6 @@ class Run:
         if self._interruptible and self._trainer == threading.get_ident():
             self._interruptible = False
             raise KeyboardInterrupt
-
-    @property
-    def stop_requested(self) -> bool:
-        """Whether a stop was asked for."""
-        return self._stop.is_set()
 
     def start(self) -> threading.Thread:
         """Run on a new daemon thread; returns it."""

@@ -143,7 +143,7 @@ class Grid:
         return text
 
 
-def parse_grid(lesson: Lesson, texts: Mapping[str, str], seeds: str = "0", max_runs: int = MAX_RUNS) -> Grid:
+def parse_grid(lesson: Lesson, texts: Mapping[str, str], seeds: str | None = None, max_runs: int = MAX_RUNS) -> Grid:
     """The grid that `texts` (param name -> text as typed, lists with commas) asks for; ParamError if not.
 
     Every item is parsed by its param, every combination checked by the lesson's rules, and the number
@@ -157,7 +157,7 @@ def parse_grid(lesson: Lesson, texts: Mapping[str, str], seeds: str = "0", max_r
             raise ParamError(f"{name}: not a param of {lesson.id}") from None
         axes[name] = parse_axis(param, text)
     axes = {p.name: axes[p.name] for p in lesson.params if p.name in axes}  # the lesson's order
-    seed_list = parse_seeds(seeds)
+    seed_list = parse_seeds(str(lesson.seed) if seeds is None else seeds)  # the lesson's own seed by default
     count = math.prod(len(values) for values in axes.values()) * len(seed_list)
     if count > max_runs:
         sizes = " x ".join([*(str(len(v)) for v in axes.values() if len(v) > 1), f"{len(seed_list)} seeds"])

@@ -1,34 +1,47 @@
-"""The course's lessons in course order. Importing this package does not import torch."""
+"""The course's lessons, found rather than listed: every module here that defines LESSON, in course order.
 
-from labapp.lesson import Lesson, Text
-from lessons import backprop, gradient_descent, linear_model
-from lessons import dataset_dataloader, multi_dim_input
-from lessons import linear_regression, logistic_regression, loss_functions
-from lessons import cnn_advanced, cnn_basics, sequential, softmax_mnist
-from lessons import rnn_basics, rnn_classifier
+A lesson is one module (plus its explanation, text/<id>.zh.md and text/<id>.en.md); modules whose
+name starts with an underscore are shared by lessons and are not lessons. Importing this package
+does not import torch.
+"""
+
+import dataclasses
+import importlib
+import pkgutil
+from pathlib import Path
+
+from labapp.data import Dataset, ImageSet
+from labapp.lesson import Lesson, TextFiles
+
+TEXT = Path(__file__).parent / "text"
 
 
-def _planned(number: int, id: str, zh: str, en: str) -> Lesson:
-    """A lesson of the catalogue whose program is not built yet: listed, not runnable."""
-    return Lesson(id=id, number=number, title=Text(zh, en))
+def discover() -> tuple[Lesson, ...]:
+    """The LESSON of every lesson module here (shared `_modules` skipped), ordered by number; ValueError on a clash.
+
+    A lesson without an explanation of its own gets the text files named after its id.
+    """
+    found = []
+    for module_info in pkgutil.iter_modules(__path__):
+        if module_info.name.startswith("_") or module_info.ispkg:
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        lesson = getattr(module, "LESSON", None)
+        if not isinstance(lesson, Lesson):
+            continue
+        if not (lesson.explanation.zh or lesson.explanation.en):
+            lesson = dataclasses.replace(lesson, explanation=TextFiles(TEXT / lesson.id))
+        found.append(lesson)
+    for key in ("id", "number"):
+        seen: dict[object, Lesson] = {}
+        for lesson in found:
+            other = seen.setdefault(getattr(lesson, key), lesson)
+            if other is not lesson:
+                raise ValueError(f"lessons {other.id} and {lesson.id} have the same {key}: {getattr(lesson, key)}")
+    return tuple(sorted(found, key=lambda lesson: lesson.number))
 
 
-LESSONS: tuple[Lesson, ...] = (
-    linear_model.LESSON,
-    gradient_descent.LESSON,
-    backprop.LESSON,
-    linear_regression.LESSON,
-    loss_functions.LESSON,
-    logistic_regression.LESSON,
-    multi_dim_input.LESSON,
-    dataset_dataloader.LESSON,
-    softmax_mnist.LESSON,
-    cnn_basics.LESSON,
-    sequential.LESSON,
-    cnn_advanced.LESSON,
-    rnn_basics.LESSON,
-    rnn_classifier.LESSON,
-)
+LESSONS: tuple[Lesson, ...] = discover()
 
 
 def get(lesson_id: str) -> Lesson:
@@ -37,3 +50,12 @@ def get(lesson_id: str) -> Lesson:
         if lesson_id in (lesson.id, str(lesson.number)):
             return lesson
     raise KeyError(lesson_id)
+
+
+def datasets() -> tuple[Dataset | ImageSet, ...]:
+    """Every data file that some lesson may read, each once, in course order."""
+    found: dict[str, Dataset | ImageSet] = {}
+    for lesson in LESSONS:
+        for data in lesson.data:
+            found.setdefault(data.name, data)
+    return tuple(found.values())

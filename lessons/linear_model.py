@@ -3,57 +3,6 @@
 from labapp.lesson import (Chart, ChoiceParam, FloatParam, Lesson, Metric, Text, Values, View, ViewValue,
                            less_than)
 
-EXPLANATION = Text(
-    zh="""\
-## 线性模型：穷举法
-
-我们有三组数据：x = 1, 2, 3 对应 y = 2, 4, 6。先猜一个最简单的模型 **ŷ = x·w**，
-只有一个参数 w。怎样判断一个 w 好不好？对每个样本算预测误差的平方 (ŷ − y)²，
-再对三个样本取平均，得到 **均方误差 MSE(w)**。MSE 越小，模型越贴合数据。
-
-穷举法就是把 w 从 `w_min` 到 `w_max` 每隔 `step` 取一个值，逐个计算 MSE，
-画出 MSE 随 w 变化的曲线，曲线最低点对应的 w 就是最好的。这里的曲线是一条抛物线，
-在 w = 2 处 MSE 为 0；w = 0 和 w = 4 离最优点一样远，所以 MSE 相同（18.667）。
-
-**作业变体 wx+b**：数据换成 y = 3x + 2，模型多了截距 b，损失就成了 w 和 b 的二元函数。
-我们在网格上计算每一对 (w, b) 的 **误差平方和**，用终端热力图画出这张“损失曲面”，
-最低点（0）落在 w = 3, b = 2。
-
-穷举法直观，但参数一多，网格点数按指数增长（两个参数 41×41，三个就是 41³），
-很快就算不动了——这正是下一课要讲梯度下降的原因。
-""",
-    en="""\
-## Linear model by exhaustive search
-
-Three data points: x = 1, 2, 3 with y = 2, 4, 6. Start from the simplest guess, **ŷ = x·w**,
-with a single weight w. To judge a w, square each prediction error (ŷ − y)² and average over
-the three points: the **mean squared error MSE(w)**. The smaller it is, the better the fit.
-
-Exhaustive search tries every w from `w_min` to `w_max` in steps of `step`, computes MSE(w) for
-each and plots the curve; its lowest point is the best w. Here the curve is a parabola with
-MSE = 0 at w = 2. w = 0 and w = 4 are equally far from it, so their MSE is the same (18.667).
-
-**Homework variant wx+b**: the data become y = 3x + 2 and the model gains an intercept b, so
-the loss is a function of two numbers. We compute the **sum of squared errors** for every (w, b)
-on a grid and draw this loss surface as a heat map in the terminal; its minimum (0) sits at
-w = 3, b = 2.
-
-Trying everything is easy to understand, but the grid grows exponentially with the number of
-parameters (41×41 for two, 41³ for three) and soon becomes too slow. That is why the next
-lesson introduces gradient descent.
-""",
-)
-
-PARAMS = (
-    ChoiceParam(name="variant", default="wx", choices=("wx", "wx+b"),
-                help=Text("模型：ŷ = x·w，或作业中的 ŷ = w·x + b", "model: ŷ = x·w, or the homework's ŷ = w·x + b")),
-    FloatParam(name="w_min", default=0.0, min=-1000, max=1000, help=Text("w 的起点", "first w of the grid")),
-    FloatParam(name="w_max", default=4.0, min=-1000, max=1000, help=Text("w 的终点（包含）", "last w of the grid (included)")),
-    FloatParam(name="step", default=0.1, min=0, min_open=True, max=100, help=Text("网格步长", "grid step")),
-    FloatParam(name="b_min", default=0.0, min=-1000, max=1000, help=Text("b 的起点（wx+b）", "first b of the grid (wx+b)")),
-    FloatParam(name="b_max", default=4.0, min=-1000, max=1000, help=Text("b 的终点（wx+b）", "last b of the grid (wx+b)")),
-)
-
 
 MAX_POINTS = 10_000
 
@@ -66,20 +15,6 @@ def grid_count(low: float, high: float, step: float) -> int:
 def grid(low: float, high: float, step: float) -> list[float]:
     """low, low + step, ... up to high included (rounded, so 0.1 * 3 prints as 0.3)."""
     return [round(low + i * step, 10) for i in range(grid_count(low, high, step))]
-
-
-def small_grid(hp: Values) -> str | None:
-    """The rule that keeps the search quick: at most MAX_POINTS grid points."""
-    names = "w_min, w_max, step" if hp.variant == "wx" else "w_min, w_max, b_min, b_max, step"
-    widest = max(hp.w_max - hp.w_min, hp.b_max - hp.b_min if hp.variant == "wx+b" else 0)
-    if widest / hp.step > MAX_POINTS:  # a tiny step: said before counting, which would overflow
-        return f"{names}: the grid would have more than {MAX_POINTS:,} points (use a larger step)"
-    count = grid_count(hp.w_min, hp.w_max, hp.step)
-    if hp.variant == "wx+b":
-        count *= grid_count(hp.b_min, hp.b_max, hp.step)
-    if count <= MAX_POINTS:
-        return None
-    return f"{names}: the grid would have {count:,} points: at most {MAX_POINTS:,} (use a larger step)"
 
 
 def train(hp: Values, run):
@@ -153,11 +88,35 @@ def search_w_and_b(hp: Values, run):
     })
 
 
+def small_grid(hp: Values) -> str | None:
+    """The rule that keeps the search quick: at most MAX_POINTS grid points."""
+    names = "w_min, w_max, step" if hp.variant == "wx" else "w_min, w_max, b_min, b_max, step"
+    widest = max(hp.w_max - hp.w_min, hp.b_max - hp.b_min if hp.variant == "wx+b" else 0)
+    if widest / hp.step > MAX_POINTS:  # a tiny step: said before counting, which would overflow
+        return f"{names}: the grid would have more than {MAX_POINTS:,} points (use a larger step)"
+    count = grid_count(hp.w_min, hp.w_max, hp.step)
+    if hp.variant == "wx+b":
+        count *= grid_count(hp.b_min, hp.b_max, hp.step)
+    if count <= MAX_POINTS:
+        return None
+    return f"{names}: the grid would have {count:,} points: at most {MAX_POINTS:,} (use a larger step)"
+
+
+PARAMS = (
+    ChoiceParam(name="variant", default="wx", choices=("wx", "wx+b"),
+                help=Text("模型：ŷ = x·w，或作业中的 ŷ = w·x + b", "model: ŷ = x·w, or the homework's ŷ = w·x + b")),
+    FloatParam(name="w_min", default=0.0, min=-1000, max=1000, help=Text("w 的起点", "first w of the grid")),
+    FloatParam(name="w_max", default=4.0, min=-1000, max=1000, help=Text("w 的终点（包含）", "last w of the grid (included)")),
+    FloatParam(name="step", default=0.1, min=0, min_open=True, max=100, help=Text("网格步长", "grid step")),
+    FloatParam(name="b_min", default=0.0, min=-1000, max=1000, help=Text("b 的起点（wx+b）", "first b of the grid (wx+b)")),
+    FloatParam(name="b_max", default=4.0, min=-1000, max=1000, help=Text("b 的终点（wx+b）", "last b of the grid (wx+b)")),
+)
+
+
 LESSON = Lesson(
     id="linear-model",
     number=1,
     title=Text("线性模型（穷举法）", "Linear model by exhaustive search"),
-    explanation=EXPLANATION,
     params=PARAMS,
     rules=(less_than("w_min", "w_max"), less_than("b_min", "b_max"), small_grid),
     charts=(Chart(Text("MSE 随 w 变化（wx）", "MSE against w (wx)"), x="w", y=("mse",)),
@@ -168,4 +127,6 @@ LESSON = Lesson(
     uses_torch=False,
     unit="step",
     total=lambda hp: grid_count(hp.w_min, hp.w_max, hp.step),
+    labels={"best w": Text("最好的 w", "best w"), "best b": Text("最好的 b", "best b"),
+            "min MSE": Text("最小 MSE", "min MSE"), "min SSE": Text("最小误差平方和", "min SSE")},
 )

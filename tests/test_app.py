@@ -9,7 +9,6 @@ import pytest
 from textual.widgets import Input
 
 from labapp.app import LabApp
-from labapp.lesson import Lesson, Text
 from labapp.widgets.chart import LessonChart
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.status import StatusLine
@@ -213,16 +212,3 @@ async def test_language_toggle_and_tabs():
         await pilot.pause()
         assert app.query_one("#tabs").active == "code"
         assert "def train(hp: Values, run):" in app.query_one("#source").content.code
-
-
-async def test_an_unbuilt_lesson_is_shown_but_cannot_run():
-    planned = Lesson(id="planned", number=98, title=Text("计划中", "Planned"))  # no train: not built
-    app = LabApp(lang="en", catalogue=(*CATALOGUE, planned))
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.query_one("#sidebar").highlighted = len(CATALOGUE)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert "not built yet" in str(app.query_one("#coming").render())
-        await pilot.press("r")
-        await pilot.pause()
-        assert not app.traces

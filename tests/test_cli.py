@@ -92,17 +92,6 @@ def test_bad_usage_exits_2_with_one_line(args, message, runs_dir):
     assert not list(runs_dir.glob("*/*")), "no run before the values are checked"
 
 
-def test_a_lesson_not_built_yet_is_a_usage_error(monkeypatch, capsys):
-    import lessons
-    from labapp.cli import main
-    from labapp.lesson import Lesson, Text
-
-    planned = Lesson(id="planned", number=15, title=Text("计划", "Planned"))
-    monkeypatch.setattr(lessons, "LESSONS", (*lessons.LESSONS, planned))
-    assert main(["run", "planned"]) == 2
-    assert capsys.readouterr().err == "labapp: lesson 'planned' is not built yet\n"
-
-
 def test_a_missing_cuda_device_is_a_usage_error():
     import torch
 

@@ -1,6 +1,5 @@
 """The data layer: lookup order, verification, corrupt and missing files, downloads from a local server."""
 
-import dataclasses
 import gzip
 import hashlib
 import http.server
@@ -11,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+import lessons
 from labapp import cli, data
 from labapp.data import DataCorrupt, DataError, DataMissing, DataStore, Dataset
 from labapp.lesson import Lesson, Metric, Text
 from labapp.runner import FAILED, FINISHED, Run, run_lesson
+from lessons._data import DIABETES
 from tests.conftest import SHARED_DATA
+from tests.data_fixtures import stand_in
 
 CONTENT = gzip.compress(b"1.0,-0.5,1\n0.25,0.75,0\n" * 50, mtime=0)
 
@@ -96,20 +98,22 @@ def leftovers(folder: Path) -> list[str]:
 
 # -- the registry -----------------------------------------------------------------------------------
 
-def test_the_registry_names_the_three_course_files():
-    assert {d.filename for d in data.DATASETS.values()} == {"diabetes.csv.gz", "names_train.csv.gz",
-                                                            "names_test.csv.gz"}
-    for entry in data.DATASETS.values():
+COURSE_FILES = [d for d in lessons.datasets() if isinstance(d, Dataset)]
+
+
+def test_the_lessons_declare_the_three_course_files_and_mnist():
+    assert {d.filename for d in COURSE_FILES} == {"diabetes.csv.gz", "names_train.csv.gz", "names_test.csv.gz"}
+    for entry in COURSE_FILES:
         assert len(entry.sha256) == 64 and entry.urls[0].startswith("https://raw.githubusercontent.com/hunkim/")
-    assert data.dataset("diabetes.csv.gz") is data.dataset("diabetes")
+    assert [d.name for d in lessons.datasets()] == ["diabetes", "mnist", "names_train", "names_test"]
+    assert data.dataset("diabetes.csv.gz", lessons.datasets()) is data.dataset("diabetes", lessons.datasets())
     with pytest.raises(DataError, match="unknown dataset 'cifar10'"):
-        data.dataset("cifar10")
+        data.dataset("cifar10", lessons.datasets())
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "diabetes.csv.gz").exists(), reason="the course files are not here")
-@pytest.mark.parametrize("name", sorted(data.DATASETS))
-def test_the_registry_checksums_match_the_real_files(name):
-    entry = data.DATASETS[name]
+@pytest.mark.parametrize("entry", COURSE_FILES, ids=lambda d: d.name)
+def test_the_declared_checksums_match_the_real_files(entry):
     assert data.problem(SHARED_DATA / entry.filename, entry) is None
 
 
@@ -253,8 +257,10 @@ def _read_tiny(hp, run):
     yield Metric(epoch=1, values={"bytes": float(path.stat().st_size)})
 
 
-TINY_LESSON = Lesson(id="tiny-data", number=98, title=Text("数据", "Data"), train=_read_tiny, uses_torch=False,
-                     data=("tiny",), total=lambda hp: 1)
+def tiny_lesson(tiny: Dataset) -> Lesson:
+    """A lesson that reads the data file `tiny`."""
+    return Lesson(id="tiny-data", number=98, title=Text("数据", "Data"), train=_read_tiny, uses_torch=False,
+                  data=(tiny,), total=lambda hp: 1)
 
 
 @pytest.fixture
@@ -262,21 +268,24 @@ def registered(monkeypatch, server):
     """`tiny` in the registry, served by the local server."""
     server.files["/tiny.csv.gz"] = CONTENT
     tiny = fake((server.url("/tiny.csv.gz"),))
-    monkeypatch.setitem(data.DATASETS, "tiny", tiny)
+    known = lessons.datasets()
+    monkeypatch.setattr(lessons, "datasets", lambda: (*known, tiny))  # as if a lesson declared it
     return tiny
 
 
 def test_a_run_hands_the_lesson_its_verified_files(cache, registered):
-    summary = run_lesson(TINY_LESSON, TINY_LESSON.defaults())
+    lesson = tiny_lesson(registered)
+    summary = run_lesson(lesson, lesson.defaults())
     assert summary.status == FINISHED and summary.final["train"]["bytes"] == len(CONTENT)
 
 
 def test_a_run_checks_its_data_before_training(cache, mine, registered):
     (mine / registered.filename).write_bytes(CONTENT[:-40])
-    run = Run(TINY_LESSON, TINY_LESSON.defaults(), data_dir=str(mine))
+    lesson = tiny_lesson(registered)
+    run = Run(lesson, lesson.defaults(), data_dir=str(mine))
     with pytest.raises(DataCorrupt):
         run.prepare()
-    summary = Run(TINY_LESSON, TINY_LESSON.defaults(), data_dir=str(mine)).run()  # without prepare first
+    summary = Run(lesson, lesson.defaults(), data_dir=str(mine)).run()  # without prepare first
     assert summary.status == FAILED and "is corrupt" in summary.message and summary.traceback is None
 
 
@@ -303,7 +312,7 @@ def test_labapp_data_fetch_downloads_and_says_where(cache, registered, capsys):
 
 
 def test_labapp_run_without_its_data_exits_2_in_one_line(cache, mine, capsys, monkeypatch, runs_dir):
-    monkeypatch.setitem(data.DATASETS, "diabetes", dataclasses.replace(data.DATASETS["diabetes"], urls=(dead_url(),)))
+    stand_in(monkeypatch, DIABETES, urls=(dead_url(),))
     assert cli.main(["run", "multi-dim-input", "--data-dir", str(mine)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith("labapp: diabetes.csv.gz is not in ") and "LABAPP_DATA_DIR" in err[-1]

@@ -57,7 +57,8 @@ def test_flag_from_name():
 def lesson(**kwargs) -> Lesson:
     low = FloatParam(name="w_min", default=0.0, help=HELP)
     high = FloatParam(name="w_max", default=4.0, help=HELP)
-    return Lesson(id="t", number=1, title=HELP, params=(low, high), rules=(less_than("w_min", "w_max"),), **kwargs)
+    return Lesson(id="t", number=1, title=HELP, train=lambda hp, run: iter(()), params=(low, high),
+                  rules=(less_than("w_min", "w_max"),), **kwargs)
 
 
 def test_resolve_applies_defaults_values_and_rules():
@@ -75,8 +76,17 @@ def test_text_picks_language():
     assert HELP("zh") == "帮助" and HELP("en") == "help"
 
 
-def test_a_lesson_without_program_is_not_ready():
-    assert not lesson().ready
+def test_a_lesson_declares_its_seed_data_and_words():
+    from labapp.data import Dataset
+
+    plain = lesson()
+    assert (plain.seed, plain.threads, plain.data, plain.datasets(plain.defaults())) == (0, None, (), ())
+    assert plain.label("test", "zh") == "测试集" and plain.label("best w", "zh") == "best w"
+    data = Dataset("d", "d.csv.gz", "0" * 64, 1, ("https://example.org/d.csv.gz",), "for tests")
+    reads = lesson(seed=2, data=(data,), reads_data=lambda hp: hp.w_max > 1, labels={"best w": Text("最好的 w", "best w")})
+    assert reads.seed == 2 and reads.datasets(reads.defaults()) == (data,)
+    assert reads.datasets(reads.resolve({"w_max": "0.5"})) == ()
+    assert reads.label("best w", "zh") == "最好的 w" and reads.label("best w", "en") == "best w"
 
 
 def test_a_float_param_can_leave_the_number_to_the_lesson():

@@ -6,7 +6,6 @@ rows are 1) stands in, registered under the file's checksum for the test's durat
 """
 
 import dataclasses
-import hashlib
 import json
 import math
 import multiprocessing
@@ -24,7 +23,9 @@ import lessons
 from labapp import data
 from labapp.lesson import Metric, ViewValue
 from labapp.runner import FINISHED, STOPPED, Run, run_lesson
+from lessons._data import DIABETES
 from tests.conftest import ROOT, SHARED_DATA
+from tests.data_fixtures import checksum_of, stand_in, stand_in_code
 
 ROWS, ONES = 759, 496
 SHARE = ONES / ROWS  # 65.3 %: the accuracy of always answering 1
@@ -45,7 +46,7 @@ def make_diabetes(path: Path, seed: int = 0) -> None:
 class Diabetes:
     folder: Path
     real: bool
-    entry: data.Dataset  # the registry entry that the file matches
+    changes: dict  # what makes the declared file match this one: {} for the course's file
 
 
 @pytest.fixture(scope="module")
@@ -53,19 +54,16 @@ def diabetes(tmp_path_factory) -> Diabetes:
     """The folder with diabetes.csv.gz: the course's, else a generated stand-in."""
     for folder in (os.environ.get(data.ENV_VAR), SHARED_DATA):
         if folder and (Path(folder) / "diabetes.csv.gz").is_file():
-            return Diabetes(Path(folder), True, data.DATASETS["diabetes"])
+            return Diabetes(Path(folder), True, {})
     folder = tmp_path_factory.mktemp("diabetes")
     make_diabetes(folder / "diabetes.csv.gz")
-    content = (folder / "diabetes.csv.gz").read_bytes()
-    entry = dataclasses.replace(data.DATASETS["diabetes"], sha256=hashlib.sha256(content).hexdigest(),
-                                size=len(content))
-    return Diabetes(folder, False, entry)
+    return Diabetes(folder, False, checksum_of(folder / "diabetes.csv.gz"))
 
 
 @pytest.fixture
 def registered(diabetes, monkeypatch) -> Diabetes:
-    """The diabetes file in the registry: unchanged for the course's file, the stand-in's checksum otherwise."""
-    monkeypatch.setitem(data.DATASETS, "diabetes", diabetes.entry)
+    """The diabetes file as the lessons declare it: unchanged for the course's file, the stand-in's checksum otherwise."""
+    stand_in(monkeypatch, DIABETES, **diabetes.changes)
     return diabetes
 
 
@@ -190,11 +188,8 @@ def _command(registered: Diabetes, *args: str) -> list[str]:
     """`labapp ARGS`; with the stand-in file, through a wrapper that registers its checksum first."""
     if registered.real:
         return [sys.executable, "-m", "labapp", *args]
-    entry = registered.entry
-    code = ("import dataclasses, sys\nimport labapp.data as d\n"
-            f"d.DATASETS['diabetes'] = dataclasses.replace(d.DATASETS['diabetes'], sha256={entry.sha256!r}, "
-            f"size={entry.size})\n"
-            "from labapp.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    code = ("import sys\n" + stand_in_code("DIABETES", registered.changes)
+            + "from labapp.cli import main\nsys.exit(main(sys.argv[1:]))\n")
     return [sys.executable, "-c", code, *args]
 
 
@@ -247,11 +242,8 @@ def test_workers_that_are_spawned_can_unpickle_the_dataset(registered, tmp_path)
     if registered.real:
         script.write_text(SPAWNED)
     else:
-        entry = registered.entry
-        script.write_text(SPAWNED.replace("import lessons\n", (
-            "import dataclasses, lessons\nimport labapp.data as d\n"
-            f"d.DATASETS['diabetes'] = dataclasses.replace(d.DATASETS['diabetes'], sha256={entry.sha256!r}, "
-            f"size={entry.size})\n")))
+        script.write_text(SPAWNED.replace("import lessons\n", "import lessons\n"
+                                          + stand_in_code("DIABETES", registered.changes)))
     result = subprocess.run([sys.executable, str(script), str(registered.folder)], capture_output=True, text=True,
                             cwd=ROOT, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stdout.strip() == "finished finished 2 epochs", result.stderr

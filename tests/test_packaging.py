@@ -1,4 +1,4 @@
-"""A non-editable `pip install .` carries every package of the project, and the app's stylesheet."""
+"""A non-editable `pip install .` carries every package of the project, the app's stylesheet and the explanations."""
 
 import tomllib
 
@@ -11,3 +11,4 @@ def test_every_package_is_installed():
              for top in ("labapp", "lessons") for init in (ROOT / top).rglob("__init__.py")]
     assert sorted(config["packages"]) == sorted(found)
     assert "*.tcss" in config["package-data"]["labapp"]
+    assert "text/*.md" in config["package-data"]["lessons"]  # the lessons' explanations

@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labapp import cli, data, records, report
+from lessons._data import MNIST
 from labapp.lesson import IntParam, Lesson, Metric, Text, TextParam, View, ViewValue
 from labapp.output import GuardedStream, safe
 from labapp.records import RunRecorder, list_runs, read_run
@@ -550,14 +551,15 @@ def test_mnist_through_torchvision_is_given_up_on_at_its_deadline_and_leaves_not
     monkeypatch.setitem(sys.modules, "torchvision", torchvision)
     monkeypatch.setattr(data, "IMAGES_DEADLINE_S", 0.3)
     with pytest.raises(data._DownloadFailed, match="gave up after"):
-        data._torchvision_download(data.MNIST, tmp_path)
+        data._torchvision_download(MNIST, tmp_path)
     assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
 
 
 DRIVER = """
 import sys
+import lessons
 from labapp import cli, data
-data.DATASETS["tiny"] = data.Dataset("tiny", "tiny.csv.gz", "0" * 64, 10**6, (sys.argv[1],), "for tests")
+lessons.datasets = lambda: (data.Dataset("tiny", "tiny.csv.gz", "0" * 64, 10**6, (sys.argv[1],), "for tests"),)
 data.cache_dir = lambda: __import__("pathlib").Path(sys.argv[2])
 print("ready", flush=True)
 sys.exit(cli.main(["data", "fetch", "tiny"]))

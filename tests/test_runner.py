@@ -1,5 +1,6 @@
 """The runner with a lesson that needs no torch: records, stop, divergence, failure, run records."""
 
+import dataclasses
 import json
 import threading
 import time
@@ -101,6 +102,12 @@ def test_run_records_on_disk(counter, runs_dir):
     assert "finished 3 epochs" in (path / "run.log").read_text()
     [past] = list_runs(runs_dir)
     assert (past.lesson, past.status, past.final) == ("counter", "finished", {"train": {"loss": 0.125}})
+
+
+def test_a_run_without_a_seed_takes_the_lessons_and_records_it(counter, runs_dir):
+    recorder = RunRecorder(runs_dir)
+    run_lesson(dataclasses.replace(counter, seed=5), counter.defaults(), [recorder])
+    assert json.loads((recorder.path / "config.json").read_text())["seed"] == 5
 
 
 def test_diverged_and_failed_runs_keep_their_records(counter, runs_dir):

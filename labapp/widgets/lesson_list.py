@@ -1,4 +1,4 @@
-"""The sidebar: the course's lessons in order; lessons not built yet are shown, marked."""
+"""The sidebar: the course's lessons in order."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from labapp.lesson import Lesson
-
-COMING = {"zh": "（待上线）", "en": " (coming)"}
-
 
 class LessonList(OptionList):
     """Lesson number and title in the chosen language; Enter opens a lesson."""
@@ -21,10 +18,7 @@ class LessonList(OptionList):
     def _lesson_options(lessons: tuple[Lesson, ...], lang: str) -> list[Option]:
         options = []
         for lesson in lessons:
-            title = f"{lesson.number:>2} {lesson.title(lang)}"
-            if not lesson.ready:
-                title = f"[dim]{title}{COMING[lang]}[/dim]"
-            options.append(Option(title, id=lesson.id))
+            options.append(Option(f"{lesson.number:>2} {lesson.title(lang)}", id=lesson.id))
         return options
 
     def set_lang(self, lang: str) -> None:

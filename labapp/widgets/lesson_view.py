@@ -17,12 +17,11 @@ from labapp.widgets.try_box import TryBox
 from labapp.widgets.views import ViewsPanel
 
 TABS = {"zh": ("讲解 1", "训练 2", "代码 3"), "en": ("Learn 1", "Train 2", "Code 3")}
-COMING = {"zh": "这一课还在制作中，敬请期待。", "en": "This lesson is not built yet."}
 
 
 def lesson_source(lesson: Lesson) -> Syntax:
     """The lesson's module, highlighted: the program that runs."""
-    path = inspect.getsourcefile(lesson.train) if lesson.train else None
+    path = inspect.getsourcefile(lesson.train)
     code = Path(path).read_text(encoding="utf-8") if path else "# source not found"
     return Syntax(code, "python", line_numbers=True, word_wrap=True, theme="ansi_dark")
 
@@ -48,9 +47,6 @@ class LessonView(Vertical):
         """Title; then the explanation, form, charts, views and code."""
         lesson, lang = self.lesson, self.lang
         yield Static(f"[b]{lesson.number}. {lesson.title(lang)}[/b]  [dim]{lesson.id}[/dim]", id="title")
-        if not lesson.ready:
-            yield Static(COMING[lang], id="coming")
-            return
         learn, train, code = TABS[lang]
         explanation = lesson.explanation(lang)
         with Horizontal(id="split"):

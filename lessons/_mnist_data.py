@@ -1,39 +1,15 @@
-"""What lessons 9-12 share: MNIST through torchvision's class, served the course's way or prepared once; digits as text.
+"""MNIST for lessons 9-12: torchvision's class, served the course's way or prepared once; digits drawn as text.
 
-Not a lesson of its own. The course loads MNIST with a DataLoader that runs ToTensor and Normalize on
-every image of every epoch; labapp can do exactly that (loader 'dataloader'), but by default it
-does the same arithmetic once per split and serves mini-batches by slicing one tensor (loader
-'tensors'): the same numbers, the same batches in the same order, a fraction of the time.
+The course loads MNIST with a DataLoader that runs ToTensor and Normalize on every image of every
+epoch; labapp can do exactly that (loader 'dataloader'), but by default it does the same arithmetic
+once per split and serves mini-batches by slicing one tensor (loader 'tensors'): the same numbers,
+the same batches in the same order, a fraction of the time.
 """
 
 import time
 
-from labapp.lesson import ChoiceParam, FloatParam, IntParam, Text
-
-# torch's intra-op threads for lessons 9-12. Measured on this project's 2-core machine while other
-# programs kept it busy: one training step on a batch of 64, in ms, best / median of 3 rounds, two runs:
-#              1 thread                 2 threads
-#   mlp        2.2 / 2.5-2.9            1.7-2.5 / 66-81
-#   cnn        5.4-7.7 / 7.7-7.9        3.4-16.7 / 41-96
-#   inception  34-36 / 44-47            25-29 / 93-219
-#   resnet     13-15 / 19-24            10-13 / 26-62
-# A second thread pays (up to 2.3x for the small CNN) only in a round where the other core happens to
-# be idle; in the median round, with anything else running (the workbench's own drawing is enough),
-# its pool spins and waits and a step takes 1.4 to 30 times as long. So one thread everywhere; a
-# machine with cores to spare can ask for more with `--threads N`.
-THREADS = 1
 MEAN, STD = 0.1307, 0.3081  # the course's Normalize((0.1307,), (0.3081,)): MNIST's pixel mean and std
 TEST_BATCH = 1000  # the test pass only counts right answers, so the batch size changes nothing but speed
-
-PARAMS = (
-    IntParam(name="batch_size", default=64, min=1, max=10_000, help=Text("每个小批量的图片数", "images per mini-batch")),
-    FloatParam(name="lr", default=0.01, min=0, min_open=True, max=10, help=Text("学习率", "learning rate")),
-    FloatParam(name="momentum", default=0.5, min=0, max=1, max_open=True, help=Text("SGD 的动量", "SGD momentum")),
-    IntParam(name="epochs", default=10, min=1, max=1000, help=Text("训练轮数", "number of epochs")),
-    ChoiceParam(name="loader", default="tensors", choices=("tensors", "dataloader"),
-                help=Text("tensors：每个数据集只归一化一次再切片；dataloader：课程的 DataLoader，逐张变换",
-                          "tensors: each split normalised once, then sliced; dataloader: the course's, per image")),
-)
 
 
 def course_transform():
@@ -163,25 +139,6 @@ def load(root, hp, device):
              "batches per epoch": -(-len(train_dataset) // hp.batch_size),
              "training split": train_data.describe(), "loaded in": f"{time.perf_counter() - start:.2f} s"}
     return train_data, test_data, test_dataset, about
-
-
-def evaluate(model, test_data, wrong_wanted=8):
-    """The course's test(): the share of test images whose largest output is the label; and a few it gets wrong."""
-    import torch
-
-    model.eval()
-    correct, seen, wrong = 0, 0, []
-    with torch.no_grad():
-        for images, labels in test_data.batches(shuffle=False):
-            outputs = model(images)
-            _, predicted = torch.max(outputs, dim=1)  # the class with the largest output
-            right = predicted == labels
-            correct += right.sum()                       # stays on the device: one sync at the end
-            if len(wrong) < wrong_wanted:
-                wrong += (torch.nonzero(~right).flatten() + seen).tolist()[:wrong_wanted - len(wrong)]
-            seen += len(labels)
-    model.train()
-    return correct.item() / seen, wrong
 
 
 def braille(image, threshold=0.35, box=20):
