@@ -25,14 +25,6 @@ class RunEnded(Message):
 
 
 @dataclass
-class RunRefused(Message):
-    """A run could not start (its device or its data is missing); `reason` says why."""
-
-    trace: RunTrace
-    reason: str
-
-
-@dataclass
 class TorchLoaded(Message):
     """torch is imported; `devices` lists (device, description) found on this machine."""
 

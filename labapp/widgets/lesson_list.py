@@ -1,4 +1,4 @@
-"""The sidebar: the course's lessons in order; lessons not built yet are shown, marked."""
+"""The sidebar: the course's lessons in order; Enter opens one."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from textual.widgets.option_list import Option
 
 from labapp.lesson import Lesson
 
-COMING = {"zh": "（待上线）", "en": " (coming)"}
-
 
 class LessonList(OptionList):
-    """Lesson number and title in the chosen language; Enter opens a lesson."""
+    """Lesson number and title in the chosen language."""
 
     def __init__(self, lessons: tuple[Lesson, ...], lang: str, **kwargs) -> None:
         super().__init__(*self._lesson_options(lessons, lang), **kwargs)
@@ -19,13 +17,7 @@ class LessonList(OptionList):
 
     @staticmethod
     def _lesson_options(lessons: tuple[Lesson, ...], lang: str) -> list[Option]:
-        options = []
-        for lesson in lessons:
-            title = f"{lesson.number:>2} {lesson.title(lang)}"
-            if not lesson.ready:
-                title = f"[dim]{title}{COMING[lang]}[/dim]"
-            options.append(Option(title, id=lesson.id))
-        return options
+        return [Option(f"{lesson.number:>2} {lesson.title(lang)}", id=lesson.id) for lesson in lessons]
 
     def set_lang(self, lang: str) -> None:
         """Show the titles in `lang`, keeping the highlighted lesson."""

@@ -1,0 +1,61 @@
+"""The workbench's actions, declared once: their keys feed the bindings, the key bar, the command
+palette and the buttons (after harlequin's actions.py). Plain data, no Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labapp.strings import say
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the user can do: `action` is the app's `action_<name>` (with its arguments)."""
+
+    name: str  # the catalogue key of its label; `<name> about` says what it does
+    action: str
+    keys: str  # Textual key names, comma-separated; the first is the one shown
+    shown: bool = True  # in the key bar (when there is room: the first ones first)
+    palette: bool = True
+    priority: bool = False  # works even while a field has focus
+
+    @property
+    def key(self) -> str:
+        """The key as shown to the user."""
+        first = self.keys.split(",")[0]
+        return {"ctrl+c": "^c", "escape": "Esc"}.get(first, first)
+
+    def label(self, lang: str) -> str:
+        """Its short name in `lang` (footer, buttons)."""
+        return say(self.name, lang)
+
+    def about(self, lang: str) -> str:
+        """What it does, in `lang` (the palette)."""
+        return say(f"{self.name} about", lang)
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("run", "run", "r"),
+    Action("stop", "stop", "s"),
+    Action("panel", "next_panel", "n"),
+    Action("zoom", "zoom", "f"),
+    Action("lessons", "toggle_sidebar", "b"),
+    Action("lang", "toggle_lang", "z"),
+    Action("messages", "messages", "m"),
+    Action("log", "toggle_log", "g"),
+    Action("earlier", "toggle_earlier", "o"),
+    Action("reset", "reset", "x"),
+    Action("defaults", "defaults", "d"),
+    Action("screenshot", "screenshot", "p"),
+    Action("save code", "save_code", "w"),
+    Action("copy", "copy_path", "y", shown=False),
+    Action("quit", "quit", "q"),
+    Action("leave field", "leave_field", "escape", shown=False, palette=False),
+)
+BY_NAME = {action.name: action for action in ACTIONS}
+
+# Keys beside the table: F5/F6 and ctrl+c work from inside a field too; digits pick tabs and panels.
+EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("ctrl+c", "quit"))
+TABS = ("learn", "train", "code")  # keys 1, 2, 3
+PANEL_KEYS = "456789"  # the Train tab's charts, then results, then runs
