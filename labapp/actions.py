@@ -26,6 +26,11 @@ class Action:
         first = self.keys.split(",")[0]
         return {"ctrl+c": "^c", "escape": "Esc"}.get(first, first)
 
+    @property
+    def target(self) -> str:
+        """The action as a click or a button names it: `app.run`, `screen.zoom`."""
+        return self.action if "." in self.action else f"app.{self.action}"
+
     def label(self, lang: str) -> str:
         """Its short name in `lang` (footer, buttons)."""
         return say(self.name, lang)
@@ -38,20 +43,20 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action("run", "run", "r"),
     Action("stop", "stop", "s"),
-    Action("panel", "next_panel", "n"),
-    Action("zoom", "zoom", "f"),
-    Action("lessons", "toggle_sidebar", "b"),
+    Action("panel", "screen.next_panel", "n"),
+    Action("zoom", "screen.zoom", "f"),
+    Action("lessons", "flip('sidebar')", "b"),
     Action("lang", "toggle_lang", "z"),
     Action("messages", "messages", "m"),
-    Action("log", "toggle_log", "g"),
-    Action("earlier", "toggle_earlier", "o"),
+    Action("log", "flip('log_scale')", "g"),
+    Action("earlier", "flip('earlier')", "o"),
     Action("reset", "reset", "x"),
-    Action("defaults", "defaults", "d"),
+    Action("defaults", "screen.defaults", "d"),
     Action("screenshot", "screenshot", "p"),
     Action("save code", "save_code", "w"),
     Action("copy", "copy_path", "y", shown=False),
     Action("quit", "quit", "q"),
-    Action("leave field", "leave_field", "escape", shown=False, palette=False),
+    Action("leave field", "screen.leave_field", "escape", shown=False, palette=False),
 )
 BY_NAME = {action.name: action for action in ACTIONS}
 
@@ -59,3 +64,11 @@ BY_NAME = {action.name: action for action in ACTIONS}
 EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("ctrl+c", "quit"))
 TABS = ("learn", "train", "code")  # keys 1, 2, 3
 PANEL_KEYS = "456789"  # the Train tab's charts, then results, then runs
+
+
+def key_table() -> list[tuple[str, str, str, bool]]:
+    """(keys, action, description, priority) of every binding: the table, the extra keys, tabs and panels."""
+    rows = [(a.keys, a.action, a.name, a.priority) for a in ACTIONS]
+    rows += [(key, action, action, True) for key, action in EXTRA_KEYS]
+    rows += [(str(n), f"screen.tab('{tab}')", tab, False) for n, tab in enumerate(TABS, 1)]
+    return rows + [(key, f"screen.panel({n})", "panel", False) for n, key in enumerate(PANEL_KEYS)]

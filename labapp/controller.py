@@ -8,6 +8,7 @@ The app (labapp.app) only draws it and forwards keys to it. No torch on import e
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -241,6 +242,35 @@ class Workbench:
             self.run.request_stop()
             self.run.join(wait)
 
+    def model(self, lesson: Lesson) -> Any:
+        """The model for `lesson`'s try-it box: of its run going now (latest epoch), else of its last run."""
+        if self.run is not None and self.active is not None and self.active.lesson is lesson and self.run.kept is not None:
+            return self.run.kept
+        return self.models.get(lesson.id)
+
+    def folder(self) -> Path:
+        """Where the workbench saves files: the open lesson's latest run folder, else the working folder."""
+        trace = self.latest()
+        return Path(trace.run_dir) if trace and trace.run_dir else Path.cwd()
+
+    def save(self, name: str, text: str, said: str) -> str:
+        """Write `text` to `name` in `folder()`; returns the message `said` with the path, or why it failed."""
+        path = self.folder() / name
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            return self.tell("save failed", error=error)
+        return self.tell(said, path=path)
+
+    def folder_of(self, past: PastRun | None) -> str:
+        """The folder of `past`, else of the open lesson's latest run ('' if none)."""
+        latest = self.latest()
+        return str(past.path) if past else (latest.run_dir if latest else "")
+
+    def tell(self, key: str, **values: object) -> str:
+        """The catalogue's `key` in the UI's language, logged; returns it."""
+        return self.say(say(key, self.lang, **values))
+
     def progress(self, trace: RunTrace) -> Progress:
         """How far `trace` has got."""
         return run_progress(trace, self.run if trace is self.active else None)
@@ -250,6 +280,13 @@ class Workbench:
         lesson = lesson or self.lesson
         runs = self.traces.get(lesson.id)
         return runs[-1] if runs else None
+
+    def state(self) -> str:
+        """What the workbench is doing, as a status word (a key of labapp.strings)."""
+        trace = self.shown_trace()
+        if trace is None:
+            return "idle" if self.torch_ready else "loading torch"
+        return "waiting for torch" if trace.status == "starting" and not self.torch_ready else trace.status
 
     def shown_trace(self) -> RunTrace | None:
         """The run the status line is about: the active one, else the open lesson's latest."""
@@ -276,6 +313,18 @@ class Workbench:
         """A run's changed params, or 'course defaults' in the UI's language."""
         label = describe(lesson, values)
         return say("course defaults", self.lang) if label == "course defaults" else label
+
+    def load_torch(self, done: Callable[[list[tuple[str, str]], str], None]) -> None:
+        """Import torch on a thread of its own; then `done(devices, error)` from that thread."""
+        def load() -> None:
+            try:
+                from labapp.runner import available_devices
+
+                done(available_devices(), "")
+            except Exception as error:  # noqa: BLE001 - said to the user; the workbench stays up
+                done([("cpu", "CPU")], str(error))
+
+        threading.Thread(target=load, name="labapp-load-torch", daemon=True).start()
 
     # -- history ----------------------------------------------------------------------------------
 

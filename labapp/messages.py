@@ -34,9 +34,8 @@ class TorchLoaded(Message):
 
 @dataclass
 class Predicted(Message):
-    """A lesson's TryIt answered `text` (or failed: `error`) for the lesson `lesson_id`."""
+    """A lesson's TryIt answered `text` with `value` (or failed: `error`)."""
 
-    lesson_id: str
     text: str
     value: Any = None
     error: str = ""

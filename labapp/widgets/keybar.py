@@ -22,10 +22,10 @@ class KeyBar(Static):
     def show(self, lang: str, enabled: Callable[[str], bool], in_field: bool) -> None:
         """Redraw for the language, the actions enabled now, and whether a field has focus."""
         if in_field:
-            pairs = [("Esc", say("leave field", lang), "app.leave_field"), ("Tab", say("next field", lang), "app.focus_next"),
+            pairs = [("Esc", say("leave field", lang), "screen.leave_field"), ("Tab", say("next field", lang), "app.focus_next"),
                      ("Enter", say("run", lang), "app.run")]
         else:
-            pairs = [(a.key, a.label(lang), f"app.{a.action}") for a in ACTIONS if a.shown and enabled(a.action)]
+            pairs = [(a.key, a.label(lang), a.target) for a in ACTIONS if a.shown and enabled(a.action)]
         tail = f"{PALETTE_KEY} {say('palette', lang)}"
         room = max(10, self.size.width - 1) - width(tail)  # never the last column: no stray character there
         line = RichText()

@@ -8,7 +8,9 @@ its try-it box) and the runs on disk. Narrow, one panel shows at a time (keys 4,
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.style import Style
 from rich.syntax import Syntax
@@ -20,7 +22,8 @@ from textual.widgets import Markdown, Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
 
 from labapp.actions import PANEL_KEYS
-from labapp.controller import Form
+from labapp.controller import Form, Workbench
+from labapp.records import PastRun
 from labapp.lesson import Lesson
 from labapp.strings import fit, say, width
 from labapp.widgets.chart import LessonChart
@@ -50,10 +53,12 @@ def program_text(lesson: Lesson, form: Form, lang: str) -> str:
 class LessonView(Vertical):
     """Everything about one lesson; the app's Workbench keeps its data, this only lays it out."""
 
-    def __init__(self, lesson: Lesson, form: Form, devices: list[tuple[str, str]], lang: str, **kwargs) -> None:
+    def __init__(self, lesson: Lesson, form: Form, devices: list[tuple[str, str]], lang: str,
+                 model: Callable[[], Any] = lambda: None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.lesson = lesson
         self.lang = lang
+        self.model = model
         self.form = ParamForm(form, devices, lang, id="form")
         self.charts = [LessonChart(chart, lang, classes="chart panel") for chart in lesson.charts]
         self.views = ViewsPanel(lesson, lang, id="views")
@@ -61,6 +66,8 @@ class LessonView(Vertical):
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
         self.panels: list[Widget] = [*self.charts, self.results, self.runs]
+        for panel in self.panels:
+            panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
         self.code = ""  # the text on the Code tab, once shown
 
@@ -81,7 +88,7 @@ class LessonView(Vertical):
                         with Horizontal(id="info-row", classes="row"):
                             with self.results:
                                 if lesson.try_it is not None:
-                                    yield TryBox(lesson.try_it, lang, id="try")
+                                    yield TryBox(lesson.try_it, lang, self.model, id="try")
                                 yield self.no_results
                                 yield self.views
                             yield self.runs
@@ -118,6 +125,22 @@ class LessonView(Vertical):
             row.set_class(current.parent is row, "-current")
         self.draw_bar()
 
+    def bring(self, index: int) -> None:
+        """Make panel `index` current, focus what it offers (the runs table, the try box), and zoom it if zoomed."""
+        self.show_panel(index)
+        panel = self.panels[self.current]
+        for widget in panel.query("DataTable, #try-input"):
+            widget.focus()
+        if self.screen.maximized is not None:
+            self.screen.maximize(panel, container=False)
+
+    def zoom(self) -> None:
+        """The current panel full screen, or back."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(self.panels[self.current], container=False)
+
     def panel_names(self) -> list[str]:
         """The panels' names in the UI's language: chart titles, results, runs."""
         return [chart.title(self.lang) for chart in self.lesson.charts] + [say("results", self.lang), say("runs", self.lang)]
@@ -135,6 +158,29 @@ class LessonView(Vertical):
             bar.append(f" {PANEL_KEYS[index]} {fit(name, longest)} ", style=style)
             bar.append(" ")
         self.query_one("#panel-bar", Static).update(bar)
+
+    def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:
+        """Redraw the charts and views from the workbench's runs (each widget repaints only on change)."""
+        traces = bench.chart_traces(earlier)
+        for chart in self.charts:
+            chart.show(traces, log_scale, earlier)
+        latest = bench.latest(self.lesson)
+        self.views.show(latest.views if latest else {})
+        self.no_results.display = not (latest and latest.views)
+
+    def show_runs(self, bench: Workbench) -> None:
+        """Fill the runs panel from disk, if it is on screen."""
+        if self.runs.has_class("-current") or self.screen.has_class("roomy"):
+            self.runs.show(bench.past_runs(self.lesson), set(bench.overlaid.get(self.lesson.id, {})))
+
+    def chosen_run(self) -> PastRun | None:
+        """The run highlighted in the runs panel, while that panel is the current one."""
+        return self.runs.highlighted() if self.runs.has_class("-current") else None
+
+    def enable(self, run: bool, stop: bool) -> None:
+        """Enable or disable the Run and Stop buttons."""
+        self.query_one("#run").disabled = not run
+        self.query_one("#stop").disabled = not stop
 
     def on_resize(self) -> None:
         """The bar's names fit the new width."""

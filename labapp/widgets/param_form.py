@@ -50,7 +50,7 @@ class ParamForm(VerticalScroll, can_focus=False):
         with Horizontal(id="buttons"):
             for name, variant in (("run", "success"), ("stop", "error"), ("reset", "default"), ("defaults", "default")):
                 action = BY_NAME[name]
-                yield Button(f"{action.label(self.lang)} {action.key}", id=name, action=f"app.{action.action}",
+                yield Button(f"{action.label(self.lang)} {action.key}", id=name, action=action.target,
                              variant=variant, compact=True)  # type: ignore[arg-type]
 
     def _field(self, param: Param) -> Widget:
