@@ -102,8 +102,11 @@ class LabApp(App):
         trace = bench.shown_trace()
         progress = bench.progress(trace) if trace is not None else None
         screen.status_line.show(bench.state(), trace, progress, bench.form().device, self.message, self.language)
-        screen.keybar.show(self.language, lambda action: self.check_action(action, ()) is not False,
-                           isinstance(self.focused, Input))
+        screen.keybar.show(self.language, self._offered, isinstance(self.focused, Input))
+
+    def _offered(self, action: str) -> bool:
+        """Whether the key bar and the buttons offer `action` now (Run: not while a run goes)."""
+        return bool(self.check_action(action, ())) and not (action == "run" and self.bench.active is not None)
 
     def watch_message(self) -> None:
         """A new message shows at once."""
@@ -160,16 +163,16 @@ class LabApp(App):
         self.tick(charts=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Run needs a valid form and no run going; Stop needs a run going."""
+        """Run needs a valid form (while a run goes it says so); Stop needs a run going."""
         if action == "run":
-            return self.bench.active is None and self.bench.form().valid
+            return self.bench.form().valid
         return self.bench.active is not None if action == "stop" else True
 
     def refresh_bindings(self) -> None:
         """Also enable or disable the Run and Stop buttons, and redraw the key bar."""
         super().refresh_bindings()
         for view in self.workbench.built.values():
-            view.enable(bool(self.check_action("run", ())), bool(self.check_action("stop", ())))
+            view.enable(self._offered("run"), self._offered("stop"))
         self._draw_status()
 
     # -- actions ----------------------------------------------------------------------------------

@@ -15,19 +15,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labapp.cli import SEED_MAX
 from labapp.lesson import IntParam, Lesson, Metric, Param, ParamError, Values
 from labapp.records import PastRun, RecordsError, RunRecorder, default_root, list_runs, read_metrics
 from labapp.runner import Run
 from labapp.strings import WORDS, say
 from labapp.traces import RunTrace, TraceSink, describe
 
-SEED_MAX = 2**32 - 1  # the rule of `labapp run --seed`: numpy's seeds are 32-bit
 QUIT_WAIT = 0.8  # seconds a stopping run gets to write its summary before the app exits
 
 
-def seed_param(lesson: Lesson) -> IntParam:
-    """The form's seed field: the lesson's own seed by default, the same range as `--seed`."""
-    return IntParam(name="seed", default=getattr(lesson, "seed", 0), min=0, max=SEED_MAX, help=WORDS["seed help"])
+@dataclass(frozen=True, kw_only=True)
+class SeedParam(IntParam):
+    """The seed field: the rule and the words of `labapp run --seed`."""
+
+    def allowed(self) -> str:
+        return f"between 0 and {SEED_MAX}"
+
+
+def seed_param(lesson: Lesson) -> SeedParam:
+    """The form's seed field: the lesson's own seed by default."""
+    return SeedParam(name="seed", default=getattr(lesson, "seed", 0), min=0, max=SEED_MAX, help=WORDS["seed help"])
 
 
 class Form:
@@ -286,7 +294,8 @@ class Workbench:
         trace = self.shown_trace()
         if trace is None:
             return "idle" if self.torch_ready else "loading torch"
-        return "waiting for torch" if trace.status == "starting" and not self.torch_ready else trace.status
+        waiting = trace.status == "starting" and trace.lesson.uses_torch and not self.torch_ready
+        return "waiting for torch" if waiting else trace.status
 
     def shown_trace(self) -> RunTrace | None:
         """The run the status line is about: the active one, else the open lesson's latest."""

@@ -179,8 +179,8 @@ class LessonView(Vertical):
 
     def enable(self, run: bool, stop: bool) -> None:
         """Enable or disable the Run and Stop buttons."""
-        self.query_one("#run").disabled = not run
-        self.query_one("#stop").disabled = not stop
+        for button in self.query("#run, #stop"):  # none yet while the view is being built
+            button.disabled = not (run if button.id == "run" else stop)
 
     def on_resize(self) -> None:
         """The bar's names fit the new width."""

@@ -101,8 +101,8 @@ class ParamForm(VerticalScroll, can_focus=False):
     # -- events -----------------------------------------------------------------------------------
 
     def _changed(self, widget_id: str | None, text: str) -> None:
-        if widget_id and widget_id.startswith("param-"):
-            name = widget_id.removeprefix("param-")
+        name = (widget_id or "").removeprefix("param-")
+        if widget_id and widget_id.startswith("param-") and self.state.texts[name] != text:  # not a widget's first value
             self.state.set(name, text)
             for onoff in self.query(f"#onoff-{name}").results(Static):
                 onoff.update(self._on_off(self.state.field(name)))
