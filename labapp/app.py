@@ -108,8 +108,9 @@ class LabApp(App):
         """Whether the key bar and the buttons offer `action` now (Run: not while a run goes)."""
         return bool(self.check_action(action, ())) and not (action == "run" and self.bench.active is not None)
 
-    def watch_message(self) -> None:
-        """A new message shows at once."""
+    def watch_message(self, message: str) -> None:
+        """A new message shows at once, and goes to the message log."""
+        self.bench.say(message)
         self._draw_status()
 
     def watch_log_scale(self) -> None:

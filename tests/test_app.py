@@ -41,6 +41,7 @@ async def open_lesson(pilot, number: int) -> None:
 
 
 async def set_field(pilot, name: str, text: str) -> None:
+    await until(pilot, lambda: pilot.app.view is not None and pilot.app.view.query(f"#param-{name}"))
     field = pilot.app.view.query_one(f"#param-{name}", Input)
     field.value = text
     await pilot.pause()

@@ -150,12 +150,16 @@ class LessonView(Vertical):
         names = self.panel_names()
         room = max(20, self.query_one("#panels").size.width - 1)
         longest = max(width(name) for name in names)
-        while longest > 4 and sum(width(fit(n, longest)) + 4 for n in names) > room:
+
+        def shown(index: int, name: str) -> str:  # the current panel's name whole, if it can be
+            return fit(name, max(longest, room // 2) if index == self.current else longest)
+
+        while longest > 4 and sum(width(shown(i, n)) + 4 for i, n in enumerate(names)) > room:
             longest -= 1
         bar = RichText()
         for index, name in enumerate(names):
-            style = Style(reverse=index == self.current, meta={"@click": f"app.panel({index})"})
-            bar.append(f" {PANEL_KEYS[index]} {fit(name, longest)} ", style=style)
+            style = Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"})
+            bar.append(f" {PANEL_KEYS[index]} {shown(index, name)} ", style=style)
             bar.append(" ")
         self.query_one("#panel-bar", Static).update(bar)
 

@@ -89,13 +89,13 @@ class ParamForm(VerticalScroll, can_focus=False):
     def _show_errors(self) -> None:
         for param in self.state.fields:
             message = self.state.errors.get(param.name, "")
-            line = self.query_one(f"#error-{param.name}", Static)
-            line.update(message)
-            line.set_class(bool(message), "shown")
-            self.query_one(f"#param-{param.name}").set_class(bool(message), "invalid")
-        rule = self.query_one("#rule-error", Static)
-        rule.update(self.state.rule_error)
-        rule.set_class(bool(self.state.rule_error), "shown")
+            for line in self.query(f"#error-{param.name}").results(Static):
+                line.update(message)
+                line.set_class(bool(message), "shown")
+            self.query(f"#param-{param.name}").set_class(bool(message), "invalid")
+        for rule in self.query("#rule-error").results(Static):
+            rule.update(self.state.rule_error)
+            rule.set_class(bool(self.state.rule_error), "shown")
         self.post_message(self.Changed(self, self.state.valid))
 
     # -- events -----------------------------------------------------------------------------------
@@ -129,7 +129,9 @@ class ParamForm(VerticalScroll, can_focus=False):
         """The focused field's label shows its help whole."""
         name = (event.widget.id or "").removeprefix("param-")
         for label in self.query(".param-label"):
-            label.set_class(label.id == f"label-{name}", "-focused")
+            if label.has_class("-focused") != (label.id == f"label-{name}"):
+                label.set_class(label.id == f"label-{name}", "-focused")
+                label.refresh(layout=True)
 
     def reset_to_defaults(self) -> None:
         """Put the course's values back in every field."""
