@@ -7,7 +7,6 @@ What is on screen, and the actions that only move it, belong to WorkbenchScreen.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from textual import on
@@ -23,8 +22,6 @@ from labapp.cli import default_lang
 from labapp.controller import Workbench, ended_message
 from labapp.lesson import Lesson, ParamError
 from labapp.messages import RunEnded, RunStarted, TorchLoaded
-from labapp.widgets.lesson_view import LessonView
-from labapp.widgets.message_log import MessageLog
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.runs import RunsPanel
 from labapp.widgets.workbench import WorkbenchScreen
@@ -60,20 +57,11 @@ class LabApp(App):
         """The workbench's screen."""
         return self.workbench
 
-    @property
-    def view(self) -> LessonView | None:
-        """The open lesson's view."""
-        return self.workbench.view
-
     def on_mount(self) -> None:
         """Show the lesson, then load torch in the background."""
         self.workbench.lessons.display = self.sidebar  # the screen shows the lesson when it mounts
         self.set_interval(TICK, self.tick)
         self.call_after_refresh(self.bench.load_torch, lambda devices, error: self.post_message(TorchLoaded(devices, error)))
-
-    def _show(self, lesson: Lesson) -> None:
-        self.workbench.show_lesson(lesson)
-        self.call_after_refresh(self.tick, True)
 
     def on_resize(self) -> None:
         """A new size: the screen has set its layout; draw into it."""
@@ -90,9 +78,9 @@ class LabApp(App):
             self.refresh_bindings()
             charts = True
         self.ticks += 1
-        if (charts or self.ticks % 2 == 0) and self.view is not None and self.view.is_mounted:
-            self.view.draw(self.bench, self.log_scale, self.earlier)
-            self.view.show_runs(self.bench)
+        if (charts or self.ticks % 2 == 0) and self.workbench.view is not None and self.workbench.view.is_mounted:
+            self.workbench.view.draw(self.bench, self.log_scale, self.earlier)
+            self.workbench.view.show_runs(self.bench)
         self._draw_status()
 
     def _draw_status(self) -> None:
@@ -129,7 +117,8 @@ class LabApp(App):
         """Every word again in `lang`: the lesson list, the lesson's view (built once per language), the bars."""
         self.bench.lang = lang
         self.workbench.lessons.set_lang(lang)
-        self._show(self.bench.lesson)
+        self.workbench.show_lesson(self.bench.lesson)
+        self.call_after_refresh(self.tick, True)
         self.refresh_bindings()
 
     def on_descendant_focus(self) -> None:
@@ -140,7 +129,8 @@ class LabApp(App):
 
     @on(OptionList.OptionSelected, "#sidebar")
     def _lesson_chosen(self, event: OptionList.OptionSelected) -> None:
-        self._show(self.bench.open(str(event.option.id)))
+        self.workbench.show_lesson(self.bench.open(str(event.option.id)))
+        self.call_after_refresh(self.tick, True)
         self.sidebar = False
         self.message = ""
         self.call_after_refresh(self.set_focus, None)  # letters are keys; Tab goes to the first field
@@ -187,7 +177,7 @@ class LabApp(App):
             self.message = self.bench.say(str(error))
             return
         self.message = trace.no_records
-        self.view.views.clear()  # type: ignore[union-attr]
+        self.workbench.view.views.clear()  # type: ignore[union-attr]
         self.refresh_bindings()
         self.tick(charts=True)
 
@@ -201,7 +191,7 @@ class LabApp(App):
         if not self.bench.reset():
             self.message = self.bench.tell("busy", lesson=self.bench.lesson.id)
             return
-        self.view.views.clear()  # type: ignore[union-attr]
+        self.workbench.view.views.clear()  # type: ignore[union-attr]
         self.message = ""
         self.tick(charts=True)
 
@@ -212,28 +202,6 @@ class LabApp(App):
     def action_toggle_lang(self) -> None:
         """中文 / English."""
         self.language = "en" if self.language == "zh" else "zh"
-
-    def action_messages(self) -> None:
-        """Every message of the session, whole."""
-        self.push_screen(MessageLog(self.bench.log, self.language))
-
-    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """Save the screen as SVG next to the run (or in the working folder), and say where."""
-        name = filename or f"labapp-{self.bench.lesson.id}-{datetime.now():%Y%m%d-%H%M%S}.svg"
-        self.message = self.bench.save(name, self.export_screenshot(), "screenshot saved")
-
-    def action_save_code(self) -> None:
-        """Save the Code tab's program as a .py file next to the run."""
-        if self.view is not None:
-            self.view.show_code()
-            self.message = self.bench.save(f"{self.bench.lesson.id.replace('-', '_')}.py", self.view.code, "code saved")
-
-    def action_copy_path(self) -> None:
-        """Copy the folder of the run highlighted in the runs panel, else of the latest run."""
-        path = self.bench.folder_of(self.view.chosen_run() if self.view else None)
-        if path:
-            self.copy_to_clipboard(path)
-            self.message = self.bench.tell("copied", path=path)
 
     def get_system_commands(self, screen: Screen):
         """The action table in the palette, in the UI's language (Textual's own, less its screenshot and quit)."""

@@ -37,12 +37,12 @@ async def open_lesson(pilot, number: int) -> None:
     app.query_one("#sidebar").highlighted = app.bench.catalogue.index(
         next(lesson for lesson in app.bench.catalogue if lesson.number == number))
     await pilot.press("enter")
-    await until(pilot, lambda: app.bench.lesson.number == number and app.view is not None and app.view.lesson.number == number)
+    await until(pilot, lambda: app.bench.lesson.number == number and app.workbench.view is not None and app.workbench.view.lesson.number == number)
 
 
 async def set_field(pilot, name: str, text: str) -> None:
-    await until(pilot, lambda: pilot.app.view is not None and pilot.app.view.query(f"#param-{name}"))
-    field = pilot.app.view.query_one(f"#param-{name}", Input)
+    await until(pilot, lambda: pilot.app.workbench.view is not None and pilot.app.workbench.view.query(f"#param-{name}"))
+    field = pilot.app.workbench.view.query_one(f"#param-{name}", Input)
     field.value = text
     await pilot.pause()
 
@@ -62,7 +62,7 @@ async def test_select_a_lesson_and_run_it_to_completion(runs_dir):
     app = LabApp(lang="en", catalogue=CATALOGUE)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_lesson(pilot, 2)
-        assert "2. Gradient descent" in str(app.view.query_one("#title").render())
+        assert "2. Gradient descent" in str(app.workbench.view.query_one("#title").render())
         await set_field(pilot, "lr", "0.05")
         await press_run(pilot)
         await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("gradient-descent"))
@@ -72,7 +72,7 @@ async def test_select_a_lesson_and_run_it_to_completion(runs_dir):
         assert trace.views["result"]["predict(4) after"] == pytest.approx(8.0, abs=1e-3)
         await pilot.pause(0.3)
         assert "finished" in status_text(app) and "epoch 100/100" in status_text(app)
-        chart = app.view.charts[0]
+        chart = app.workbench.view.charts[0]
         assert "#1 lr=0.05" in str(chart.render())
         [run_dir] = (runs_dir / "gradient-descent").iterdir()
         assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
@@ -92,15 +92,15 @@ async def test_invalid_input_blocks_run_until_fixed():
         await open_lesson(pilot, 2)
         for bad, message in (("abc", "lr: 'abc' is not a number"), ("-1", "lr: '-1' is out of range: must be > 0")):
             await set_field(pilot, "lr", bad)
-            assert message in str(app.view.query_one("#error-lr").render())
-            assert app.view.query_one("#param-lr").has_class("invalid")
-            assert app.view.query_one("#run").disabled
+            assert message in str(app.workbench.view.query_one("#error-lr").render())
+            assert app.workbench.view.query_one("#param-lr").has_class("invalid")
+            assert app.workbench.view.query_one("#run").disabled
             await press_run(pilot)
             await pilot.pause(0.2)
             assert not app.bench.traces.get("gradient-descent"), "Run does nothing while a field is invalid"
             assert message in status_text(app)
         await set_field(pilot, "lr", "0.02")
-        assert not app.view.query_one("#run").disabled and not app.view.query_one("#param-lr").has_class("invalid")
+        assert not app.workbench.view.query_one("#run").disabled and not app.workbench.view.query_one("#param-lr").has_class("invalid")
         await press_run(pilot)
         await until(pilot, lambda: app.bench.traces.get("gradient-descent") and app.bench.active is None)
 
@@ -110,12 +110,12 @@ async def test_cross_field_rules_show_in_the_form():
     async with app.run_test(size=(80, 24)) as pilot:
         await open_lesson(pilot, 1)
         await set_field(pilot, "w_min", "5")
-        assert "w_min (5) must be less than w_max (4)" in str(app.view.query_one("#rule-error").render())
-        assert not app.view.form.state.valid and app.view.query_one("#run").disabled
+        assert "w_min (5) must be less than w_max (4)" in str(app.workbench.view.query_one("#rule-error").render())
+        assert not app.workbench.view.form.state.valid and app.workbench.view.query_one("#run").disabled
         await pilot.press("escape")
         await pilot.press("d")
         await pilot.pause()
-        assert app.view.form.state.valid and app.view.query_one("#param-w_min", Input).value == "0.0"
+        assert app.workbench.view.form.state.valid and app.workbench.view.query_one("#param-w_min", Input).value == "0.0"
 
 
 CATALOGUE = (*lessons.LESSONS, COUNTER)
@@ -177,9 +177,9 @@ async def test_switching_lessons_keeps_the_run_going():
         await pilot.pause(0.1)
         assert "counter is training: stop it first" in status_text(app)
         await open_lesson(pilot, COUNTER.number)
-        assert app.view.query_one("#param-epochs", Input).value == "10000", "form edits are kept"
+        assert app.workbench.view.query_one("#param-epochs", Input).value == "10000", "form edits are kept"
         await pilot.pause(0.3)
-        assert "#1" in str(app.view.charts[0].render())
+        assert "#1" in str(app.workbench.view.charts[0].render())
         await pilot.press("s")
         await until(pilot, lambda: not trace.running, timeout=2)
 
@@ -193,7 +193,7 @@ async def test_a_diverging_run_is_shown_and_the_app_stays_up():
         await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("gradient-descent"))
         await pilot.pause(0.3)
         assert "diverged" in status_text(app)
-        chart = app.view.charts[0]
+        chart = app.workbench.view.charts[0]
         assert "diverged at epoch" in str(chart.render())
         await pilot.press("g")  # log scale on a diverged run
         await pilot.pause(0.3)
@@ -210,8 +210,8 @@ async def test_language_toggle_and_tabs():
         await open_lesson(pilot, 3)
         await pilot.press("z")
         await pilot.pause()
-        assert "反向传播" in str(app.view.query_one("#title").render())
+        assert "反向传播" in str(app.workbench.view.query_one("#title").render())
         await pilot.press("3")
         await pilot.pause()
-        assert app.view.query_one("#tabs").active == "code"
-        assert "def train(hp: Values, run):" in app.view.code
+        assert app.workbench.view.query_one("#tabs").active == "code"
+        assert "def train(hp: Values, run):" in app.workbench.view.code

@@ -33,11 +33,11 @@ ECHO = Lesson(id="echo", number=97, title=Text("回声", "Echo"), explanation=Te
 
 
 def answer(app) -> str:
-    return str(app.view.query_one("#try-answer").render())
+    return str(app.workbench.view.query_one("#try-answer").render())
 
 
 async def ask(pilot, text: str) -> None:
-    box = pilot.app.view.query_one("#try-input", Input)
+    box = pilot.app.workbench.view.query_one("#try-input", Input)
     box.value = text
     box.focus()
     await pilot.press("enter")
@@ -47,11 +47,11 @@ async def test_the_box_answers_from_the_last_run_off_the_ui_thread():
     app = LabApp(lang="en", catalogue=(COUNTER, ECHO))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_lesson(pilot, COUNTER.number)
-        assert not app.view.query(TryBox), "only a lesson with a TryIt has the box"
+        assert not app.workbench.view.query(TryBox), "only a lesson with a TryIt has the box"
         await open_lesson(pilot, ECHO.number)
-        app.view.query_one("#try-input", Input).focus()
+        app.workbench.view.query_one("#try-input", Input).focus()
         await pilot.press("r")  # a letter typed in the box is text, not the Run key
-        assert app.view.query_one("#try-input", Input).value == "r" and not app.bench.traces
+        assert app.workbench.view.query_one("#try-input", Input).value == "r" and not app.bench.traces
         await pilot.press("enter")  # nor does Enter in the box run the lesson
         await until(pilot, lambda: "no trained model yet" in answer(app))
         assert not app.bench.traces

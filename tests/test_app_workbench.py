@@ -53,7 +53,7 @@ async def test_every_chart_and_view_is_one_key_away_at_80x24():
     app = LabApp(lesson_id="triple", lang="en", catalogue=CATALOGUE)
     async with app.run_test(size=(80, 24)) as pilot:
         await finished(pilot)
-        view = app.view
+        view = app.workbench.view
         for key, panel in zip("45678", view.panels):
             await pilot.press(key)
             await pilot.pause()
@@ -78,12 +78,12 @@ async def test_all_panels_show_together_when_roomy():
     app = LabApp(lesson_id="triple", lang="en", catalogue=CATALOGUE)
     async with app.run_test(size=(160, 48)) as pilot:
         await finished(pilot)
-        assert all(shown(panel) for panel in app.view.panels)
+        assert all(shown(panel) for panel in app.workbench.view.panels)
 
 
 def layout(app) -> list:
     """What a person sees of the layout: which widgets show, and their regions."""
-    view = app.view
+    view = app.workbench.view
     widgets = [app.query_one("#sidebar"), view.form, *view.panels, view.query_one("#panel-bar")]
     return [(type(w).__name__, w.id, shown(w), tuple(w.region) if shown(w) else None) for w in widgets]
 
@@ -116,11 +116,11 @@ async def test_runs_on_disk_are_listed_after_a_restart_and_can_be_overlaid(runs_
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("6")  # counter: one chart, results, runs
         await pilot.pause(0.3)
-        table = app.view.query_one(DataTable)
+        table = app.workbench.view.query_one(DataTable)
         assert table.row_count == 1 and app.focused is table
         row = [str(cell) for cell in table.get_row_at(0)]
         assert row[2] == "finished" and row[4] == "epochs=3" and row[3] == "0.125"
-        assert str(folder) in str(app.view.query_one("#runs-path").render()), "the whole path"
+        assert str(folder) in str(app.workbench.view.query_one("#runs-path").render()), "the whole path"
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert [t.run_dir for t in app.bench.chart_traces(True)] == [str(folder)]
@@ -136,16 +136,16 @@ async def test_the_form_has_a_seed_switch_words_whole_help_and_its_first_field_o
         await pilot.pause()
         assert app.focused is None and "r Run" in str(app.workbench.keybar.render())
         await pilot.press("tab")
-        assert app.focused is app.view.query_one("#param-epochs")
+        assert app.focused is app.workbench.view.query_one("#param-epochs")
         assert "Esc leave field" in str(app.workbench.keybar.render())
         await pilot.press("escape")
         assert app.focused is None
-        assert str(app.view.query_one("#onoff-flag").render()) == "on"
-        app.view.query_one("#param-flag", Switch).toggle()
+        assert str(app.workbench.view.query_one("#onoff-flag").render()) == "on"
+        app.workbench.view.query_one("#param-flag", Switch).toggle()
         await pilot.pause()
-        assert str(app.view.query_one("#onoff-flag").render()) == "off" and app.bench.form().texts["flag"] == "off"
-        label = app.view.query_one("#label-flag")
-        app.view.query_one("#param-flag").focus()
+        assert str(app.workbench.view.query_one("#onoff-flag").render()) == "off" and app.bench.form().texts["flag"] == "off"
+        label = app.workbench.view.query_one("#label-flag")
+        app.workbench.view.query_one("#param-flag").focus()
         await pilot.pause()
         assert label.has_class("-focused") and label.region.height >= 2, "the whole help, wrapped"
         await set_field(pilot, "seed", "x")
@@ -175,7 +175,7 @@ async def test_zh_mode_speaks_chinese_everywhere_it_can():
         await pilot.press("z")
         await pilot.pause(0.3)
         assert str(app.workbench.keybar.render()).startswith("r Run") and "3. " not in status_text(app)
-        assert app.view.lang == "en" and "Result" in str(app.view.views.query_one("#view-result").render())
+        assert app.workbench.view.lang == "en" and "Result" in str(app.workbench.view.views.query_one("#view-result").render())
 
 
 async def test_screenshot_and_program_are_saved_next_to_the_run(runs_dir):
@@ -188,9 +188,9 @@ async def test_screenshot_and_program_are_saved_next_to_the_run(runs_dir):
         assert f"screenshot saved: {svg}" in app.message and svg.read_text().startswith("<svg")
         await pilot.press("3")
         await pilot.pause(0.3)
-        assert app.view.code.startswith("# No standalone course program") and "def _count" in app.view.code
+        assert app.workbench.view.code.startswith("# No standalone course program") and "def _count" in app.workbench.view.code
         await pilot.press("w")
-        assert (folder / "counter.py").read_text() == app.view.code
+        assert (folder / "counter.py").read_text() == app.workbench.view.code
         assert "program saved" in app.message
 
 

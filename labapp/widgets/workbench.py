@@ -4,6 +4,8 @@ actions that only move things on screen (tabs, panels, zoom). Its layout follows
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -14,6 +16,7 @@ from labapp.lesson import Lesson
 from labapp.widgets.keybar import KeyBar
 from labapp.widgets.lesson_list import LessonList
 from labapp.widgets.lesson_view import LessonView
+from labapp.widgets.message_log import MessageLog
 from labapp.widgets.status import StatusLine
 
 ROOMY = (140, 40)  # columns and rows from which every panel of the Train tab shows at once
@@ -99,3 +102,25 @@ class WorkbenchScreen(Screen):
     def action_leave_field(self) -> None:
         """Leave the field, so that the letter keys work again."""
         self.set_focus(None)
+
+    def action_messages(self) -> None:
+        """Every message of the session, whole."""
+        self.app.push_screen(MessageLog(self.bench.log, self.bench.lang))
+
+    def action_screenshot(self, filename: str | None = None) -> None:
+        """Save the screen as SVG next to the run (or in the working folder), and say where."""
+        name = filename or f"labapp-{self.bench.lesson.id}-{datetime.now():%Y%m%d-%H%M%S}.svg"
+        self.app.message = self.bench.save(name, self.app.export_screenshot(), "screenshot saved")
+
+    def action_save_code(self) -> None:
+        """Save the Code tab's program as a .py file next to the run."""
+        if self.view is not None:
+            self.view.show_code()
+            self.app.message = self.bench.save(f"{self.bench.lesson.id.replace('-', '_')}.py", self.view.code, "code saved")
+
+    def action_copy_path(self) -> None:
+        """Copy the folder of the run highlighted in the runs panel, else of the latest run."""
+        path = self.bench.folder_of(self.view.chosen_run() if self.view else None)
+        if path:
+            self.app.copy_to_clipboard(path)
+            self.app.message = self.bench.tell("copied", path=path)
