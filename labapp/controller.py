@@ -132,7 +132,7 @@ def ended_message(trace: RunTrace, lang: str) -> str:
     if trace.status == "failed":
         return say("ended failed", lang, message=trace.message.removeprefix("failed: "))
     if trace.status in ("finished", "stopped", "diverged"):
-        return say(f"ended {trace.status}", lang, unit=unit, done=done)
+        return say(f"ended {trace.status}", lang, unit=unit, units=unit if done == 1 else unit + "s", done=done)
     return trace.message
 
 

@@ -94,7 +94,7 @@ WORDS: dict[str, Text] = {
     "try failed": T("没能回答：{error}", "no answer: {error}"),
     "records off": T("{error}：照常训练，但不保存运行记录", "{error}: training goes on without run records"),
     "stopping": T("正在停止…", "stopping…"),
-    "ended finished": T("完成 {done} 个 {unit}", "finished {done} {unit}s"),
+    "ended finished": T("完成 {done} 个 {unit}", "finished {done} {units}"),
     "ended stopped": T("在 {unit} {done} 停止", "stopped at {unit} {done}"),
     "ended diverged": T("在 {unit} {done} 发散（出现 inf 或 nan）：试试更小的学习率",
                         "diverged at {unit} {done} (a value became inf or nan): try a smaller learning rate"),

@@ -149,17 +149,21 @@ class LessonView(Vertical):
         """The panel bar: `4 Loss  5 Accuracy  6 Results ...`, the current one highlighted, each clickable."""
         names = self.panel_names()
         room = max(20, self.query_one("#panels").size.width - 1)
+        current = min(width(names[self.current]), room // 2)  # the current panel's name whole, if it can be
         longest = max(width(name) for name in names)
 
-        def shown(index: int, name: str) -> str:  # the current panel's name whole, if it can be
-            return fit(name, max(longest, room // 2) if index == self.current else longest)
+        def sizes() -> list[int]:
+            return [current if i == self.current else min(longest, width(n)) for i, n in enumerate(names)]
 
-        while longest > 4 and sum(width(shown(i, n)) + 4 for i, n in enumerate(names)) > room:
-            longest -= 1
+        while sum(size + 5 for size in sizes()) > room and (longest > 3 or current > 3):
+            if longest > 3:
+                longest -= 1
+            else:
+                current -= 1
         bar = RichText()
         for index, name in enumerate(names):
             style = Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"})
-            bar.append(f" {PANEL_KEYS[index]} {shown(index, name)} ", style=style)
+            bar.append(f" {PANEL_KEYS[index]} {fit(name, sizes()[index])} ", style=style)
             bar.append(" ")
         self.query_one("#panel-bar", Static).update(bar)
 
