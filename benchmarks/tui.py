@@ -92,6 +92,7 @@ async def main():
         while not (app.workbench.view and app.workbench.view.form.query("Input, Select")):
             await asyncio.sleep(0.005)
         print(time.time() - float(sys.argv[1]))
+        await pilot.pause(0.2)  # let the mounting finish before the app closes
 asyncio.run(main())
 """
 

@@ -90,7 +90,7 @@ class LabApp(App):
         trace = bench.shown_trace()
         progress = bench.progress(trace) if trace is not None else None
         screen.status_line.show(bench.state(), trace, progress, bench.form().device, self.message, self.language)
-        screen.keybar.show(self.language, self._offered, isinstance(self.focused, Input))
+        screen.keybar.show(self.language, self._offered, isinstance(screen.focused, Input))
 
     def _offered(self, action: str) -> bool:
         """Whether the key bar and the buttons offer `action` now (Run: not while a run goes)."""
