@@ -109,12 +109,16 @@ class Progress:
 
 
 def run_progress(trace: RunTrace, run: Run | None, now: float | None = None) -> Progress:
-    """The one adapter from a run to its progress (until the runner offers a RunProgress).
+    """The one adapter from a run to what the status line shows of its progress.
 
-    The elapsed time of a running run is read from the clock, so it advances inside an epoch;
-    batches come from the lesson's `RunContext.batch` calls when the runner exposes its context.
+    It reads the runner's live RunProgress (`run.progress`) where the runner has one; else the
+    trace, with the elapsed time of a running run read from the clock, so it advances inside an
+    epoch, and the batches from the lesson's `RunContext.batch` calls where the runner exposes them.
     """
-    context = getattr(run, "context", None) or getattr(run, "_context", None)
+    live = getattr(run, "progress", None)
+    if live is not None and callable(getattr(live, "eta", None)):
+        return Progress(live.epoch, live.total, live.batch if live.running else None, live.elapsed(), live.eta())
+    context = getattr(run, "context", None)
     batch = getattr(context, "batches", None) if trace.running else None
     if not trace.running or trace.status == "starting":
         return Progress(trace.epoch, trace.total, None, trace.elapsed, None)
