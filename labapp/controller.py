@@ -204,7 +204,8 @@ class Workbench:
             raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
         values, seed = form.values(), form.seed()
         runs = self.traces.setdefault(lesson.id, [])
-        trace = RunTrace(lesson=lesson, values=values, number=len(runs) + 1, label=self.describe(lesson, values))
+        number = len(self.past_runs(lesson)) + 1  # numbered as the runs on disk are, so numbers never clash
+        trace = RunTrace(lesson=lesson, values=values, number=number, label=self.describe(lesson, values))
         runs.append(trace)
         recorder: RunRecorder | None = RunRecorder(self.runs_root())
         try:
@@ -358,11 +359,19 @@ class Workbench:
         shown[key] = self.past_trace(past)
         return True
 
+    def number(self, past: PastRun) -> int:
+        """The run's number among its lesson's runs on disk, the oldest being #1."""
+        runs = self.past_runs(self.find(past.lesson))
+        return len(runs) - runs.index(past) if past in runs else 0
+
     def past_trace(self, past: PastRun) -> RunTrace:
         """A trace of a run on disk, read from its records."""
         lesson = self.find(past.lesson)
+        from_run_dir = getattr(RunTrace, "from_run_dir", None)  # the traces' own reader, where they have one
+        if from_run_dir is not None:
+            return from_run_dir(lesson, past.path, self.number(past))
         values = past_values(lesson, past.path)
-        trace = RunTrace(lesson=lesson, values=values, number=0,
+        trace = RunTrace(lesson=lesson, values=values, number=self.number(past),
                          label=f"{past.started[5:16].replace('T', ' ')} {self.describe(lesson, values)}",
                          status=past.status, message=past.message, run_dir=str(past.path))
         for row in read_metrics(past.path):

@@ -2,7 +2,7 @@
 
 The Train tab holds the form and the panels: one per chart, the results (the lesson's views and
 its try-it box) and the runs on disk. Narrow, one panel shows at a time (keys 4, 5, ...); roomy
-(the app's `roomy` class), all of them. The explanation and the code render when first shown.
+(WorkbenchScreen's `roomy` class), all of them. The explanation and the code render when first shown.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class LessonView(Vertical):
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
         self.code = ""  # the text on the Code tab, once shown
+        self.on_ready: Callable[[], None] = lambda: None  # called once the view is built and mounted
 
     def compose(self) -> ComposeResult:
         """Title; then the tabs, with the panels of the Train tab."""
@@ -99,6 +100,7 @@ class LessonView(Vertical):
         """Show the first panel; the tab bar gives up focus (keys 1 2 3 switch tabs), so Tab goes to the first field."""
         self.query_one(ContentTabs).can_focus = False
         self.show_panel(self.current)
+        self.on_ready()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Render the explanation or the code when its tab is first shown."""

@@ -54,9 +54,9 @@ class RunsPanel(Vertical):
         table.clear(columns=True)
         which = self.lesson.headline_metric()
         final = self.lesson.label(which[1], self.lang) if which else say("final", self.lang)
-        table.add_columns("", say("started", self.lang), say("status", self.lang), final, say("changed", self.lang))
-        for run in runs:
-            table.add_row("✓" if str(run.path) in overlaid else " ", run.started[5:16].replace("T", " "),
+        table.add_columns("", "#", say("started", self.lang), say("status", self.lang), final, say("changed", self.lang))
+        for index, run in enumerate(runs):
+            table.add_row("✓" if str(run.path) in overlaid else " ", len(runs) - index, run.started[5:16].replace("T", " "),
                           say(run.status, self.lang) if run.status in ("finished", "stopped", "diverged", "failed",
                                                                        "interrupted", "running") else run.status,
                           final_headline(self.lesson, run), changed_params(self.lesson, run.path, self.lang))

@@ -65,11 +65,17 @@ class WorkbenchScreen(Screen):
             if before is not None and before.lesson is lesson:  # the same lesson in the other language
                 view.current = before.current
             self.built[key] = view
+            view.on_ready = lambda: self._only(view)  # the old view stays until the new one is built: no blank pane
             self.query_one("#lesson").mount(view)
-        for view in self.built.values():
-            view.display = view is self.built[key]
+        else:
+            self._only(self.built[key])
         self.view = self.built[key]
         return self.view
+
+    def _only(self, shown: LessonView) -> None:
+        """Show `shown`, hide every other view."""
+        for view in self.built.values():
+            view.display = view is shown
 
     def action_tab(self, tab: str) -> None:
         """Switch to the Learn, Train or Code tab."""
