@@ -2,12 +2,14 @@
 
 Each run is short (a few epochs) and seeded; what changes from run to run is frozen: the clock of
 the status line, the message naming the run's folder, and the runs panel's start times and paths.
-MNIST lessons read $LABAPP_DATA_DIR (skipped without it), as do the diabetes and names lessons.
+The lessons that read course data read small generated stand-ins (the tests' own tiny MNIST,
+diabetes and names files), so the snapshots need no download and come out the same everywhere.
 After a deliberate change of the layout: pytest tests/test_snapshots.py --snapshot-update, then look
 at the SVGs in tests/__snapshots__ before committing them.
 """
 
-import os
+import dataclasses
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,18 +18,20 @@ import pytest
 import lessons
 from labapp import data
 from labapp.app import LabApp
+from labapp.data import write_mnist
 from labapp.widgets import status
-from tests.conftest import SHARED_DATA
 from tests.test_app import press_run, set_field, until
+from tests.test_lessons_data import make_diabetes
+from tests.test_lessons_mnist import TEST, TRAIN, tiny_digits
+from tests.test_lessons_rnn import write_names
 
 SHORT = {  # the form's values for a short run of each lesson
     "dataset-dataloader": {"epochs": "3"},
-    "softmax-mnist": {"epochs": "1"}, "cnn-basics": {"epochs": "1"}, "sequential": {"epochs": "1"},
-    "cnn-advanced": {"epochs": "1"},
-    "rnn-classifier": {"epochs": "1", "hidden_size": "16", "n_layers": "1", "batch_size": "256"},
+    "softmax-mnist": {"epochs": "2"}, "cnn-basics": {"epochs": "2"}, "sequential": {"epochs": "2"},
+    "cnn-advanced": {"epochs": "2"},
+    "rnn-classifier": {"epochs": "2", "hidden_size": "16", "n_layers": "1", "batch_size": "32"},
     "linear-regression": {"epochs": "100"}, "logistic-regression": {"epochs": "100"},
 }
-DATA = os.environ.get(data.ENV_VAR) or (str(SHARED_DATA) if SHARED_DATA.is_dir() else "")
 
 
 def finished_run(lesson_id: str):
@@ -48,28 +52,34 @@ def finished_run(lesson_id: str):
     return run_before
 
 
+@pytest.fixture(scope="module")
+def stand_ins(tmp_path_factory) -> Path:
+    """One data folder with a tiny MNIST and generated diabetes and names files."""
+    folder = tmp_path_factory.mktemp("data")
+    write_mnist(folder, {"train": tiny_digits(TRAIN, 1), "t10k": tiny_digits(TEST, 2)})
+    make_diabetes(folder / "diabetes.csv.gz")
+    write_names(folder / "names_train.csv.gz", 600, seed=1)
+    write_names(folder / "names_test.csv.gz", 200, seed=2)
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Elapsed times never reach a snapshot; neither does the data folder's path."""
+def frozen(monkeypatch, stand_ins):
+    """Elapsed times never reach a snapshot; the lessons read the stand-ins, registered under their checksums."""
     monkeypatch.setattr(status, "clock", lambda seconds: "0:00")
-    if DATA:
-        monkeypatch.setenv(data.ENV_VAR, DATA)
-
-
-def needs_data(lesson) -> bool:
-    return bool(lesson.datasets(lesson.defaults()))
+    monkeypatch.setenv(data.ENV_VAR, str(stand_ins))
+    for name in ("diabetes", "names_train", "names_test"):
+        content = (stand_ins / data.DATASETS[name].filename).read_bytes()
+        monkeypatch.setitem(data.DATASETS, name, dataclasses.replace(
+            data.DATASETS[name], sha256=hashlib.sha256(content).hexdigest(), size=len(content)))
 
 
 @pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
 def test_finished_at_80x24(snap_compare, lesson):
-    if needs_data(lesson) and not DATA:
-        pytest.skip("course data not found: set LABAPP_DATA_DIR")
     assert snap_compare(LabApp(lesson_id=lesson.id, lang="en"), terminal_size=(80, 24), run_before=finished_run(lesson.id))
 
 
 @pytest.mark.parametrize("lesson", [lesson for lesson in lessons.LESSONS if len(lesson.charts) >= 3],
                          ids=lambda lesson: lesson.id)
 def test_finished_at_160x48(snap_compare, lesson):
-    if needs_data(lesson) and not DATA:
-        pytest.skip("course data not found: set LABAPP_DATA_DIR")
     assert snap_compare(LabApp(lesson_id=lesson.id, lang="en"), terminal_size=(160, 48), run_before=finished_run(lesson.id))
