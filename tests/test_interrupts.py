@@ -164,7 +164,7 @@ async def test_resizing_during_a_run_and_a_tiny_terminal(runs_dir):
             await pilot.resize_terminal(*size)
             await until(pilot, lambda: trace.epoch > seen + 5, timeout=10)  # it trains on through the resize
             assert app.size == size and trace.running, size
-        assert "running" in status_text(app) and "counter" in status_text(app)
+        assert status_text(app).startswith("● running · epoch "), "state and progress fit at 60 columns"
         await pilot.press("s")
         await until(pilot, lambda: trace.status == "stopped", timeout=5)
         [run_dir] = (runs_dir / "counter").iterdir()
@@ -175,17 +175,17 @@ async def test_a_60x20_terminal_has_a_usable_workbench():
     app = LabApp(lang="en", catalogue=CATALOGUE)
     async with app.run_test(size=(60, 20)) as pilot:
         await open_lesson(pilot, 2)
-        assert not app.sidebar_open, "the lesson list folds away to make room"
+        assert not app.sidebar, "the lesson list folds away to make room"
         screen = app.screen.region
         for selector in ("#title", "#param-lr", "#status"):
-            widget = app.query_one(selector)
+            widget = app.screen.query_one(selector) if selector == "#status" else app.workbench.view.query_one(selector)
             assert widget.region.width > 0 and screen.contains_region(widget.region), selector
         await set_field(pilot, "lr", "0.05")
         await press_run(pilot)
         await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("gradient-descent"))
         await pilot.pause(0.6)
         assert "finished" in status_text(app) and "epoch 100/100" in status_text(app)
-        chart = str(app.query_one("LessonChart").render())
+        chart = str(app.workbench.view.charts[0].render())
         assert "#1 lr=0.05" in chart and "chart unavailable" not in chart
 
 

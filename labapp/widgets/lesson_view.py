@@ -126,6 +126,12 @@ class LessonView(Vertical):
         for row in self.query(".row"):
             row.set_class(current.parent is row, "-current")
         self.draw_bar()
+        self.call_after_refresh(self.repaint_charts)
+
+    def repaint_charts(self) -> None:
+        """Paint the charts again once the layout has settled (a chart shown again may have a new size)."""
+        for chart in self.charts:
+            chart.refresh()
 
     def bring(self, index: int) -> None:
         """Make panel `index` current, focus what it offers (the runs table, the try box), and zoom it if zoomed."""
@@ -157,7 +163,7 @@ class LessonView(Vertical):
         def sizes() -> list[int]:
             return [current if i == self.current else min(longest, width(n)) for i, n in enumerate(names)]
 
-        while sum(size + 5 for size in sizes()) > room and (longest > 3 or current > 3):
+        while sum(size + 4 for size in sizes()) > room and (longest > 3 or current > 3):
             if longest > 3:
                 longest -= 1
             else:
@@ -166,7 +172,6 @@ class LessonView(Vertical):
         for index, name in enumerate(names):
             style = Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"})
             bar.append(f" {PANEL_KEYS[index]} {fit(name, sizes()[index])} ", style=style)
-            bar.append(" ")
         self.query_one("#panel-bar", Static).update(bar)
 
     def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:

@@ -55,6 +55,8 @@ class WorkbenchScreen(Screen):
     def on_resize(self) -> None:
         """Roomy or not from the size now, never from the sizes before."""
         self.set_class(self.size.width >= ROOMY[0] and self.size.height >= ROOMY[1], "roomy")
+        if self.view is not None:
+            self.call_after_refresh(self.view.repaint_charts)
 
     def show_lesson(self, lesson: Lesson) -> LessonView:
         """Show `lesson`'s view in the current language, building it the first time."""
@@ -65,12 +67,17 @@ class WorkbenchScreen(Screen):
             if before is not None and before.lesson is lesson:  # the same lesson in the other language
                 view.current = before.current
             self.built[key] = view
-            view.on_ready = lambda: self._only(view)  # the old view stays until the new one is built: no blank pane
+            view.on_ready = lambda: self._ready(view)
             self.query_one("#lesson").mount(view)
         else:
             self._only(self.built[key])
         self.view = self.built[key]
         return self.view
+
+    def _ready(self, view: LessonView) -> None:
+        """A new view is built: it replaces the old one (kept on screen until now: no blank pane), and is drawn."""
+        self._only(view)
+        self.app.call_later(self.app.tick, True)  # type: ignore[attr-defined] - LabApp's redraw
 
     def _only(self, shown: LessonView) -> None:
         """Show `shown`, hide every other view."""
