@@ -25,14 +25,6 @@ class RunEnded(Message):
 
 
 @dataclass
-class RunRefused(Message):
-    """A run could not start (its device or its data is missing); `reason` says why."""
-
-    trace: RunTrace
-    reason: str
-
-
-@dataclass
 class TorchLoaded(Message):
     """torch is imported; `devices` lists (device, description) found on this machine."""
 
@@ -42,9 +34,8 @@ class TorchLoaded(Message):
 
 @dataclass
 class Predicted(Message):
-    """A lesson's TryIt answered `text` (or failed: `error`) for the lesson `lesson_id`."""
+    """A lesson's TryIt answered `text` with `value` (or failed: `error`)."""
 
-    lesson_id: str
     text: str
     value: Any = None
     error: str = ""

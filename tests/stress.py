@@ -450,12 +450,12 @@ def workbench_cycles(tally: Tally, cycles: int, root: Path) -> None:
     async def go() -> None:
         app = LabApp(lang="en", catalogue=CATALOGUE)
         async with app.run_test(size=(100, 30)) as pilot:
-            await until(pilot, lambda: app.torch_state == "ready", timeout=60)
+            await until(pilot, lambda: app.bench.torch_ready, timeout=60)
             await open_lesson(pilot, test_faults.COUNTER.number)
             await set_field(pilot, "epochs", "10000")
             await set_field(pilot, "sleep", "0.005")
             await pilot.press("escape")
-            app._focus_tabs()
+            app.set_focus(None)
             most = [0]
             await test_interrupts.start_stop_cycles(pilot, cycles, most)
             assert most[0] <= 1, f"{most[0]} training threads at once"

@@ -33,11 +33,11 @@ ECHO = Lesson(id="echo", number=97, title=Text("回声", "Echo"), explanation=Te
 
 
 def answer(app) -> str:
-    return str(app.query_one("#try-answer").render())
+    return str(app.workbench.view.query_one("#try-answer").render())
 
 
 async def ask(pilot, text: str) -> None:
-    box = pilot.app.query_one("#try-input", Input)
+    box = pilot.app.workbench.view.query_one("#try-input", Input)
     box.value = text
     box.focus()
     await pilot.press("enter")
@@ -47,17 +47,17 @@ async def test_the_box_answers_from_the_last_run_off_the_ui_thread():
     app = LabApp(lang="en", catalogue=(COUNTER, ECHO))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_lesson(pilot, COUNTER.number)
-        assert not app.query(TryBox), "only a lesson with a TryIt has the box"
+        assert not app.workbench.view.query(TryBox), "only a lesson with a TryIt has the box"
         await open_lesson(pilot, ECHO.number)
-        app.query_one("#try-input", Input).focus()
+        app.workbench.view.query_one("#try-input", Input).focus()
         await pilot.press("r")  # a letter typed in the box is text, not the Run key
-        assert app.query_one("#try-input", Input).value == "r" and not app.traces
+        assert app.workbench.view.query_one("#try-input", Input).value == "r" and not app.bench.traces
         await pilot.press("enter")  # nor does Enter in the box run the lesson
         await until(pilot, lambda: "no trained model yet" in answer(app))
-        assert not app.traces
+        assert not app.bench.traces
 
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and app.traces.get("echo"))
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("echo"))
         await ask(pilot, "hello")
         await until(pilot, lambda: "olleh" in answer(app))
         assert "Echo" in answer(app) and "3" in answer(app)  # the model of the last epoch
@@ -74,8 +74,8 @@ async def test_the_classifier_box_shows_the_top_3_countries(names, monkeypatch):
         for name, text in (("hidden_size", "16"), ("batch_size", "32"), ("lr", "0.01"), ("epochs", "2")):
             await set_field(pilot, name, text)
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and app.traces.get("rnn-classifier"), timeout=120)
-        assert app.traces["rnn-classifier"][-1].status == "finished"
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("rnn-classifier"), timeout=120)
+        assert app.bench.traces["rnn-classifier"][-1].status == "finished"
         await ask(pilot, "Müller")
         await until(pilot, lambda: "Müller → Muller" in answer(app), timeout=30)
         assert answer(app).count("%") == 3

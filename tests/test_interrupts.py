@@ -84,7 +84,7 @@ def test_kill_9_mid_epoch_keeps_every_flushed_record_and_lists_as_interrupted(ru
 # -- the workbench --------------------------------------------------------------------------------
 
 def training_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == "labapp-train"]
+    return [thread for thread in threading.enumerate() if thread.name == "labapp-counter"]  # Run.start names its thread
 
 
 def rss_kib() -> int:
@@ -97,13 +97,13 @@ async def start_stop_cycles(pilot, cycles: int, most: list[int]) -> None:
     """Run and stop the counter lesson `cycles` times, as fast as the keys allow; `most` keeps the peak thread count."""
     app = pilot.app
     for cycle in range(cycles):
-        runs = len(app.traces.get("counter", []))
+        runs = len(app.bench.traces.get("counter", []))
         await pilot.press("r")
         if cycle % 2:  # every other cycle, wait until it trains: stop mid-epoch, not before the start
-            await until(pilot, lambda: app.active is not None and app.active.epoch >= 1, timeout=10)
+            await until(pilot, lambda: app.bench.active is not None and app.bench.active.epoch >= 1, timeout=10)
         most[0] = max(most[0], len(training_threads()))
         await pilot.press("s")
-        await until(pilot, lambda: app.active is None and len(app.traces["counter"]) == runs + 1, timeout=10)
+        await until(pilot, lambda: app.bench.active is None and len(app.bench.traces["counter"]) == runs + 1, timeout=10)
         most[0] = max(most[0], len(training_threads()))
 
 
@@ -125,12 +125,12 @@ def settle() -> int:
 async def test_twenty_rapid_start_stop_cycles_leave_one_thread_at_most_and_no_memory(runs_dir):
     app = LabApp(lang="en", catalogue=CATALOGUE)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.torch_state == "ready", timeout=30)
+        await until(pilot, lambda: app.bench.torch_ready, timeout=30)
         await open_lesson(pilot, COUNTER.number)
         await set_field(pilot, "epochs", "10000")
         await set_field(pilot, "sleep", "0.005")
         await pilot.press("escape")
-        app._focus_tabs()
+        app.set_focus(None)
         most = [0]
         await start_stop_cycles(pilot, 3, most)  # warm-up: imports, first renders
         tracemalloc.start()
@@ -164,7 +164,7 @@ async def test_resizing_during_a_run_and_a_tiny_terminal(runs_dir):
             await pilot.resize_terminal(*size)
             await until(pilot, lambda: trace.epoch > seen + 5, timeout=10)  # it trains on through the resize
             assert app.size == size and trace.running, size
-        assert "running" in status_text(app) and "counter" in status_text(app)
+        assert status_text(app).startswith("● running · epoch "), "state and progress fit at 60 columns"
         await pilot.press("s")
         await until(pilot, lambda: trace.status == "stopped", timeout=5)
         [run_dir] = (runs_dir / "counter").iterdir()
@@ -175,17 +175,17 @@ async def test_a_60x20_terminal_has_a_usable_workbench():
     app = LabApp(lang="en", catalogue=CATALOGUE)
     async with app.run_test(size=(60, 20)) as pilot:
         await open_lesson(pilot, 2)
-        assert not app.sidebar_open, "the lesson list folds away to make room"
+        assert not app.sidebar, "the lesson list folds away to make room"
         screen = app.screen.region
         for selector in ("#title", "#param-lr", "#status"):
-            widget = app.query_one(selector)
+            widget = app.screen.query_one(selector) if selector == "#status" else app.workbench.view.query_one(selector)
             assert widget.region.width > 0 and screen.contains_region(widget.region), selector
         await set_field(pilot, "lr", "0.05")
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and app.traces.get("gradient-descent"))
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("gradient-descent"))
         await pilot.pause(0.6)
         assert "finished" in status_text(app) and "epoch 100/100" in status_text(app)
-        chart = str(app.query_one("LessonChart").render())
+        chart = str(app.workbench.view.charts[0].render())
         assert "#1 lr=0.05" in chart and "chart unavailable" not in chart
 
 

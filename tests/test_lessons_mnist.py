@@ -169,10 +169,10 @@ async def test_the_workbench_tells_of_missing_mnist(offline):
     async with app.run_test(size=(100, 30)) as pilot:
         await open_lesson(pilot, 9)
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and app.traces.get("softmax-mnist"))
-        trace = app.traces["softmax-mnist"][-1]
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("softmax-mnist"))
+        trace = app.bench.traces["softmax-mnist"][-1]
         assert trace.status == "failed" and trace.message.startswith("MNIST is not in")
-        assert any("MNIST is not in" in str(n.message) for n in app._notifications)
+        await until(pilot, lambda: "MNIST is not in" in app.message)
 
 
 # -- the input pipeline ---------------------------------------------------------------------------------

@@ -1,27 +1,97 @@
-"""Snapshots of the workbench after a finished run of lesson 1 (deterministic), at 80x24 and 120x40.
+"""Snapshots of every lesson's finished state at 80x24, and at 160x48 for the lessons with three or more charts.
 
+Each run is short (a few epochs) and seeded; what changes from run to run is frozen: the clock of
+the status line, the message naming the run's folder, and the runs panel's start times and paths.
+The lessons that read course data read small generated stand-ins (the tests' own tiny MNIST,
+diabetes and names files), so the snapshots need no download and come out the same everywhere.
 After a deliberate change of the layout: pytest tests/test_snapshots.py --snapshot-update, then look
 at the SVGs in tests/__snapshots__ before committing them.
 """
 
+import dataclasses
+import hashlib
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+import lessons
+from labapp import data
 from labapp.app import LabApp
-from tests.test_app import press_run, until
+from labapp.data import write_mnist
+from labapp.widgets import status
+from tests.test_app import press_run, set_field, until
+from tests.test_lessons_data import make_diabetes
+from tests.test_lessons_mnist import TEST, TRAIN, tiny_digits
+from tests.test_lessons_rnn import write_names
+
+SHORT = {  # the form's values for a short run of each lesson
+    "dataset-dataloader": {"epochs": "3"},
+    "softmax-mnist": {"epochs": "2"}, "cnn-basics": {"epochs": "2"}, "sequential": {"epochs": "2"},
+    "cnn-advanced": {"epochs": "2"},
+    "rnn-classifier": {"epochs": "2", "hidden_size": "16", "n_layers": "1", "batch_size": "32"},
+    "linear-regression": {"epochs": "100"}, "logistic-regression": {"epochs": "100"},
+}
 
 
-async def finished_run(pilot) -> None:
-    app = pilot.app
-    await until(pilot, lambda: app.torch_state == "ready")
-    await pilot.press("enter")  # open the highlighted lesson: 1, linear-model
-    await pilot.pause()
-    await press_run(pilot)
-    await until(pilot, lambda: app.active is None and app.traces.get("linear-model"))
-    app.message = ""  # it names the run's folder, which has the time in it
-    app._tick()
-    await pilot.pause(0.3)
+def finished_run(lesson_id: str):
+    """A run_before for snap_compare: a short run of `lesson_id`, then what varies frozen."""
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.bench.torch_ready, timeout=60)
+        for name, text in SHORT.get(lesson_id, {}).items():
+            await set_field(pilot, name, text)
+        await press_run(pilot)
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get(lesson_id), timeout=240)
+        assert app.bench.latest().status == "finished", app.bench.latest().message
+        latest = app.bench.latest()
+        latest.views = {name: frozen_times(value) for name, value in latest.views.items()}
+        app.bench.history[lesson_id] = [replace(run, path=Path("/runs", lesson_id, "20260101-090000-c0ffee"),
+                                                started="2026-01-01T09:00:00") for run in app.bench.past_runs()]
+        app.message = ""  # it names the run's folder, which has the time in it
+        app.tick(charts=True)
+        await pilot.pause(0.5)
+    return run_before
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def test_a_finished_run(snap_compare, size):
-    assert snap_compare(LabApp(lang="en"), terminal_size=size, run_before=finished_run)
+def frozen_times(value):
+    """A view's value with its durations ('0.06 s', a data set's loading time) frozen."""
+    if isinstance(value, dict):
+        return {key: frozen_times(item) for key, item in value.items()}
+    if isinstance(value, str) and re.fullmatch(r"[0-9.]+ s", value):
+        return "0.00 s"
+    return value
+
+
+@pytest.fixture(scope="module")
+def stand_ins(tmp_path_factory) -> Path:
+    """One data folder with a tiny MNIST and generated diabetes and names files."""
+    folder = tmp_path_factory.mktemp("data")
+    write_mnist(folder, {"train": tiny_digits(TRAIN, 1), "t10k": tiny_digits(TEST, 2)})
+    make_diabetes(folder / "diabetes.csv.gz")
+    write_names(folder / "names_train.csv.gz", 600, seed=1)
+    write_names(folder / "names_test.csv.gz", 200, seed=2)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch, stand_ins):
+    """Elapsed times never reach a snapshot; the lessons read the stand-ins, registered under their checksums."""
+    monkeypatch.setattr(status, "clock", lambda seconds: "0:00")
+    monkeypatch.setenv(data.ENV_VAR, str(stand_ins))
+    for name in ("diabetes", "names_train", "names_test"):
+        content = (stand_ins / data.DATASETS[name].filename).read_bytes()
+        monkeypatch.setitem(data.DATASETS, name, dataclasses.replace(
+            data.DATASETS[name], sha256=hashlib.sha256(content).hexdigest(), size=len(content)))
+
+
+@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
+def test_finished_at_80x24(snap_compare, lesson):
+    assert snap_compare(LabApp(lesson_id=lesson.id, lang="en"), terminal_size=(80, 24), run_before=finished_run(lesson.id))
+
+
+@pytest.mark.parametrize("lesson", [lesson for lesson in lessons.LESSONS if len(lesson.charts) >= 3],
+                         ids=lambda lesson: lesson.id)
+def test_finished_at_160x48(snap_compare, lesson):
+    assert snap_compare(LabApp(lesson_id=lesson.id, lang="en"), terminal_size=(160, 48), run_before=finished_run(lesson.id))

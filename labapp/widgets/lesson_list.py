@@ -1,4 +1,4 @@
-"""The sidebar: the course's lessons in order."""
+"""The sidebar: the course's lessons in order; Enter opens one."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from textual.widgets.option_list import Option
 
 from labapp.lesson import Lesson
 
+
 class LessonList(OptionList):
-    """Lesson number and title in the chosen language; Enter opens a lesson."""
+    """Lesson number and title in the chosen language."""
 
     def __init__(self, lessons: tuple[Lesson, ...], lang: str, **kwargs) -> None:
         super().__init__(*self._lesson_options(lessons, lang), **kwargs)
@@ -16,10 +17,7 @@ class LessonList(OptionList):
 
     @staticmethod
     def _lesson_options(lessons: tuple[Lesson, ...], lang: str) -> list[Option]:
-        options = []
-        for lesson in lessons:
-            options.append(Option(f"{lesson.number:>2} {lesson.title(lang)}", id=lesson.id))
-        return options
+        return [Option(f"{lesson.number:>2} {lesson.title(lang)}", id=lesson.id) for lesson in lessons]
 
     def set_lang(self, lang: str) -> None:
         """Show the titles in `lang`, keeping the highlighted lesson."""

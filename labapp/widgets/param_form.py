@@ -1,4 +1,4 @@
-"""The parameter form: one field per lesson param, validated as you type with the CLI's rules."""
+"""The parameter form: one field per lesson param and the seed, validated as you type by the controller's Form."""
 
 from __future__ import annotations
 
@@ -7,19 +7,17 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from labapp.lesson import BoolParam, ChoiceParam, Lesson, Param, ParamError, Values
-
-DEVICE_HELP = {"zh": "训练所用的设备", "en": "where training runs"}
-BUTTONS = {
-    "zh": {"run": "运行 r", "stop": "停止 s", "reset": "清空 x", "defaults": "默认值 d"},
-    "en": {"run": "Run r", "stop": "Stop s", "reset": "Reset x", "defaults": "Defaults d"},
-}
+from labapp.actions import BY_NAME
+from labapp.controller import Form
+from labapp.lesson import BoolParam, ChoiceParam, Param
+from labapp.strings import say
 
 
 class ParamForm(VerticalScroll, can_focus=False):
-    """Fields for a lesson's params, the device picker, and the run buttons."""
+    """Fields for a Form, the device picker, and the run buttons; the Form keeps texts and errors."""
 
     @dataclass
     class Changed(Message):
@@ -28,36 +26,35 @@ class ParamForm(VerticalScroll, can_focus=False):
         form: ParamForm
         valid: bool
 
-    def __init__(self, lesson: Lesson, texts: dict[str, str], devices: list[tuple[str, str]], device: str,
-                 lang: str, **kwargs) -> None:
+    def __init__(self, form: Form, devices: list[tuple[str, str]], lang: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.lesson = lesson
-        self.texts = {p.name: texts.get(p.name, p.format(p.default)) for p in lesson.params}
+        self.state = form
         self.devices = devices
-        self.device = device
         self.lang = lang
-        self.errors: dict[str, str] = {}
-        self.rule_error = ""
 
     def compose(self) -> ComposeResult:
-        """A label, a field and an error line per param; then device and buttons."""
-        for param in self.lesson.params:
-            yield Label(f"[b]{param.name}[/b] [dim]{param.help(self.lang)}[/dim]", classes="param-label")
-            yield self._field(param)
+        """A label (its help whole while the field has focus), a field and an error line per param; then device and buttons."""
+        for param in self.state.fields:
+            yield Label(f"[b]{param.name}[/b] [dim]{param.help(self.lang)}[/dim]", id=f"label-{param.name}",
+                        classes="param-label")
+            if isinstance(param, BoolParam):
+                with Horizontal(classes="switch-row"):
+                    yield self._field(param)
+                    yield Static(self._on_off(param), id=f"onoff-{param.name}", classes="on-off")
+            else:
+                yield self._field(param)
             yield Static("", id=f"error-{param.name}", classes="param-error")
         yield Static("", id="rule-error", classes="param-error")
-        yield Label(f"[b]device[/b]  {DEVICE_HELP[self.lang]}", classes="param-label")
-        yield Select(self._device_options(), value=self.device, allow_blank=False, id="device", compact=True)
-        words = BUTTONS[self.lang]
+        yield Label(f"[b]device[/b] [dim]{say('device help', self.lang)}[/dim]", id="label-device", classes="param-label")
+        yield Select(self._device_options(), value=self.state.device, allow_blank=False, id="device", compact=True)
         with Horizontal(id="buttons"):
-            yield Button(words["run"], id="run", variant="success", compact=True)
-            yield Button(words["stop"], id="stop", variant="error", compact=True)
-        with Horizontal(id="buttons2"):
-            yield Button(words["reset"], id="reset", compact=True)
-            yield Button(words["defaults"], id="defaults", compact=True)
+            for name, variant in (("run", "success"), ("stop", "error"), ("reset", "default"), ("defaults", "default")):
+                action = BY_NAME[name]
+                yield Button(f"{action.label(self.lang)} {action.key}", id=name, action=action.target,
+                             variant=variant, compact=True)  # type: ignore[arg-type]
 
-    def _field(self, param: Param):
-        value = self.texts[param.name]
+    def _field(self, param: Param) -> Widget:
+        value = self.state.texts[param.name]
         if isinstance(param, ChoiceParam):
             return Select([(c, c) for c in param.choices], value=param.parse(value), allow_blank=False,
                           id=f"param-{param.name}", compact=True)
@@ -65,17 +62,18 @@ class ParamForm(VerticalScroll, can_focus=False):
             return Switch(value=param.parse(value), id=f"param-{param.name}")
         return Input(value=value, id=f"param-{param.name}", compact=True)
 
+    def _on_off(self, param: Param) -> str:
+        return say("on" if param.parse(self.state.texts[param.name]) else "off", self.lang)
+
     def _device_options(self) -> list[tuple[str, str]]:
         options = [("auto", "auto")] + [(f"{name}  {about}", name) for name, about in self.devices]
-        if self.device not in {value for _, value in options}:
-            options.append((self.device, self.device))
+        if self.state.device not in {value for _, value in options}:
+            options.append((self.state.device, self.state.device))
         return options
 
     def on_mount(self) -> None:
-        """Validate the initial values (they may be edits kept from before)."""
-        for param in self.lesson.params:
-            self._check(param)
-        self._announce()
+        """Show what is wrong with the initial texts (they may be edits kept from before)."""
+        self._show_errors()
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         """Offer the devices torch found, once it has loaded."""
@@ -86,93 +84,63 @@ class ParamForm(VerticalScroll, can_focus=False):
         select = self.query_one("#device", Select)
         with self.prevent(Select.Changed):
             select.set_options(self._device_options())
-            select.value = self.device
+            select.value = self.state.device
 
-    # -- validation -------------------------------------------------------------------------------
-
-    def _check(self, param: Param) -> None:
-        try:
-            param.parse(self.texts[param.name])
-        except ParamError as error:
-            self.errors[param.name] = str(error)
-        else:
-            self.errors.pop(param.name, None)
-        message = self.errors.get(param.name, "")
-        error_line = self.query_one(f"#error-{param.name}", Static)
-        error_line.update(message)
-        error_line.set_class(bool(message), "shown")
-        self.query_one(f"#param-{param.name}").set_class(bool(message), "invalid")
-
-    def _announce(self) -> None:
-        self.rule_error = ""
-        if not self.errors:
-            try:
-                self.lesson.resolve(self.texts)
-            except ParamError as error:
-                self.rule_error = str(error)
-        rule_line = self.query_one("#rule-error", Static)
-        rule_line.update(self.rule_error)
-        rule_line.set_class(bool(self.rule_error), "shown")
-        self.post_message(self.Changed(self, self.valid))
-
-    @property
-    def valid(self) -> bool:
-        """Whether every field and every cross-field rule accepts the values."""
-        return not self.errors and not self.rule_error
-
-    def values(self) -> Values:
-        """The validated values; ParamError if the form is not valid."""
-        return self.lesson.resolve(self.texts)
-
-    def first_error(self) -> str:
-        """The first message the form shows, or ''."""
-        return next(iter(self.errors.values()), self.rule_error)
+    def _show_errors(self) -> None:
+        for param in self.state.fields:
+            message = self.state.errors.get(param.name, "")
+            for line in self.query(f"#error-{param.name}").results(Static):
+                line.update(message)
+                line.set_class(bool(message), "shown")
+            self.query(f"#param-{param.name}").set_class(bool(message), "invalid")
+        for rule in self.query("#rule-error").results(Static):
+            rule.update(self.state.rule_error)
+            rule.set_class(bool(self.state.rule_error), "shown")
+        self.post_message(self.Changed(self, self.state.valid))
 
     # -- events -----------------------------------------------------------------------------------
 
-    def _param_of(self, widget_id: str | None) -> Param | None:
-        if widget_id and widget_id.startswith("param-"):
-            return self.lesson.param(widget_id.removeprefix("param-"))
-        return None
+    def _changed(self, widget_id: str | None, text: str) -> None:
+        name = (widget_id or "").removeprefix("param-")
+        if widget_id and widget_id.startswith("param-") and self.state.texts[name] != text:  # not a widget's first value
+            self.state.set(name, text)
+            for onoff in self.query(f"#onoff-{name}").results(Static):
+                onoff.update(self._on_off(self.state.field(name)))
+            self._show_errors()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Validate as the user types."""
-        param = self._param_of(event.input.id)
-        if param is not None:
-            self.texts[param.name] = event.value
-            self._check(param)
-            self._announce()
+        self._changed(event.input.id, event.value)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """A choice or the device changed."""
         event.stop()
         if event.select.id == "device":
-            self.device = str(event.value)
-            return
-        param = self._param_of(event.select.id)
-        if param is not None and event.value is not Select.NULL:
-            self.texts[param.name] = str(event.value)
-            self._check(param)
-            self._announce()
+            self.state.device = str(event.value)
+        elif event.value is not Select.NULL:
+            self._changed(event.select.id, str(event.value))
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         """A switch flipped."""
-        param = self._param_of(event.switch.id)
-        if param is not None:
-            self.texts[param.name] = param.format(event.value)
-            self._check(param)
-            self._announce()
+        name = (event.switch.id or "").removeprefix("param-")
+        self._changed(event.switch.id, self.state.field(name).format(event.value))
+
+    def on_descendant_focus(self, event) -> None:
+        """The focused field's label shows its help whole."""
+        name = (event.widget.id or "").removeprefix("param-")
+        for label in self.query(".param-label"):
+            if label.has_class("-focused") != (label.id == f"label-{name}"):
+                label.set_class(label.id == f"label-{name}", "-focused")
+                label.refresh(layout=True)
 
     def reset_to_defaults(self) -> None:
         """Put the course's values back in every field."""
-        for param in self.lesson.params:
-            text = param.format(param.default)
-            self.texts[param.name] = text
+        self.state.reset()
+        for param in self.state.fields:
             field = self.query_one(f"#param-{param.name}")
             with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
-                if isinstance(field, Input):
-                    field.value = text
-                else:
-                    field.value = param.default
-            self._check(param)
-        self._announce()
+                field.value = self.state.texts[param.name] if isinstance(field, Input) else param.default  # type: ignore[attr-defined]
+        for param in self.state.fields:
+            for onoff in self.query(f"#onoff-{param.name}").results(Static):
+                onoff.update(self._on_off(param))
+        self._show_errors()

@@ -1,11 +1,13 @@
-"""The status line: what the workbench is doing now, always visible."""
+"""The status line: state, progress, time and the lesson's headline metric; then the latest message."""
 
 from __future__ import annotations
 
 from rich.text import Text as RichText
 from textual.widgets import Static
 
+from labapp.controller import Progress
 from labapp.report import number
+from labapp.strings import fit, say, width
 from labapp.traces import RunTrace
 
 STYLES = {"idle": "dim", "loading torch": "yellow", "waiting for torch": "yellow", "starting": "yellow",
@@ -20,46 +22,67 @@ def clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def speed(rate: float) -> str:
-    """A rate in few characters: 0.52, 12.3, 410, 35.9k."""
-    return f"{rate / 1000:.3g}k" if rate >= 1000 else f"{rate:.3g}"
+def headline(trace: RunTrace, lang: str) -> str:
+    """The lesson's headline metric of `trace`, e.g. 'test accuracy 91.2%', or ''."""
+    which = trace.lesson.headline_metric()
+    if which is None:
+        return ""
+    split, name = which
+    value = trace.latest.get(split, {}).get(name)
+    if value is None:
+        return ""
+    shown = f"{value:.1%}" if "accuracy" in name and 0 <= value <= 1 else number(value)
+    prefix = "" if split == "train" else trace.lesson.label(split, lang) + " "
+    return f"{prefix}{trace.lesson.label(name, lang)} {shown}"
+
+
+def status_parts(state: str, trace: RunTrace | None, progress: Progress | None, device: str, lang: str) -> list[tuple[int, str]]:
+    """(priority, text) for each part of the first line, in display order; lower priority is dropped first."""
+    parts = [(9, say(state, lang) if state in STYLES else state)]
+    if trace is not None and progress is not None:
+        unit = trace.lesson.unit
+        if progress.total:
+            parts.append((8, f"{unit} {progress.done}/{progress.total}"))
+        if progress.batch:
+            parts.append((6, f"{say('batch', lang)} {progress.batch[0]}/{progress.batch[1]}"))
+        timing = clock(progress.elapsed)
+        if progress.eta is not None:
+            timing += f" {say('eta', lang)} {clock(progress.eta)}"
+        parts.append((7, timing))
+        parts.append((8, headline(trace, lang)))
+        parts.append((3, trace.lesson.id))
+        parts.append((2, trace.device or device))
+        if trace.no_records:
+            parts.append((4, say("no records", lang)))
+    else:
+        parts.append((2, device))
+    return [(p, text) for p, text in parts if text]
+
+
+def first_line(parts: list[tuple[int, str]], columns: int) -> str:
+    """The parts joined by ' · ', dropping the least important until they fit in `columns`."""
+    kept = list(parts)
+    while len(kept) > 1 and width("● " + " · ".join(t for _, t in kept)) > columns:
+        kept.remove(min(kept[1:], key=lambda part: part[0]))
+    return fit(" · ".join(t for _, t in kept), columns - 2)
 
 
 class StatusLine(Static):
-    """State, progress, timing, speed, device and the latest loss and accuracy; then a message line.
-
-    Its height is fixed (two lines, no wrapping), so that an update repaints this line only and
-    never lays out the screen again: it changes several times a second while training.
-    """
+    """Two fixed lines (so that an update never lays out the screen again): the run, then the message."""
 
     _shown: RichText | None = None
 
-    def show(self, state: str, trace: RunTrace | None, device: str, message: str = "") -> None:
-        """Redraw from the current state and run (if any)."""
+    def show(self, state: str, trace: RunTrace | None, progress: Progress | None, device: str, message: str,
+             lang: str) -> None:
+        """Redraw from the current state, run and message."""
+        columns = max(20, self.size.width - 2)
         line = RichText()
-        line.append(f"● {state}", style=STYLES.get(state, "bold"))
-        parts: list[str] = []
-        if trace is not None:
-            parts.append(trace.lesson.id)
-            if trace.total:
-                parts.append(f"{trace.lesson.unit} {trace.epoch}/{trace.total}")
-            timing = clock(trace.elapsed)
-            eta = trace.eta()
-            if eta is not None:
-                timing += f" eta {clock(eta)}"
-            parts.append(timing)
-            if trace.running and trace.rate() > 0:
-                parts.append(f"{speed(trace.rate())} {trace.lesson.unit}/s")
-            parts.append(trace.device or device)
-            latest = trace.latest.get("test", {}) | trace.latest.get("train", {})
-            for name in ("loss", "cost", "mse", "accuracy"):
-                if name in latest:
-                    value = latest[name]
-                    shown = f"{value:.1%}" if name == "accuracy" and 0 <= value <= 1 else number(value)
-                    parts.append(f"{name} {shown}")
-        else:
-            parts.append(device)
-        line.append(" " + " · ".join(parts))
+        line.append("● ", style=STYLES.get(state, "bold"))
+        line.append(first_line(status_parts(state, trace, progress, device, lang), columns))
+        message = " ".join(message.split())
+        if width(message) > columns:
+            more = f" ({say('more', lang)})"
+            message = fit(message, columns - width(more)) + more
         line.append("\n" + message, style="italic")
         if line != self._shown:
             self._shown = line

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text as RichText
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Input, Static
 
 from labapp.lesson import TryIt, View
+from labapp.messages import Predicted
 from labapp.report import view_text
+from labapp.strings import say
 
 MAX_INPUT = 200  # characters: a surname, a word, a short list
 
 
 class TryBox(Vertical):
-    """An input and the answer to it; asks the app (TryBox.Asked), which answers with `show`."""
+    """An input and the answer to it, from the model that `model()` returns (None: no model yet)."""
 
-    @dataclass
-    class Asked(Message):
-        """The user submitted `text` to try the model on."""
-
-        box: TryBox
-        text: str
-
-    def __init__(self, try_it: TryIt, lang: str, **kwargs) -> None:
+    def __init__(self, try_it: TryIt, lang: str, model: Callable[[], Any], **kwargs) -> None:
         super().__init__(**kwargs)
         self.try_it = try_it
         self.lang = lang
+        self.model = model
 
     def compose(self) -> ComposeResult:
         """The input, then the answer (empty until the first one)."""
@@ -40,15 +36,31 @@ class TryBox(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the box asks the model; it does not run the lesson."""
         event.stop()
-        self.post_message(self.Asked(self, event.value))
+        state = self.model()
+        if state is None:
+            self.say(say("no model", self.lang))
+            return
+        self.say(say("thinking", self.lang))
+        self._predict(state, event.value)
 
-    def show(self, value: Any) -> None:
-        """Draw the lesson's answer as its view of the TryIt's kind."""
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _predict(self, state: Any, text: str) -> None:
+        """Off the UI thread, the lesson's predict (which imports torch); only posts its answer."""
+        try:
+            self.post_message(Predicted(text, value=self.try_it.predict(state, text)))
+        except Exception as error:  # noqa: BLE001 - told in the box; the app stays up
+            self.post_message(Predicted(text, error=f"{type(error).__name__}: {error}"))
+
+    def on_predicted(self, message: Predicted) -> None:
+        """Draw the answer as the view of the TryIt's kind, or say what went wrong."""
+        if message.error:
+            self.say(say("try failed", self.lang, error=message.error))
+            return
         view = View("try", self.try_it.kind, self.try_it.title)
         try:
-            text = RichText.from_ansi(view_text(view, value, self.lang, max(20, self.size.width - 2), color=True))
+            text = RichText.from_ansi(view_text(view, message.value, self.lang, max(20, self.size.width - 2), color=True))
         except Exception as error:  # noqa: BLE001 - an answer must never take the app down
-            text = RichText(f"{self.try_it.title(self.lang)}: cannot draw ({error})", style="dim")
+            text = RichText(f"{self.try_it.title(self.lang)}: ({error})", style="dim")
         self.query_one("#try-answer", Static).update(text)
 
     def say(self, message: str) -> None:

@@ -1,0 +1,74 @@
+"""The workbench's actions, declared once: their keys feed the bindings, the key bar, the command
+palette and the buttons (after harlequin's actions.py). Plain data, no Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labapp.strings import say
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the user can do: `action` is the app's `action_<name>` (with its arguments)."""
+
+    name: str  # the catalogue key of its label; `<name> about` says what it does
+    action: str
+    keys: str  # Textual key names, comma-separated; the first is the one shown
+    shown: bool = True  # in the key bar (when there is room: the first ones first)
+    palette: bool = True
+    priority: bool = False  # works even while a field has focus
+
+    @property
+    def key(self) -> str:
+        """The key as shown to the user."""
+        first = self.keys.split(",")[0]
+        return {"ctrl+c": "^c", "escape": "Esc"}.get(first, first)
+
+    @property
+    def target(self) -> str:
+        """The action as a click or a button names it: `app.run`, `screen.zoom`."""
+        return self.action if "." in self.action else f"app.{self.action}"
+
+    def label(self, lang: str) -> str:
+        """Its short name in `lang` (footer, buttons)."""
+        return say(self.name, lang)
+
+    def about(self, lang: str) -> str:
+        """What it does, in `lang` (the palette)."""
+        return say(f"{self.name} about", lang)
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("run", "run", "r"),
+    Action("stop", "stop", "s"),
+    Action("panel", "screen.next_panel", "n"),
+    Action("zoom", "screen.zoom", "f"),
+    Action("lessons", "flip('sidebar')", "b"),
+    Action("lang", "toggle_lang", "z"),
+    Action("messages", "screen.messages", "m"),
+    Action("log", "flip('log_scale')", "g"),
+    Action("earlier", "flip('earlier')", "o"),
+    Action("reset", "reset", "x"),
+    Action("defaults", "screen.defaults", "d"),
+    Action("screenshot", "screen.screenshot", "p"),
+    Action("save code", "screen.save_code", "w"),
+    Action("copy", "screen.copy_path", "y", shown=False),
+    Action("quit", "quit", "q"),
+    Action("leave field", "screen.leave_field", "escape", shown=False, palette=False),
+)
+BY_NAME = {action.name: action for action in ACTIONS}
+
+# Keys beside the table: F5/F6 and ctrl+c work from inside a field too; digits pick tabs and panels.
+EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("ctrl+c", "quit"))
+TABS = ("learn", "train", "code")  # keys 1, 2, 3
+PANEL_KEYS = "456789"  # the Train tab's charts, then results, then runs
+
+
+def key_table() -> list[tuple[str, str, str, bool]]:
+    """(keys, action, description, priority) of every binding: the table, the extra keys, tabs and panels."""
+    rows = [(a.keys, a.action, a.name, a.priority) for a in ACTIONS]
+    rows += [(key, action, action, True) for key, action in EXTRA_KEYS]
+    rows += [(str(n), f"screen.tab('{tab}')", tab, False) for n, tab in enumerate(TABS, 1)]
+    return rows + [(key, f"screen.panel({n})", "panel", False) for n, key in enumerate(PANEL_KEYS)]

@@ -1,0 +1,86 @@
+"""The runs of a lesson on disk: start, status, changed params and final headline; Enter overlays one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from labapp.controller import changed_params
+from labapp.lesson import Lesson
+from labapp.records import PastRun
+from labapp.report import number
+from labapp.strings import say
+
+
+def final_headline(lesson: Lesson, run: PastRun) -> str:
+    """The run's last value of the lesson's headline metric, or ''."""
+    which = lesson.headline_metric()
+    value = run.final.get(which[0], {}).get(which[1]) if which else None
+    if not isinstance(value, (int, float)):
+        return ""
+    return f"{value:.1%}" if "accuracy" in which[1] and 0 <= value <= 1 else number(value)
+
+
+class RunsPanel(Vertical):
+    """A table of the lesson's runs on disk and the whole folder path of the highlighted one."""
+
+    @dataclass
+    class Chosen(Message):
+        """The user chose `run` (Enter): overlay it, or take it off."""
+
+        run: PastRun
+
+    def __init__(self, lesson: Lesson, lang: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lesson = lesson
+        self.lang = lang
+        self.runs: list[PastRun] = []
+
+    def compose(self) -> ComposeResult:
+        """The table, the path of its highlighted run, and how to use it."""
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
+        yield Static("", id="runs-path", markup=False)
+        yield Static(say("runs help", self.lang), id="runs-help")
+
+    def show(self, runs: list[PastRun], overlaid: set[str]) -> None:
+        """Fill the table with `runs`, marking the overlaid ones."""
+        self.runs = runs
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        which = self.lesson.headline_metric()
+        final = self.lesson.label(which[1], self.lang) if which else say("final", self.lang)
+        table.add_columns("", "#", say("started", self.lang), say("status", self.lang), final, say("changed", self.lang))
+        for index, run in enumerate(runs):
+            table.add_row("✓" if str(run.path) in overlaid else " ", len(runs) - index, run.started[5:16].replace("T", " "),
+                          say(run.status, self.lang) if run.status in ("finished", "stopped", "diverged", "failed",
+                                                                       "interrupted", "running") else run.status,
+                          final_headline(self.lesson, run), changed_params(self.lesson, run.path, self.lang))
+        if runs:
+            table.move_cursor(row=min(row, len(runs) - 1))
+        self._show_path()
+        if not runs:
+            self.query_one("#runs-path", Static).update(say("no runs", self.lang))
+
+    def highlighted(self) -> PastRun | None:
+        """The run under the cursor, if any."""
+        row = self.query_one(DataTable).cursor_row
+        return self.runs[row] if 0 <= row < len(self.runs) else None
+
+    def _show_path(self) -> None:
+        run = self.highlighted()
+        self.query_one("#runs-path", Static).update(str(run.path) if run else "")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the whole path of the highlighted run."""
+        self._show_path()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a run: overlay it (or take it off)."""
+        run = self.highlighted()
+        if run is not None:
+            self.post_message(self.Chosen(run))

@@ -1,0 +1,132 @@
+"""The workbench's controller without Textual: forms, runs through the runner, history, messages."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from labapp.controller import Form, Workbench, ended_message, run_progress
+from labapp.lesson import ParamError
+from labapp.traces import RunTrace
+import lessons
+from tests.conftest import COUNTER, ROOT
+
+
+def test_the_controller_imports_without_textual_or_torch():
+    code = ("import sys, labapp.controller, labapp.actions, labapp.strings\n"
+            "assert 'textual' not in sys.modules, 'textual'\nassert 'torch' not in sys.modules, 'torch'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def wait_for_end(bench: Workbench, timeout: float = 20) -> RunTrace:
+    deadline = time.monotonic() + timeout
+    while True:
+        ended = bench.poll()
+        if ended is not None:
+            return ended
+        assert time.monotonic() < deadline, "the run did not end"
+        time.sleep(0.01)
+
+
+def test_the_form_checks_fields_and_rules_and_has_a_seed():
+    form = Form(lessons.LESSONS[0])  # linear-model: w_min < w_max
+    assert form.valid and form.texts["seed"] == "0" and form.seed() == 0
+    form.set("seed", "-1")
+    assert form.errors["seed"] == "seed: '-1' is out of range: must be between 0 and 4294967295"
+    form.set("seed", "42")
+    assert form.valid and form.seed() == 42
+    form.set("w_min", "5")
+    assert not form.errors and "w_min (5) must be less than w_max (4)" in form.rule_error
+    assert not form.valid and form.first_error() == form.rule_error
+    with pytest.raises(ParamError):
+        form.values()
+    form.reset()
+    assert form.valid and form.texts["w_min"] == "0.0" and form.texts["seed"] == "0"
+
+
+def test_a_run_starts_through_the_runner_ends_and_is_recorded(runs_dir):
+    heard = []
+    bench = Workbench((COUNTER,), "en", notify=lambda event, trace: heard.append(event))
+    bench.form().set("epochs", "3")
+    bench.form().set("seed", "7")
+    trace = bench.start()
+    assert bench.active is trace and bench.state() in ("starting", "running")
+    with pytest.raises(ParamError, match="counter is training: stop it first"):
+        bench.start()
+    ended = wait_for_end(bench)
+    assert ended is trace and trace.status == "finished" and trace.epoch == 3
+    assert heard == ["started", "ended"] and bench.active is None and bench.run is None
+    assert ended_message(trace, "en") == "finished 3 epochs" and ended_message(trace, "zh") == "完成 3 个 epoch"
+    assert trace.run_dir.startswith(str(runs_dir / "counter"))
+    [past] = bench.past_runs()
+    assert str(past.path) == trace.run_dir and past.status == "finished"
+    assert (past.path / "config.json").read_text().count('"seed": 7') == 1
+    assert bench.log[-1].text == trace.message
+
+
+def test_stop_and_shutdown_end_a_long_run_as_stopped(runs_dir):
+    bench = Workbench((COUNTER,), "en")
+    bench.form().set("epochs", "10000")
+    bench.form().set("sleep", "0.005")
+    trace = bench.start()
+    while trace.epoch < 3:
+        time.sleep(0.01)
+    asked = time.monotonic()
+    bench.shutdown()
+    assert time.monotonic() - asked < 1 and trace.status == "stopped"
+    assert wait_for_end(bench) is trace
+
+
+def test_runs_on_disk_survive_a_restart_and_can_be_overlaid(runs_dir):
+    first = Workbench((COUNTER,), "en")
+    first.form().set("epochs", "4")
+    first.start()
+    wait_for_end(first)
+    later = Workbench((COUNTER,), "zh")  # a new session: nothing in memory
+    [past] = later.past_runs()
+    assert later.chart_traces(earlier=True) == []
+    assert later.toggle_overlay(past) is True
+    [overlay] = later.chart_traces(earlier=True)
+    assert overlay.epoch == 4 and overlay.values["epochs"] == 4 and "epochs=4" in overlay.label
+    xs, ys = next(iter(overlay.series(COUNTER.charts[0]).values()))
+    assert xs == [1, 2, 3, 4] and ys == [0.5, 0.25, 0.125, 0.0625]
+    assert later.toggle_overlay(past) is False and later.chart_traces(earlier=True) == []
+
+
+def test_progress_advances_inside_an_epoch():
+    trace = RunTrace(lesson=COUNTER, values=COUNTER.defaults(), number=1, label="")
+    trace.status, trace.total, trace.epoch, trace.started_at = "running", 4, 1, 100.0
+
+    class Context:
+        batches = (50, 100)
+
+    class FakeRun:
+        context = Context()
+
+    progress = run_progress(trace, FakeRun(), now=103.0)
+    assert progress.elapsed == 3.0 and progress.batch == (50, 100)
+    assert progress.eta == pytest.approx(3.0 * (1 - 1.5 / 4) / (1.5 / 4))
+    assert run_progress(trace, None, now=104.5).elapsed == 4.5  # the clock moves between records
+    trace.status, trace.elapsed = "finished", 9.0
+    assert run_progress(trace, FakeRun(), now=200.0).elapsed == 9.0
+
+
+def test_a_folder_that_cannot_be_written_trains_without_records(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("LABAPP_RUNS_DIR", str(blocked))
+    bench = Workbench((COUNTER,), "en")
+    trace = bench.start()
+    assert "training goes on without run records" in trace.no_records
+    assert wait_for_end(bench).status == "finished" and trace.run_dir == ""
+
+
+def test_saving_goes_next_to_the_latest_run_and_says_where(runs_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bench = Workbench((COUNTER,), "en")
+    assert bench.save("a.svg", "<svg/>", "screenshot saved") == f"screenshot saved: {tmp_path / 'a.svg'}"
+    bench.start()
+    trace = wait_for_end(bench)
+    said = bench.save("b.py", "print(1)", "code saved")
+    assert said == f"program saved: {trace.run_dir}/b.py" and bench.log[-1].text == said
