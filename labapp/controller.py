@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from labapp.cli import SEED_MAX
-from labapp.lesson import IntParam, Lesson, Metric, Param, ParamError, Values
-from labapp.records import PastRun, RecordsError, RunRecorder, default_root, list_runs, read_metrics
+from labapp.lesson import IntParam, Lesson, Param, ParamError, Values
+from labapp.progress import RunProgress
+from labapp.records import PastRun, RecordsError, RunRecorder, default_root, list_runs
 from labapp.runner import Run
 from labapp.strings import WORDS, say
 from labapp.traces import RunTrace, TraceSink, describe
@@ -95,39 +96,6 @@ class Form:
         """The course's values in every field."""
         self.texts = {p.name: p.format(p.default) for p in self.fields}
         self.check()
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a run stands: epochs done of total, batches inside the epoch, elapsed and ETA in seconds."""
-
-    done: int
-    total: int
-    batch: tuple[int, int] | None
-    elapsed: float
-    eta: float | None
-
-
-def run_progress(trace: RunTrace, run: Run | None, now: float | None = None) -> Progress:
-    """The one adapter from a run to what the status line shows of its progress.
-
-    It reads the runner's live RunProgress (`run.progress`) where the runner has one; else the
-    trace, with the elapsed time of a running run read from the clock, so it advances inside an
-    epoch, and the batches from the lesson's `RunContext.batch` calls where the runner exposes them.
-    """
-    live = getattr(run, "progress", None)
-    if live is not None and callable(getattr(live, "eta", None)):
-        return Progress(live.epoch, live.total, live.batch if live.running else None, live.elapsed(), live.eta())
-    context = getattr(run, "context", None)
-    batch = getattr(context, "batches", None) if trace.running else None
-    if not trace.running or trace.status == "starting":
-        return Progress(trace.epoch, trace.total, None, trace.elapsed, None)
-    elapsed = (now if now is not None else time.monotonic()) - trace.started_at
-    fraction = trace.epoch / trace.total if trace.total else 0.0
-    if batch and batch[1] and trace.total:
-        fraction = min(1.0, (trace.epoch + batch[0] / batch[1]) / trace.total)
-    eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
-    return Progress(trace.epoch, trace.total, batch, elapsed, eta)
 
 
 def ended_message(trace: RunTrace, lang: str) -> str:
@@ -215,16 +183,15 @@ class Workbench:
         sinks: list[Any] = [TraceSink(trace, self._heard, run_dir=lambda: recorder and recorder.path)]
         if recorder is not None:
             sinks.insert(0, recorder)  # first, so its folder exists when the trace hears of the start
-        # The one place the workbench makes a Run: pass interactive=True here once the runner takes it.
-        self.run = Run(lesson, values, device=form.device, seed=seed, sinks=sinks)
+        # The one place the workbench makes a Run: interactive, so the thread policy leaves a cpu for the UI.
+        self.run = Run(lesson, values, device=form.device, seed=seed, sinks=sinks, interactive=True)
+        trace.progress = self.run.progress  # the runner's live progress, read by the status line from the start
         self.active = trace
         self.run.start()
         return trace
 
     def _heard(self, event: str, trace: RunTrace) -> None:
-        """From the training thread: the run started (its clock starts now) or ended."""
-        if event == "started":
-            trace.started_at = time.monotonic()
+        """From the training thread: the run started or ended."""
         self.notify(event, trace)
 
     def stop(self) -> bool:
@@ -284,9 +251,9 @@ class Workbench:
         """The catalogue's `key` in the UI's language, logged; returns it."""
         return self.say(say(key, self.lang, **values))
 
-    def progress(self, trace: RunTrace) -> Progress:
+    def progress(self, trace: RunTrace) -> RunProgress:
         """How far `trace` has got."""
-        return run_progress(trace, self.run if trace is self.active else None)
+        return trace.progress
 
     def latest(self, lesson: Lesson | None = None) -> RunTrace | None:
         """The active run if it is of `lesson`, else that lesson's latest run of this session."""
@@ -367,21 +334,7 @@ class Workbench:
     def past_trace(self, past: PastRun) -> RunTrace:
         """A trace of a run on disk, read from its records."""
         lesson = self.find(past.lesson)
-        from_run_dir = getattr(RunTrace, "from_run_dir", None)  # the traces' own reader, where they have one
-        if from_run_dir is not None:
-            return from_run_dir(lesson, past.path, self.number(past))
-        values = past_values(lesson, past.path)
-        trace = RunTrace(lesson=lesson, values=values, number=self.number(past),
-                         label=f"{past.started[5:16].replace('T', ' ')} {self.describe(lesson, values)}",
-                         status=past.status, message=past.message, run_dir=str(past.path))
-        for row in read_metrics(past.path):
-            if row.get("kind") != "metric":
-                continue
-            numbers = {k: (float("nan") if v is None else v) for k, v in row.items()
-                       if k not in ("kind", "epoch", "step", "split", "t") and (v is None or isinstance(v, (int, float)))}
-            trace.add(Metric(epoch=int(row.get("epoch") or 0), values=numbers, split=str(row.get("split") or "train"),
-                             step=row.get("step")), float(row.get("t") or 0.0))
-        return trace
+        return RunTrace.from_run_dir(lesson, past.path, self.number(past))
 
 
 def past_values(lesson: Lesson, path: Path) -> Values:

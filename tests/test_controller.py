@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from labapp.controller import Form, Workbench, ended_message, run_progress
+from labapp.controller import Form, Workbench, ended_message
+from labapp.progress import RunProgress
 from labapp.lesson import ParamError
 from labapp.traces import RunTrace
 import lessons
@@ -94,22 +95,22 @@ def test_runs_on_disk_survive_a_restart_and_can_be_overlaid(runs_dir):
     assert later.toggle_overlay(past) is False and later.chart_traces(earlier=True) == []
 
 
-def test_progress_advances_inside_an_epoch():
-    trace = RunTrace(lesson=COUNTER, values=COUNTER.defaults(), number=1, label="")
-    trace.status, trace.total, trace.epoch, trace.started_at = "running", 4, 1, 100.0
+def test_the_status_line_reads_the_runners_progress_which_advances_inside_an_epoch():
+    from labapp.widgets.status import status_parts
 
-    class Context:
-        batches = (50, 100)
-
-    class FakeRun:
-        context = Context()
-
-    progress = run_progress(trace, FakeRun(), now=103.0)
-    assert progress.elapsed == 3.0 and progress.batch == (50, 100)
-    assert progress.eta == pytest.approx(3.0 * (1 - 1.5 / 4) / (1.5 / 4))
-    assert run_progress(trace, None, now=104.5).elapsed == 4.5  # the clock moves between records
-    trace.status, trace.elapsed = "finished", 9.0
-    assert run_progress(trace, FakeRun(), now=200.0).elapsed == 9.0
+    now = [100.0]
+    progress = RunProgress.for_lesson(COUNTER, COUNTER.defaults(), clock=lambda: now[0])
+    progress.start()
+    progress.total, progress.epoch = 4, 1
+    progress.batch = (50, 100)
+    now[0] = 103.0
+    trace = RunTrace(lesson=COUNTER, values=COUNTER.defaults(), number=1, label="", progress=progress)
+    assert Workbench((COUNTER,), "en").progress(trace) is progress
+    parts = [text for _, text in status_parts("running", trace, progress, "cpu", "en")]
+    assert "batch 50/100" in parts and any(text.startswith("0:03") for text in parts)
+    assert progress.eta() == pytest.approx(3.0 * (4 - 1.5) / 1.5)
+    now[0] = 104.5
+    assert progress.elapsed() == 4.5  # the clock moves between records
 
 
 def test_a_folder_that_cannot_be_written_trains_without_records(tmp_path, monkeypatch):

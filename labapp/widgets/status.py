@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text as RichText
 from textual.widgets import Static
 
-from labapp.controller import Progress
+from labapp.progress import RunProgress
 from labapp.report import number
 from labapp.strings import fit, say, width
 from labapp.traces import RunTrace
@@ -36,18 +36,19 @@ def headline(trace: RunTrace, lang: str) -> str:
     return f"{prefix}{trace.lesson.label(name, lang)} {shown}"
 
 
-def status_parts(state: str, trace: RunTrace | None, progress: Progress | None, device: str, lang: str) -> list[tuple[int, str]]:
+def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, lang: str) -> list[tuple[int, str]]:
     """(priority, text) for each part of the first line, in display order; lower priority is dropped first."""
     parts = [(9, say(state, lang) if state in STYLES else state)]
     if trace is not None and progress is not None:
         unit = trace.lesson.unit
         if progress.total:
-            parts.append((8, f"{unit} {progress.done}/{progress.total}"))
-        if progress.batch:
+            parts.append((8, f"{unit} {progress.epoch}/{progress.total}"))
+        if progress.batch and progress.running:
             parts.append((6, f"{say('batch', lang)} {progress.batch[0]}/{progress.batch[1]}"))
-        timing = clock(progress.elapsed)
-        if progress.eta is not None:
-            timing += f" {say('eta', lang)} {clock(progress.eta)}"
+        timing = clock(progress.elapsed())
+        eta = progress.eta()
+        if eta is not None:
+            timing += f" {say('eta', lang)} {clock(eta)}"
         parts.append((7, timing))
         parts.append((8, headline(trace, lang)))
         parts.append((3, trace.lesson.id))
@@ -72,7 +73,7 @@ class StatusLine(Static):
 
     _shown: RichText | None = None
 
-    def show(self, state: str, trace: RunTrace | None, progress: Progress | None, device: str, message: str,
+    def show(self, state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, message: str,
              lang: str) -> None:
         """Redraw from the current state, run and message."""
         columns = max(20, self.size.width - 2)
