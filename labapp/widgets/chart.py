@@ -54,6 +54,7 @@ class LessonChart(PlotextPlot):
     def on_resize(self) -> None:
         """A new size needs a new drawing."""
         self._cached = None
+        self.refresh()
 
     def render(self) -> RichText:
         """Title, plot and legend, built once per change of data or size (plotext builds are slow)."""
