@@ -8,8 +8,6 @@ After a deliberate change of the layout: pytest tests/test_snapshots.py --snapsh
 at the SVGs in tests/__snapshots__ before committing them.
 """
 
-import dataclasses
-import hashlib
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -19,8 +17,10 @@ import pytest
 import lessons
 from labapp import data
 from labapp.app import LabApp
-from labapp.data import write_mnist
 from labapp.widgets import status
+from lessons import _data
+from tests.data_fixtures import checksum_of, stand_in
+from tests.mnist_fixtures import write_mnist
 from tests.test_app import press_run, set_field, until
 from tests.test_lessons_data import make_diabetes
 from tests.test_lessons_mnist import TEST, TRAIN, tiny_digits
@@ -80,10 +80,8 @@ def frozen(monkeypatch, stand_ins):
     """Elapsed times never reach a snapshot; the lessons read the stand-ins, registered under their checksums."""
     monkeypatch.setattr(status, "clock", lambda seconds: "0:00")
     monkeypatch.setenv(data.ENV_VAR, str(stand_ins))
-    for name in ("diabetes", "names_train", "names_test"):
-        content = (stand_ins / data.DATASETS[name].filename).read_bytes()
-        monkeypatch.setitem(data.DATASETS, name, dataclasses.replace(
-            data.DATASETS[name], sha256=hashlib.sha256(content).hexdigest(), size=len(content)))
+    for dataset in (_data.DIABETES, _data.NAMES_TRAIN, _data.NAMES_TEST):
+        stand_in(monkeypatch, dataset, **checksum_of(stand_ins / dataset.filename))
 
 
 @pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
