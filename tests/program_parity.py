@@ -108,6 +108,16 @@ def program_final(lesson: str, flags: list[str], env: dict[str, str], timeout: f
         return final_numbers(run([sys.executable, str(path)], env | {"PYTHONPATH": ""}, timeout))
 
 
+def both(lesson: str, flags: list[str], env: dict[str, str]) -> tuple[dict, dict]:
+    """labapp's and the program's final numbers, the two run side by side (each on one thread by default)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        ours = pool.submit(labapp_final, lesson, flags, env)
+        theirs = pool.submit(program_final, lesson, flags, env)
+        return ours.result(), theirs.result()
+
+
 def differences(labapp: dict, program: dict) -> list[str]:
     """What keeps the two from agreeing: values apart, or names one side lacks (timings aside)."""
     problems = []
@@ -134,7 +144,7 @@ def main(argv: list[str]) -> int:
     for lesson, flags in cases:
         start = time.perf_counter()
         try:
-            ours, theirs = labapp_final(lesson, flags, env), program_final(lesson, flags, env)
+            ours, theirs = both(lesson, flags, env)
         except (RuntimeError, subprocess.TimeoutExpired) as error:
             print(f"{lesson:<20} {' '.join(flags):<44} FAILED: {error}")
             failed += 1
