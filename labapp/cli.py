@@ -233,8 +233,11 @@ def code_parser(lesson: Lesson) -> _Parser:
     for param in lesson.params:
         group.add_argument(param.flag, dest=param.name, metavar="VALUE", default=None,
                            help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}")
-    parser.add_argument("--device", default="auto", help="written into the program: auto, cpu, cuda, cuda:N or mps")
-    parser.add_argument("--seed", default="0", help=f"written into the program: random seed, 0 to {SEED_MAX}")
+    run = run_parser(lesson)  # the same defaults as `labapp run`, so the program computes what a run does
+    parser.add_argument("--device", default=run.get_default("device"),
+                        help="written into the program: auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--seed", default=run.get_default("seed"),
+                        help=f"written into the program: random seed, 0 to {SEED_MAX}")
     parser.add_argument("--threads", default=None, help=f"written into the program: torch cpu threads, 1 to {THREADS_MAX}")
     parser.add_argument("--data-dir", default=None, metavar="DIR", help="the data folder written into the program "
                         "(default as labapp finds it: $LABAPP_DATA_DIR, then the cache); $LABAPP_DATA_DIR overrides it")

@@ -15,6 +15,7 @@ keeps every other character of the file as it is. No torch, no Textual here: the
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,6 @@ def literal(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} values cannot be written into a program: {value!r}")
 
 
-def _cache_folder() -> Path:
-    from labapp.data import cache_dir
-
-    return cache_dir()
-
-
 def data_folder(lesson: Lesson, values: Values, data_dir: str | None = None) -> str | None:
     """The folder that labapp would read the lesson's data from with these values; None if it reads none.
 
@@ -89,10 +84,10 @@ def data_folder(lesson: Lesson, values: Values, data_dir: str | None = None) -> 
                 return str(found.path if found.path.is_dir() else found.path.parent)
         return str(store.cache.path)
     except Exception:  # noqa: BLE001 - a folder that is not there: the program names it and says so when run
-        import os
+        from labapp.data import cache_dir
 
         named = data_dir or os.environ.get(ENV_VAR)
-        return str(Path(named).expanduser()) if named else str(_cache_folder())
+        return str(Path(named).expanduser()) if named else str(cache_dir())
 
 
 def program_source(lesson: Lesson, values: Values, *, seed: int = 0, device: str = "cpu",
