@@ -51,7 +51,7 @@ class Batches:
     def __iter__(self):
         if loader == 'dataloader':
             for inputs, target in self.loader:
-                yield inputs.to(device), target.to(device)
+                yield inputs.to(self.device), target.to(self.device)
             return
         # A DataLoader's pass draws a base seed for its workers and, shuffling, a seed for its sampler:
         # the same draws give the same order, and every random number after them stays the course's.
