@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import unicodedata
@@ -358,6 +359,67 @@ def cmd_sweep(argv: list[str]) -> int:
     return EXIT_OK
 
 
+# -- code -----------------------------------------------------------------------------------------
+
+def code_parser(lesson: Lesson) -> _Parser:
+    """`labapp code <lesson>`'s parser: the lesson's flags as `labapp run` has them, and the options baked in."""
+    parser = _Parser(prog=f"labapp code {lesson.id}",
+                     description=f"{lesson.title.en}: the lesson's standalone course program, with these values")
+    group = parser.add_argument_group("lesson parameters (course defaults)")
+    for param in lesson.params:
+        group.add_argument(param.flag, dest=param.name, metavar="VALUE", default=None,
+                           help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}")
+    run = run_parser(lesson)  # the same defaults as `labapp run`, so the program computes what a run does
+    parser.add_argument("--device", default=run.get_default("device"),
+                        help="written into the program: auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--seed", default=run.get_default("seed"),
+                        help=f"written into the program: random seed, 0 to {SEED_MAX}")
+    parser.add_argument("--threads", default=None, help=f"written into the program: torch cpu threads, 1 to {THREADS_MAX}")
+    parser.add_argument("--data-dir", default=None, metavar="DIR", help="the data folder written into the program "
+                        "(default as labapp finds it: $LABAPP_DATA_DIR, then the cache); $LABAPP_DATA_DIR overrides it")
+    parser.add_argument("--out", default=None, metavar="FILE", help="write the program to FILE instead of printing it")
+    return parser
+
+
+def cmd_code(argv: list[str]) -> int:
+    """Print (or write) a lesson's standalone program with the given values; returns the exit code."""
+    from labapp.program import program_source
+
+    if not argv or argv[0].startswith("-"):
+        if argv and argv[0] in ("-h", "--help"):
+            print("usage: labapp code LESSON [--PARAM VALUE ...] [--device D] [--seed N] [--threads N] [--out FILE]\n"
+                  "       labapp code LESSON --help   lists the lesson's parameters")
+            return EXIT_OK
+        raise UsageError("labapp code: which lesson? (`labapp list` shows them)")
+    lesson = find_lesson(argv[0])
+    args = code_parser(lesson).parse_args(argv[1:])
+    for name, value in vars(args).items():
+        if isinstance(value, list):  # argparse drops the value '--' (as in `--lr=--`), leaving []
+            setattr(args, name, "--")
+    texts = {p.name: getattr(args, p.name) for p in lesson.params if getattr(args, p.name) is not None}
+    try:
+        values = lesson.resolve(texts)
+    except ParamError as error:
+        raise UsageError(str(error)) from None
+    seed = _whole("seed", args.seed, 0, SEED_MAX)
+    threads = _whole("threads", args.threads, 1, THREADS_MAX)
+    device = args.device.strip().lower()
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", device):  # whether it is here is for the program to find
+        raise UsageError(f"device: {shown(args.device)} is not a device: must be auto, cpu, cuda, cuda:N or mps")
+    source = program_source(lesson, values, seed=seed, device=device, threads=threads, data_dir=args.data_dir)
+    if source is None:
+        raise UsageError(f"labapp code: lesson {lesson.id!r} has no standalone program yet")
+    if args.out is None:
+        sys.stdout.write(source)
+        return EXIT_OK
+    try:
+        Path(args.out).expanduser().write_text(source, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"labapp code: cannot write {shown(args.out)}: {error.strerror or error}") from None
+    print(f"wrote {args.out}: run it with `python {args.out}`", file=sys.stderr)
+    return EXIT_OK
+
+
 # -- runs -----------------------------------------------------------------------------------------
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -520,6 +582,8 @@ def main_parser() -> _Parser:
     commands.add_parser("run", help="train a lesson headless: labapp run LESSON [--PARAM VALUE ...]", add_help=False)
     commands.add_parser("sweep", help="run a lesson over a grid: labapp sweep LESSON --PARAM A,B,... [--seeds 0,1]",
                         add_help=False)
+    commands.add_parser("code", help="a lesson's standalone program: labapp code LESSON [--PARAM VALUE ...]",
+                        add_help=False)
     runs = commands.add_parser("runs", help="list past runs")
     runs.add_argument("--lesson", default=None, help="only this lesson's runs")
     runs.add_argument("--out", default=None, help="runs folder (default $LABAPP_RUNS_DIR or ./runs)")
@@ -627,6 +691,8 @@ def _command(argv: list[str]) -> int:
         return cmd_run(argv[1:])
     if argv and argv[0] == "sweep":
         return cmd_sweep(argv[1:])
+    if argv and argv[0] == "code":
+        return cmd_code(argv[1:])
     args = main_parser().parse_args(argv)
     if args.command == "list":
         return cmd_list(args)

@@ -44,7 +44,7 @@ def program_text(lesson: Lesson, form: Form, lang: str) -> str:
     from labapp.program import program_source
 
     try:
-        source = program_source(lesson, form.values())
+        source = program_source(lesson, form.values(), seed=form.seed(), device=form.device)
     except Exception:  # noqa: BLE001 - invalid values or no program: the module still shows
         source = None
     return source if source else say("no program", lang) + "\n\n" + module_source(lesson)
