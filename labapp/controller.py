@@ -206,7 +206,7 @@ class Workbench:
         run, trace = self.run, self.active
         if run is None or trace is None or not run.join(0):
             return None
-        if trace.running:  # it ended before any sink heard of it: its device or data was refused
+        if not trace.message:  # it ended before any sink heard of it: its device or data was refused
             summary = run.summary
             trace.status, trace.message = "failed", summary.message if summary else "failed"
         if run.kept is not None:
