@@ -28,6 +28,11 @@ def status_text(app) -> str:
     return str(app.workbench.status_line.render())
 
 
+def said_text(app) -> str:
+    """Everything the workbench has said: its status line and its whole message log (`m`)."""
+    return "\n".join([status_text(app), *(message.text for message in app.bench.log)])
+
+
 async def open_lesson(pilot, number: int) -> None:
     app = pilot.app
     app.set_focus(None)
@@ -214,4 +219,5 @@ async def test_language_toggle_and_tabs():
         await pilot.press("3")
         await pilot.pause()
         assert app.workbench.view.query_one("#tabs").active == "code"
-        assert "def train(hp: Values, run):" in app.workbench.view.code
+        code = app.workbench.view.code  # the take-away program, with the form's values
+        assert ".backward()" in code and "import labapp" not in code and "from labapp" not in code

@@ -8,6 +8,7 @@ files, a truncated dataset. After each, the runner, the CLI and the workbench ta
 from __future__ import annotations
 
 import json
+import threading
 import os
 import platform
 import shutil
@@ -203,32 +204,32 @@ def test_the_largest_learning_rate_ends_as_diverged_or_finished_never_failed(les
 
 async def test_the_workbench_reports_a_crash_and_out_of_memory_then_runs_again(runs_dir, fake_gpu):
     from labapp.app import LabApp
-    from tests.test_app import open_lesson, press_run, status_text, until
+    from tests.test_app import open_lesson, press_run, said_text, until
 
     app = LabApp(lang="en", catalogue=(*lessons.LESSONS, FAULTY))
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.torch_state == "ready", timeout=30)
+        await until(pilot, lambda: app.bench.torch_ready, timeout=30)
         await open_lesson(pilot, FAULTY.number)
-        app.query_one("#device").set_options([("cpu", "cpu"), ("cuda", "cuda")])
-        app.query_one("#device").value = "cuda"
+        app.workbench.view.query_one("#device").set_options([("cpu", "cpu"), ("cuda", "cuda")])
+        app.workbench.view.query_one("#device").value = "cuda"
         for count, (fault, said) in enumerate((("raise", "failed: ValueError: bad batch at epoch 2"),
                                                ("oom", "failed: ran out of memory on cuda:0"),
                                                ("none", "finished 3 epochs")), 1):
-            app.query_one("#param-fault").value = fault
+            app.workbench.view.query_one("#param-fault").value = fault
             await pilot.pause()
             await press_run(pilot)
-            await until(pilot, lambda: app.active is None and len(app.traces.get("faulty", [])) == count)
+            await until(pilot, lambda: app.bench.active is None and len(app.bench.traces.get("faulty", [])) == count)
             await pilot.pause(0.3)
-            assert said in status_text(app), status_text(app)
-        assert [t.status for t in app.traces["faulty"]] == ["failed", "failed", "finished"]
+            assert said in said_text(app), said_text(app)
+        assert [t.status for t in app.bench.traces["faulty"]] == ["failed", "failed", "finished"]
         assert sorted(summary_of(path)["status"] for path in (runs_dir / "faulty").iterdir()) == \
             ["failed", "failed", "finished"]
-        assert not app.thread.is_alive()
+        assert not [t for t in threading.enumerate() if t.name.startswith("labapp-faulty")]  # no training thread left
 
 
 async def test_the_workbench_trains_without_records_when_the_runs_folder_cannot_be_written(tmp_path, monkeypatch):
     from labapp.app import LabApp
-    from tests.test_app import CATALOGUE, open_lesson, press_run, status_text, until
+    from tests.test_app import CATALOGUE, open_lesson, press_run, said_text, until
 
     blocked = tmp_path / "runs"
     blocked.write_text("a file where the runs folder should be")
@@ -237,17 +238,17 @@ async def test_the_workbench_trains_without_records_when_the_runs_folder_cannot_
     async with app.run_test(size=(100, 30)) as pilot:
         await open_lesson(pilot, COUNTER.number)
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and app.traces.get("counter"))
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("counter"))
         await pilot.pause(0.3)
-        trace = app.traces["counter"][-1]
+        trace = app.bench.traces["counter"][-1]
         assert trace.status == "finished" and trace.epoch == 5
-        said = status_text(app)
+        said = said_text(app)
         assert "finished 5 epochs" in said and f"cannot keep run records in {blocked}" in said
         assert "training goes on without run records" in said
         monkeypatch.setenv("LABAPP_RUNS_DIR", str(tmp_path / "elsewhere"))  # fixed: the next run is recorded
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and len(app.traces["counter"]) == 2)
-        assert app.traces["counter"][-1].run_dir.startswith(str(tmp_path / "elsewhere"))
+        await until(pilot, lambda: app.bench.active is None and len(app.bench.traces["counter"]) == 2)
+        assert app.bench.traces["counter"][-1].run_dir.startswith(str(tmp_path / "elsewhere"))
 
 
 # -- an unwritable runs folder, headless ----------------------------------------------------------
@@ -389,19 +390,19 @@ def test_a_truncated_dataset_is_reported_as_corrupt_before_training(truncated_di
 
 async def test_the_workbench_refuses_a_truncated_dataset_and_stays_usable(truncated_diabetes, monkeypatch):
     from labapp.app import LabApp
-    from tests.test_app import open_lesson, press_run, status_text, until
+    from tests.test_app import open_lesson, press_run, said_text, until
 
     monkeypatch.setenv("LABAPP_DATA_DIR", str(truncated_diabetes))
     app = LabApp(lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
         await open_lesson(pilot, 7)
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and app.traces.get("multi-dim-input"))
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("multi-dim-input"))
         await pilot.pause(0.3)
-        assert "is corrupt" in status_text(app) and app.traces["multi-dim-input"][-1].status == "failed"
+        assert "is corrupt" in said_text(app) and app.bench.traces["multi-dim-input"][-1].status == "failed"
         shutil.copy(SHARED_DATA / "diabetes.csv.gz", truncated_diabetes / "diabetes.csv.gz")  # repaired
-        app.query_one("#param-epochs").value = "3"
+        app.workbench.view.query_one("#param-epochs").value = "3"
         await pilot.pause()
         await press_run(pilot)
-        await until(pilot, lambda: app.active is None and len(app.traces["multi-dim-input"]) == 2)
-        assert app.traces["multi-dim-input"][-1].status == "finished"
+        await until(pilot, lambda: app.bench.active is None and len(app.bench.traces["multi-dim-input"]) == 2)
+        assert app.bench.traces["multi-dim-input"][-1].status == "finished"

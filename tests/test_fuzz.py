@@ -263,9 +263,9 @@ async def type_into_forms(chosen: list[Lesson], per_field: int) -> int:
         for lesson in chosen:
             await pilot.press("escape")
             await open_lesson(pilot, lesson.number)
-            inputs = [field for field in app.query(Input) if (field.id or "").startswith("param-")]
+            inputs = [field for field in app.workbench.view.query(Input) if (field.id or "").startswith("param-")]
             for field in inputs:
-                param = lesson.param(field.id.removeprefix("param-"))
+                param = app.bench.form().field(field.id.removeprefix("param-"))  # a lesson param, or the seed
                 if lesson is chosen[0] and field is inputs[0]:  # typed key by key, as a person would
                     for text in TYPED:
                         field.value = ""
@@ -279,11 +279,11 @@ async def type_into_forms(chosen: list[Lesson], per_field: int) -> int:
                     await check_the_form(pilot, lesson, param, text)
                     tried += 1
                 field.value = param.format(param.default)
-                await until(pilot, lambda: app.form.texts[param.name] == field.value, timeout=5)
-            assert app.form.valid, (lesson.id, app.form.errors, app.form.rule_error)  # every field at its default
+                await until(pilot, lambda: app.bench.form().texts[param.name] == field.value, timeout=5)
+            assert app.bench.form().valid, (lesson.id, app.bench.form().errors, app.bench.form().rule_error)  # every field at its default
         await press_run(pilot)  # after all that, the app still runs the lesson on screen
-        await until(pilot, lambda: app.active is None and app.traces.get(app.lesson.id), timeout=60)
-        assert app.traces[app.lesson.id][-1].status == "finished" and app.is_running
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get(app.bench.lesson.id), timeout=60)
+        assert app.bench.traces[app.bench.lesson.id][-1].status == "finished" and app.is_running
     return tried
 
 
@@ -295,11 +295,11 @@ async def check_the_form(pilot, lesson: Lesson, param: Param, text: str) -> None
     from tests.test_app import until
 
     app = pilot.app
-    await until(pilot, lambda: app.form.texts[param.name] == text, timeout=5)  # the form has seen it
-    form = app.form
-    bad = refused(param, text) or check_form(lesson, form.texts) is None
+    await until(pilot, lambda: app.bench.form().texts[param.name] == text, timeout=5)  # the form has seen it
+    form = app.bench.form()
+    bad = refused(param, text) or check_form(lesson, {k: v for k, v in form.texts.items() if k != "seed"}) is None
     assert form.valid is not bad, (lesson.id, param.name, text[:40])
-    await until(pilot, lambda: app.query_one("#run").disabled is bad, timeout=5)
+    await until(pilot, lambda: app.workbench.view.query_one("#run").disabled is bad, timeout=5)
     if bad:
-        said = str(app.query_one(f"#error-{param.name}").render()) + str(app.query_one("#rule-error").render())
+        said = str(app.workbench.view.query_one(f"#error-{param.name}").render()) + str(app.workbench.view.query_one("#rule-error").render())
         assert said.strip(), "the form says what is wrong"

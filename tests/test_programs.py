@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 import lessons
+from labapp.threads import choose_threads, read_machine
+from lessons._data import DIABETES
 from labapp import cli, program
 from labapp.data import PRESENT, DataStore
 from labapp.lesson import (BoolParam, ChoiceParam, FloatParam, IntParam, MultiChoiceParam, TensorParam, TextParam,
@@ -75,8 +77,9 @@ def test_only_the_marked_lines_change(lesson):
         settings[name] = ast.literal_eval(line.split("=", 1)[1].split("  #")[0].strip())
     assert settings["seed"] == 7
     assert {name: settings[name] for name in values} == dict(values)
-    if "device" in settings:
-        assert (settings["device"], settings["threads"]) == ("auto", 3)
+    if "device" in settings:  # threads as the runner's policy takes them: capped at the usable cpus
+        capped = choose_threads(read_machine(), interactive=False, requested=3, lesson_limit=lesson.threads).threads
+        assert (settings["device"], settings["threads"]) == ("auto", capped)
 
 
 # -- values of every param type are Python ----------------------------------------------------------
@@ -106,7 +109,8 @@ def test_parsed_values_of_every_param_type_render_into_a_program_that_compiles(t
     (tmp_path / "all-types.py").write_text("\n".join(lines) + "\nprint(f, i, c, b, t, x, m)\n")
     from labapp.lesson import Lesson, Text
 
-    lesson = Lesson(id="all-types", number=99, title=Text("", ""), params=params, uses_torch=False)
+    lesson = Lesson(id="all-types", number=99, title=Text("", ""), params=params, uses_torch=False,
+                    train=lambda hp, run: iter(()))
     texts = [{"f": "1e-7", "i": "1_000", "c": "B'C", "b": "off", "t": "it's \"quoted\"\\", "x": "[[1, 2.5], [3, 4]]",
               "m": "adam,sgd"},
              {"t": "none", "x": "example", "m": "all"}, {"t": "x" * 1000, "m": "none", "x": "3"}]
@@ -171,7 +175,7 @@ def test_the_data_folder_is_the_one_labapp_reads(monkeypatch, tmp_path):
     missing = tmp_path / "not-there"  # labapp would say so before training; the program names it all the same
     assert embedded(data_dir=str(missing)).startswith(f"data_dir = {str(missing)!r}  # option")
     monkeypatch.delenv("LABAPP_DATA_DIR", raising=False)
-    cached = DataStore().status("diabetes")  # found in the cache, or downloaded there by labapp
+    cached = DataStore().status(DIABETES)  # found in the cache, or downloaded there by labapp
     expected = str(cached.path.parent) if cached.state == PRESENT else str(DataStore().cache.path)
     assert embedded().startswith(f"data_dir = {expected!r}  # option")
     if DATA_DIR and _data_here(lesson, lesson.defaults()):
@@ -231,7 +235,7 @@ def _values(lesson, flags):
     """The values and the seed that `labapp code LESSON FLAGS` reads."""
     args = cli.code_parser(lesson).parse_args(flags)
     texts = {p.name: getattr(args, p.name) for p in lesson.params if getattr(args, p.name) is not None}
-    return lesson.resolve(texts), int(args.seed)
+    return lesson.resolve(texts), lesson.seed if args.seed is None else int(args.seed)
 
 
 def _data_here(lesson, values) -> bool:
