@@ -150,7 +150,13 @@ def cmd_run(argv: list[str]) -> int:
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
-    args = run_parser(lesson).parse_args(argv[1:])
+    args, values, seed, threads = parse_lesson_flags(lesson, run_parser(lesson), argv[1:])
+    return _train(lesson, values, args, seed, threads)
+
+
+def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tuple[argparse.Namespace, Any, int, int | None]:
+    """`labapp run`'s and `labapp code`'s flags read: (args, the lesson's values, seed, threads); UsageError if bad."""
+    args = parser.parse_args(argv)
     for name, value in vars(args).items():
         if isinstance(value, list):  # argparse drops the value '--' (as in `--lr=--`), leaving []
             setattr(args, name, "--")
@@ -161,7 +167,7 @@ def cmd_run(argv: list[str]) -> int:
         raise UsageError(str(error)) from None
     seed = _whole("seed", args.seed, 0, SEED_MAX)
     threads = _whole("threads", args.threads, 1, THREADS_MAX)
-    return _train(lesson, values, args, lesson.seed if seed is None else seed, threads)
+    return args, values, lesson.seed if seed is None else seed, threads
 
 
 def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
@@ -392,17 +398,7 @@ def cmd_code(argv: list[str]) -> int:
             return EXIT_OK
         raise UsageError("labapp code: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
-    args = code_parser(lesson).parse_args(argv[1:])
-    for name, value in vars(args).items():
-        if isinstance(value, list):  # argparse drops the value '--' (as in `--lr=--`), leaving []
-            setattr(args, name, "--")
-    texts = {p.name: getattr(args, p.name) for p in lesson.params if getattr(args, p.name) is not None}
-    try:
-        values = lesson.resolve(texts)
-    except ParamError as error:
-        raise UsageError(str(error)) from None
-    seed = _whole("seed", args.seed, 0, SEED_MAX)
-    threads = _whole("threads", args.threads, 1, THREADS_MAX)
+    args, values, seed, threads = parse_lesson_flags(lesson, code_parser(lesson), argv[1:])
     device = args.device.strip().lower()
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", device):  # whether it is here is for the program to find
         raise UsageError(f"device: {shown(args.device)} is not a device: must be auto, cpu, cuda, cuda:N or mps")
