@@ -89,7 +89,8 @@ class LabApp(App):
             return
         trace = bench.shown_trace()
         progress = bench.progress(trace) if trace is not None else None
-        screen.status_line.show(bench.state(), trace, progress, bench.form().device, self.message, self.language)
+        screen.status_line.show(bench.state(), trace, progress, bench.form().device, self.message, self.language,
+                                open_lesson=bench.lesson.id)
         screen.keybar.show(self.language, self._offered, isinstance(screen.focused, Input))
 
     def _offered(self, action: str) -> bool:

@@ -101,6 +101,8 @@ class Form:
 def ended_message(trace: RunTrace, lang: str) -> str:
     """How a run ended, in `lang` (the runner's own words stay in the message log)."""
     unit, done = trace.lesson.unit, trace.epoch
+    if trace.status == "diverged" and trace.progress.diverged_at is not None:
+        done = trace.progress.diverged_at  # the epoch whose values were no longer finite, as the chart marks it
     if trace.status == "failed":
         return say("ended failed", lang, message=trace.message.removeprefix("failed: "))
     if trace.status in ("finished", "stopped", "diverged"):

@@ -134,10 +134,10 @@ class LessonView(Vertical):
             chart.refresh()
 
     def bring(self, index: int) -> None:
-        """Make panel `index` current, focus what it offers (the runs table, the try box), and zoom it if zoomed."""
+        """Make panel `index` current, focus its runs table (never a text box: the panel keys must keep working), zoom it if zoomed."""
         self.show_panel(index)
         panel = self.panels[self.current]
-        for widget in panel.query("DataTable, #try-input"):
+        for widget in panel.query("#runs-table"):
             widget.focus()
         if self.screen.maximized is not None:
             self.screen.maximize(panel, container=False)

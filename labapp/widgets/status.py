@@ -36,8 +36,13 @@ def headline(trace: RunTrace, lang: str) -> str:
     return f"{prefix}{trace.lesson.label(name, lang)} {shown}"
 
 
-def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, lang: str) -> list[tuple[int, str]]:
-    """(priority, text) for each part of the first line, in display order; lower priority is dropped first."""
+def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, lang: str,
+                 open_lesson: str | None = None) -> list[tuple[int, str]]:
+    """(priority, text) for each part of the first line, in display order; lower priority is dropped first.
+
+    The run's lesson id is kept whatever the width when it is not the lesson on screen (a run goes on
+    while another lesson is open), so its numbers are never read as the open lesson's.
+    """
     parts = [(9, say(state, lang) if state in STYLES else state)]
     if trace is not None and progress is not None:
         unit = trace.lesson.unit
@@ -51,7 +56,7 @@ def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | Non
             timing += f" {say('eta', lang)} {clock(eta)}"
         parts.append((7, timing))
         parts.append((8, headline(trace, lang)))
-        parts.append((3, trace.lesson.id))
+        parts.append((9 if open_lesson not in (None, trace.lesson.id) else 3, trace.lesson.id))
         parts.append((2, trace.device or device))
         if trace.no_records:
             parts.append((4, say("no records", lang)))
@@ -74,12 +79,12 @@ class StatusLine(Static):
     _shown: RichText | None = None
 
     def show(self, state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, message: str,
-             lang: str) -> None:
+             lang: str, open_lesson: str | None = None) -> None:
         """Redraw from the current state, run and message."""
         columns = max(20, self.size.width - 2)
         line = RichText()
         line.append("● ", style=STYLES.get(state, "bold"))
-        line.append(first_line(status_parts(state, trace, progress, device, lang), columns))
+        line.append(first_line(status_parts(state, trace, progress, device, lang, open_lesson), columns))
         message = " ".join(message.split())
         if width(message) > columns:
             more = f" ({say('more', lang)})"
