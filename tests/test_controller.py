@@ -131,3 +131,23 @@ def test_saving_goes_next_to_the_latest_run_and_says_where(runs_dir, tmp_path, m
     trace = wait_for_end(bench)
     said = bench.save("b.py", "print(1)", "code saved")
     assert said == f"program saved: {trace.run_dir}/b.py" and bench.log[-1].text == said
+
+
+def test_a_run_of_another_lesson_keeps_its_id_on_a_narrow_status_line():
+    from labapp.widgets.status import first_line, status_parts
+
+    progress = RunProgress.for_lesson(COUNTER, COUNTER.defaults())
+    progress.start()
+    trace = RunTrace(lesson=COUNTER, values=COUNTER.defaults(), number=1, label="", progress=progress)
+    elsewhere = first_line(status_parts("running", trace, progress, "cpu", "en", open_lesson="backprop"), 30)
+    here = first_line(status_parts("running", trace, progress, "cpu", "en", open_lesson=COUNTER.id), 30)
+    assert COUNTER.id in elsewhere and COUNTER.id not in here
+
+
+def test_a_diverged_run_is_said_to_diverge_at_the_epoch_the_chart_marks():
+    progress = RunProgress.for_lesson(COUNTER, COUNTER.defaults())
+    progress.start()
+    progress.epoch = 79
+    progress.finish("diverged", diverged_at=80)
+    trace = RunTrace(lesson=COUNTER, values=COUNTER.defaults(), number=1, label="", progress=progress)
+    assert ended_message(trace, "en").startswith("diverged at epoch 80")
