@@ -148,7 +148,8 @@ async def test_stop_takes_effect_quickly_and_keeps_records(runs_dir):
         await pilot.pause(0.3)
         assert time.monotonic() - asked < 2, "stop is a flag checked between steps: prompt"
         assert "stopped" in status_text(app)
-        assert run.join(0)
+        # the status says stopped as the runner ends; its thread then writes (and syncs) the summary
+        await until(pilot, lambda: run.join(0), timeout=5)
         [run_dir] = (runs_dir / "counter").iterdir()
         assert json.loads((run_dir / "summary.json").read_text())["status"] == "stopped"
         lines = (run_dir / "metrics.jsonl").read_text().splitlines()
