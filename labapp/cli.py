@@ -535,7 +535,8 @@ def cmd_data(args: argparse.Namespace) -> int:
             state, where = "corrupt", f"{found.path}: {found.problem}"
         print(f"  {data.name:<12} {data.filename:<19} {state:<18} {safe(where)}")
     if missing:
-        print("\n`labapp data fetch [NAME ...]` downloads the missing files into the cache and verifies them.")
+        print("\n`labapp data fetch [NAME ...]` downloads the missing files into the cache and verifies them;"
+              "\n`labapp data import PATH` installs MNIST from a folder, its four .gz files or an archive you have.")
     return EXIT_OK
 
 
@@ -561,6 +562,34 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
         if not downloaded:
             print(f"{data.filename} is here already, verified: {safe(path)}")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_data_import(args: argparse.Namespace) -> int:
+    """Install MNIST into the cache from a folder, its four files or an archive; every file verified first."""
+    from labapp.data import DataError
+    from labapp.data_import import gathered
+    from lessons._data import MNIST
+
+    store = _store(args)
+    paths = [Path(path).expanduser() for path in args.paths]
+    try:
+        with gathered(MNIST, paths) as found:
+            for name, where in found.shown.items():
+                print(f"found {name}: {safe(where)}", flush=True)
+            if args.no_verify:
+                print("--no-verify: the files are not compared with the published ones; each is checked only as "
+                      "MNIST idx files (headers, sizes, labels 0-9)", flush=True)
+            root = store.install(MNIST, found.paths, verify=not args.no_verify,
+                                 say=lambda message: print(safe(message), flush=True), shown=found.shown)
+    except DataError as error:
+        say_to_stderr(f"labapp: {safe(error)}")
+        return EXIT_FAILED
+    checked = "checked as idx files" if args.no_verify else "verified against the published md5s"
+    print(f"{MNIST.folder} installed ({checked}): {safe(root / MNIST.filename)}")
+    found = store.status(MNIST)
+    if found.path is not None and found.path != root:
+        print(f"note: {safe(store.named)} holds a {MNIST.folder} of its own, which the lessons read first")
+    return EXIT_OK
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -598,11 +627,24 @@ def main_parser() -> _Parser:
     serve.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     data = commands.add_parser("data", help="the course's data files: where they are and whether they are intact")
     data.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
-    data_commands = data.add_subparsers(dest="data_command", metavar="fetch", parser_class=_Parser)
-    fetch = data_commands.add_parser("fetch", help="download the files that are not here yet")
+    data_commands = data.add_subparsers(dest="data_command", metavar="fetch|import", parser_class=_Parser)
+    fetch = data_commands.add_parser("fetch", help="download the files that are not here yet (mirrors tried in order)")
     fetch.add_argument("names", nargs="*", metavar="NAME",
                        help="data set names, as `labapp data` lists them (default: all)")
     fetch.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    imports = data_commands.add_parser(
+        "import", help="install MNIST from files you have: a folder, the four .gz files, or a .zip/.tar/.tar.gz",
+        description="Install MNIST into labapp's cache from files you have (a classmate's copy, a download made "
+        "elsewhere): a folder that holds the four .gz files (in any subfolder), the files themselves, or a .zip, "
+        ".tar or .tar.gz archive of them. Each file is checked against MNIST's published md5 and all four are "
+        "unpacked and checked before any is installed; a file that is cut short or not the official one is refused "
+        "by name and nothing is installed.")
+    imports.add_argument("paths", nargs="+", metavar="PATH", help="a folder, a file or an archive (several allowed)")
+    imports.add_argument("--no-verify", action="store_true",
+                         help="skip the comparison with the published files (for a split of your own, or "
+                              "uncompressed files): each is still checked as MNIST idx files (headers, sizes, "
+                              "labels 0-9)")
+    imports.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     return parser
 
 
@@ -701,6 +743,8 @@ def _command(argv: list[str]) -> int:
     if args.command == "serve":
         return cmd_serve(args)
     if args.command == "data":
+        if args.data_command == "import":
+            return cmd_data_import(args)
         return cmd_data_fetch(args) if args.data_command == "fetch" else cmd_data(args)
     return open_workbench(args.lesson)
 
