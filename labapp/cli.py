@@ -232,6 +232,11 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         else:
             where = records
         say_to_stderr(f"labapp: the run {safe(summary.message)}{where}")
+        from labapp.torch_errors import explanation
+
+        explained = explanation(summary.message, args.lang or default_lang())
+        if explained:  # a torch error learners commonly meet: what it means and the usual fix
+            say_to_stderr(f"labapp: {safe(explained)}")
         return EXIT_FAILED
     if summary.status == DIVERGED:
         say_to_stderr(f"labapp: the run {safe(summary.message)}")

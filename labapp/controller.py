@@ -21,6 +21,7 @@ from labapp.progress import RunProgress
 from labapp.records import PastRun, RecordsError, RunRecorder, default_root, list_runs
 from labapp.runner import Run
 from labapp.strings import WORDS, say
+from labapp.torch_errors import explanation
 from labapp.traces import RunTrace, TraceSink, describe
 
 QUIT_WAIT = 0.8  # seconds a stopping run gets to write its summary before the app exits
@@ -104,7 +105,11 @@ def ended_message(trace: RunTrace, lang: str) -> str:
     if trace.status == "diverged" and trace.progress.diverged_at is not None:
         done = trace.progress.diverged_at  # the epoch whose values were no longer finite, as the chart marks it
     if trace.status == "failed":
-        return say("ended failed", lang, message=trace.message.removeprefix("failed: "))
+        message = trace.message.removeprefix("failed: ")
+        explained = explanation(message, lang)
+        if explained:  # a torch error learners commonly meet: what it means and the usual fix, then torch's words
+            return say("ended failed explained", lang, explained=explained, message=message)
+        return say("ended failed", lang, message=message)
     if trace.status in ("finished", "stopped", "diverged"):
         return say(f"ended {trace.status}", lang, unit=unit, units=unit if done == 1 else unit + "s", done=done)
     return trace.message

@@ -109,6 +109,9 @@ WORDS: dict[str, Text] = {
     "no program": T("# 这一课还没有独立的课程程序；下面是它在 labapp 中的模块。",
                     "# No standalone course program for this lesson yet; below is its labapp module."),
     "torch failed": T("torch 无法加载：{error}", "torch could not load: {error}"),
+    # errors explained (labapp/torch_errors.py: the table of errors; these words frame a row of it)
+    "torch error explained": T("这是什么意思：{meaning} 通常的改法：{fix}", "What it means: {meaning} The usual fix: {fix}"),
+    "ended failed explained": T("失败：{explained}（torch 的原话：{message}）", "failed: {explained} (torch said: {message})"),
 }
 
 
