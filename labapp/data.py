@@ -606,14 +606,14 @@ def _unpack(source: Path, target: Path, gzipped: bool) -> str | None:
 def _download_mirrors(packed: Dataset, folder: Path, deadline: float, say: Say | None) -> Path:
     """Download `packed` into `folder` from the first of its URLs that gives the published file; _DownloadFailed
     (each URL's reason) if none does before `deadline`."""
-    failures: list[str] = []
+    failures: dict[str, str] = {}  # url -> why
     for url in packed.urls:
         if say is not None:
             say(f"  {packed.filename} ({packed.size:,} bytes) from {url}")
         try:
             path = _download(url, packed, folder, deadline, say, limit_s=IMAGES_DEADLINE_S)
         except _DownloadFailed as error:
-            failures.append(f"{url}: {error}")
+            failures[url] = str(error)
             if say is not None:
                 say(f"  {url} failed: {error}" + ("; trying the next mirror" if url != packed.urls[-1] else ""))
             if time.monotonic() >= deadline:
@@ -622,7 +622,10 @@ def _download_mirrors(packed: Dataset, folder: Path, deadline: float, say: Say |
         if say is not None:
             say(f"  {packed.filename}: {packed.checksum[0]} verified")
         return path
-    raise _DownloadFailed("; ".join(failures))
+    reasons = set(failures.values())
+    if len(failures) > 1 and len(reasons) == 1:  # offline, typically: said once
+        raise _DownloadFailed(f"every mirror ({len(failures)}): {reasons.pop()}")
+    raise _DownloadFailed("; ".join(f"{url}: {why}" for url, why in failures.items()))
 
 
 def _download(url: str, data: Dataset, folder: Path, deadline: float | None = None, say: Say | None = None,
