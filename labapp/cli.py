@@ -366,6 +366,11 @@ def cmd_sweep(argv: list[str]) -> int:
     failed = [r for r in results if r.status == sw.FAILED]
     if failed:
         print(f"labapp: {len(failed)} of {count} runs failed; the tracebacks are in their run.log", file=sys.stderr)
+        from labapp.torch_errors import explanation
+
+        explained = {explanation(r.message, args.lang or default_lang()) for r in failed} - {None}
+        for line in sorted(explained):  # torch errors learners commonly meet: what each means and the usual fix
+            print(f"labapp: {safe(line)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 

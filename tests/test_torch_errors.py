@@ -221,3 +221,10 @@ def test_a_failure_torch_does_not_explain_is_said_as_before(counter):
     trace.status, trace.message = "failed", summary.message
     assert ended_message(trace, "en") == "failed: " + summary.message.removeprefix("failed: ")
     assert dataclasses.is_dataclass(trace)
+
+
+def test_labapp_sweep_says_it_once_for_its_failed_runs(float_labels, capsys, runs_dir):
+    assert cli.main(["sweep", "float-labels", "--epochs", "1,2", "--quiet", "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert "labapp: 2 of 2 runs failed" in err
+    assert err.count(explanation("expected target dtype to be Long or Byte, but got Float", "en")) == 1
