@@ -285,3 +285,24 @@ def test_a_download_that_verifies_but_does_not_read_as_mnist_installs_nothing(pu
     with pytest.raises(DataCorrupt, match="the files do not read as mnist: train-images-idx3-ubyte has 14 bytes, fewer than an idx header"):
         DataStore().download(mnist)
     assert installed(cache) == []
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "mnist-t10k").is_dir(), reason="the published test split is not here")
+def test_the_real_test_files_verify_against_the_real_published_md5s(tmp_path, official, cache, monkeypatch, runs_dir):
+    """The published t10k files, checked against MNIST's real md5s; only the training files are the tests' own."""
+    mnist = dataclasses.replace(MNIST, packed=tuple(
+        dataclasses.replace(p, md5=hashlib.md5(official[p.filename]).hexdigest(), size=len(official[p.filename]))
+        if p.filename.startswith("train") else p for p in MNIST.packed))
+    monkeypatch.setattr(lessons._data, "MNIST", mnist)
+    folder = tmp_path / "classmate"
+    folder.mkdir()
+    for packed in MNIST.packed:
+        source = SHARED_DATA / "mnist-t10k" / packed.filename
+        (folder / packed.filename).write_bytes(source.read_bytes() if source.is_file() else official[packed.filename])
+    assert cli.main(["data", "import", str(folder)]) == 0
+    from torchvision import datasets
+
+    assert len(datasets.MNIST(str(cache), train=False)) == 10_000
+    cut = folder / "t10k-labels-idx1-ubyte.gz"
+    cut.write_bytes(cut.read_bytes()[:4000])
+    assert cli.main(["data", "import", str(folder)]) == 1
