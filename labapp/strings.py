@@ -109,6 +109,29 @@ WORDS: dict[str, Text] = {
     "no program": T("# 这一课还没有独立的课程程序；下面是它在 labapp 中的模块。",
                     "# No standalone course program for this lesson yet; below is its labapp module."),
     "torch failed": T("torch 无法加载：{error}", "torch could not load: {error}"),
+    # step mode: one parameter update at a time (the step key, the step panel, `labapp run --steps`)
+    "step": T("单步", "Step"),
+    "step about": T("只做一次参数更新并显示它；再按做下一次，按 r 全速跑完",
+                    "make one parameter update and show it; again for the next, r to run on at full speed"),
+    "stepping": T("单步中", "stepping"),
+    "step mode": T("单步模式", "step mode"),
+    "step head": T("第 {number} 次更新 · {unit} {epoch}", "update {number} · {unit} {epoch}"),
+    "step batch": T("批数据", "batch"),
+    "step forward": T("前向", "forward"),
+    "step grads": T("梯度", "gradients"),
+    "step update": T("更新", "update"),
+    "step chart": T("图上", "chart"),
+    "step no point": T("没有新点（每个{unit}最后一次更新后才画一个点）",
+                       "no new point (one per {unit}, after its last update)"),
+    "step graph": T("计算图：各节点的值与梯度 ∂l/∂节点", "computational graph: each node's value and ∂l/∂node"),
+    "step panel": T("单步", "Step"),
+    "no step yet": T("按 {step} 做一次参数更新：这里显示它用的批数据、前向的值、损失、梯度和更新。",
+                     "Press {step} for one parameter update: its batch, forward values, loss, gradients and update "
+                     "show here."),
+    "step next": T("{step}：下一次更新 · {run}：全速跑完 · {stop}：停止",
+                   "{step}: next update · {run}: run on at full speed · {stop}: stop"),
+    "no step mode": T("{problem}；可以单步的课：{lessons}", "{problem}; lessons with step mode: {lessons}"),
+    "running on": T("全速继续训练", "running on at full speed"),
 }
 
 
