@@ -118,19 +118,23 @@ def _signed(value: float) -> str:
 def step_text(lesson: Lesson, step: Step, points: list[Metric], lang: str) -> str:
     """One update of step mode as lines of text: batch, forward values, loss, gradients, the update, the chart points."""
     label = lambda word: safe(lesson.label(word, lang))  # noqa: E731
-    rows = [(say("step batch", lang), "   ".join(f"{label(k)} {_numbers(v)}" for k, v in step.batch.items())),
-            (say("step forward", lang), "   ".join(f"{label(k)} = {_numbers(v)}" for k, v in step.forward.items())),
-            (label(step.loss_name), number(float(step.loss))),
-            (say("step grads", lang), "   ".join(f"∂{step.loss_name}/∂{k} = {_numbers(v)}" for k, v in step.grads.items()))]
+    # one fact a line, short enough for the workbench's panel at 80x24
+    rows = [(say("step batch", lang) if n == 0 else "", f"{label(k)} {_numbers(v)}") for n, (k, v) in enumerate(step.batch.items())]
+    rows += [(say("step forward", lang) if n == 0 else "", f"{label(k)} = {_numbers(v)}")
+             for n, (k, v) in enumerate(step.forward.items())]
+    rows += [(label(step.loss_name), number(float(step.loss))),
+             (say("step grads", lang), "   ".join(f"∂{step.loss_name}/∂{k} = {_numbers(v)}" for k, v in step.grads.items()))]
     for n, (name, grad) in enumerate(step.grads.items()):
         old, new = step.before.get(name), step.after.get(name)
+        first = say("step update", lang) if n == 0 else ""
         if step.lr is not None and isinstance(old, (int, float)) and isinstance(grad, (int, float)):
-            text = f"{name} ← {name} − lr·grad = {number(float(old))} − {number(step.lr)} × {_signed(grad)} = {number(float(new))}"
+            rows += [(first, f"{name} ← {name} − lr·grad"),
+                     ("", f"  = {number(float(old))} − {number(step.lr)} × {_signed(grad)}"), ("", f"  = {number(float(new))}")]
         else:
-            text = f"{name}: {_numbers(old)} → {_numbers(new)}" + (f"  ({safe(step.rule)})" if step.rule else "")
-        rows.append((say("step update", lang) if n == 0 else "", text))
-    added = "   ".join(f"{label(lesson.unit)} {m.epoch}: {metric_text(m)}" for m in points)
-    rows.append((say("step chart", lang), added or say("step no point", lang, unit=label(lesson.unit))))
+            rows += [(first, f"{name}: {_numbers(old)} → {_numbers(new)}" + (f"  ({safe(step.rule)})" if step.rule else ""))]
+    added = [f"{label(lesson.unit)} {m.epoch}: {metric_text(m)}" for m in points] or \
+        [say("step no point", lang, unit=label(lesson.unit))]
+    rows += [(say("step chart", lang) if n == 0 else "", text) for n, text in enumerate(added)]
     size = max(cell_len(name) for name, _ in rows)
     head = say("step head", lang, number=step.number, unit=label(lesson.unit), epoch=step.epoch)
     lines = [head] + [f"  {name}{' ' * (size - cell_len(name))}  {text}" for name, text in rows]

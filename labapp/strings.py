@@ -121,15 +121,13 @@ WORDS: dict[str, Text] = {
     "step grads": T("梯度", "gradients"),
     "step update": T("更新", "update"),
     "step chart": T("图上", "chart"),
-    "step no point": T("没有新点（每个{unit}最后一次更新后才画一个点）",
-                       "no new point (one per {unit}, after its last update)"),
+    "step no point": T("没有新点（每{unit}结束时画一个）", "no new point (one per {unit}, at its end)"),
     "step graph": T("计算图：各节点的值与梯度 ∂l/∂节点", "computational graph: each node's value and ∂l/∂node"),
     "step panel": T("单步", "Step"),
     "no step yet": T("按 {step} 做一次参数更新：这里显示它用的批数据、前向的值、损失、梯度和更新。",
                      "Press {step} for one parameter update: its batch, forward values, loss, gradients and update "
                      "show here."),
-    "step next": T("{step}：下一次更新 · {run}：全速跑完 · {stop}：停止",
-                   "{step}: next update · {run}: run on at full speed · {stop}: stop"),
+    "step next": T("{step} 下一次 · {run} 全速跑完 · {stop} 停止", "{step} next · {run} run on · {stop} stop"),
     "no step mode": T("{problem}；可以单步的课：{lessons}", "{problem}; lessons with step mode: {lessons}"),
     "running on": T("全速继续训练", "running on at full speed"),
 }
