@@ -115,11 +115,16 @@ def _signed(value: float) -> str:
     return f"({number(float(value))})" if value < 0 else number(float(value))
 
 
+SHORT_LINE = 34  # characters of a step's line that still fit the Step panel at 80x24 beside its names
+
+
 def step_text(lesson: Lesson, step: Step, points: list[Metric], lang: str) -> str:
     """One update of step mode as lines of text: batch, forward values, loss, gradients, the update, the chart points."""
     label = lambda word: safe(lesson.label(word, lang))  # noqa: E731
-    # one fact a line, short enough for the workbench's panel at 80x24
-    rows = [(say("step batch", lang) if n == 0 else "", f"{label(k)} {_numbers(v)}") for n, (k, v) in enumerate(step.batch.items())]
+    # one fact a line, short enough for the workbench's panel at 80x24 (a short batch, one sample, on one line)
+    batch = [f"{label(k)} {_numbers(v)}" for k, v in step.batch.items()]
+    batch = ["   ".join(batch)] if len("   ".join(batch)) <= SHORT_LINE else batch
+    rows = [(say("step batch", lang) if n == 0 else "", text) for n, text in enumerate(batch)]
     rows += [(say("step forward", lang) if n == 0 else "", f"{label(k)} = {_numbers(v)}")
              for n, (k, v) in enumerate(step.forward.items())]
     rows += [(label(step.loss_name), number(float(step.loss))),

@@ -122,7 +122,7 @@ WORDS: dict[str, Text] = {
     "step update": T("更新", "update"),
     "step chart": T("图上", "chart"),
     "step no point": T("没有新点（每{unit}结束时画一个）", "no new point (one per {unit}, at its end)"),
-    "step graph": T("计算图：各节点的值与梯度 ∂l/∂节点", "computational graph: each node's value and ∂l/∂node"),
+    "step graph": T("计算图（节点的值，梯度 ∂l/∂节点）", "computational graph (node values, ∂l/∂node)"),
     "step panel": T("单步", "Step"),
     "no step yet": T("按 {step} 做一次参数更新：这里显示它用的批数据、前向的值、损失、梯度和更新。",
                      "Press {step} for one parameter update: its batch, forward values, loss, gradients and update "
