@@ -339,7 +339,18 @@ class Step:
     number: int = 0
 
 
-Record = Metric | ViewValue | Step
+@dataclass(frozen=True)
+class StepLater:
+    """A Step made only if step mode shows it: for a lesson whose numbers cost time to read (torch tensors).
+
+    The runner calls `make()` at once, while the lesson still waits at its yield, so the numbers are
+    those of the update just made; at full speed it is never called.
+    """
+
+    make: Callable[[], Step]
+
+
+Record = Metric | ViewValue | Step | StepLater
 
 
 class RunContext(Protocol):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from labapp.data import DataError, DataStore
-from labapp.lesson import Lesson, Metric, Record, Step, Values, ViewValue, shown
+from labapp.lesson import Lesson, Metric, Record, Step, StepLater, Values, ViewValue, shown
 from labapp.progress import RunProgress, RunStatus
 
 FINISHED, STOPPED, DIVERGED, FAILED = RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED
@@ -443,14 +443,14 @@ class Run:
             try:
                 self._interruptible = True
                 for record in records:
-                    if isinstance(record, Step):
+                    if isinstance(record, (Step, StepLater)):
                         updates += 1
                         shown = self.gate.admit(self._stop)
                         if shown is None:  # stopped while waiting, or the last of `steps` was shown
                             break
                         if not shown:
                             continue
-                        record = replace(record, number=updates)
+                        record = replace(record.make() if isinstance(record, StepLater) else record, number=updates)
                         self.gate.shown = updates
                     if self._stop.is_set() and isinstance(record, Metric):
                         # A lesson that saw the stop returns, yielding only its results (views) on the

@@ -5,7 +5,7 @@
 and each parameter's gradient from its `.grad`.
 """
 
-from labapp.lesson import Step
+from labapp.lesson import Step, StepLater
 
 
 def plain(tensor):
@@ -27,12 +27,20 @@ class Updates:
         self.before = {name: plain(p) for name, p in self.parameters.items()}
 
     def record(self, epoch, batch, forward, loss):
-        """The update just made: `batch` and `forward` map names to tensors, `loss` is the loss before it."""
-        group = self.optimizer.param_groups[0]
-        name = type(self.optimizer).__name__
-        descent = name == "SGD" and not group.get("momentum") and not group.get("weight_decay")
-        return Step(epoch, batch={k: plain(v) for k, v in batch.items()},
-                    forward={k: plain(v) for k, v in forward.items()}, loss=loss.item(),
-                    grads={name: plain(p.grad) for name, p in self.parameters.items()},
-                    before=self.before, after={name: plain(p) for name, p in self.parameters.items()},
-                    lr=group["lr"] if descent else None, rule="" if descent else f"{name}.step()")
+        """The update just made: `batch` and `forward` map names to tensors, `loss` is the loss before it.
+
+        Its numbers are read only if step mode shows it (at full speed that would cost a tenth of the step).
+        """
+        before = self.before
+
+        def make():
+            group = self.optimizer.param_groups[0]
+            name = type(self.optimizer).__name__
+            descent = name == "SGD" and not group.get("momentum") and not group.get("weight_decay")
+            return Step(epoch, batch={k: plain(v) for k, v in batch.items()},
+                        forward={k: plain(v) for k, v in forward.items()}, loss=loss.item(),
+                        grads={name: plain(p.grad) for name, p in self.parameters.items()},
+                        before=before, after={name: plain(p) for name, p in self.parameters.items()},
+                        lr=group["lr"] if descent else None, rule="" if descent else f"{name}.step()")
+
+        return StepLater(make)

@@ -175,3 +175,22 @@ def test_step_mode_can_begin_in_a_run_at_full_speed():
     assert step.number > 1  # numbered among all the updates made, shown or not
     run.request_stop()
     assert run.join(DEADLINE) and run.summary.status == "stopped"
+
+
+def test_a_step_made_later_is_made_only_when_shown():
+    from labapp.lesson import IntParam, Lesson, StepLater, Text
+
+    made = []
+
+    def train(hp, run):
+        for epoch in range(1, hp.epochs + 1):
+            yield StepLater(lambda epoch=epoch: made.append(epoch) or Step(epoch, {}, {}, 0.0, {}, {}, {}))
+            yield Metric(epoch=epoch, values={"loss": 1 / epoch})
+
+    lesson = Lesson(id="later", number=99, title=Text("后", "later"), train=train, uses_torch=False,
+                    params=(IntParam(name="epochs", default=5, min=1, help=Text("轮", "epochs")),),
+                    step_mode=lambda hp: None)
+    assert run_lesson(lesson, lesson.defaults()).status == "finished" and made == []
+    sink = Collect()
+    summary = Run(lesson, lesson.defaults(), sinks=[sink], steps=2).run()
+    assert made == [1, 2] and [s.number for s in sink.steps()] == [1, 2] and summary.status == "stopped"
