@@ -118,17 +118,29 @@ def _signed(value: float) -> str:
 SHORT_LINE = 34  # characters of a step's line that still fit the Step panel at 80x24 beside its names
 
 
+def _packed(words: list[str]) -> list[str]:
+    """`words` joined by two spaces into lines of at most SHORT_LINE characters (a longer word keeps a line)."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 2 + len(word) <= SHORT_LINE:
+            lines[-1] += "  " + word
+        else:
+            lines.append(word if not lines else "  " + word)
+    return lines
+
+
 def step_text(lesson: Lesson, step: Step, points: list[Metric], lang: str) -> str:
     """One update of step mode as lines of text: batch, forward values, loss, gradients, the update, the chart points."""
     label = lambda word: safe(lesson.label(word, lang))  # noqa: E731
     # one fact a line, short enough for the workbench's panel at 80x24 (a short batch, one sample, on one line)
-    batch = [f"{label(k)} {_numbers(v)}" for k, v in step.batch.items()]
-    batch = ["   ".join(batch)] if len("   ".join(batch)) <= SHORT_LINE else batch
-    rows = [(say("step batch", lang) if n == 0 else "", text) for n, text in enumerate(batch)]
-    rows += [(say("step forward", lang) if n == 0 else "", f"{label(k)} = {_numbers(v)}")
-             for n, (k, v) in enumerate(step.forward.items())]
-    rows += [(label(step.loss_name), number(float(step.loss))),
-             (say("step grads", lang), "   ".join(f"∂{step.loss_name}/∂{k} = {_numbers(v)}" for k, v in step.grads.items()))]
+    def lines(name: str, texts: list[str]) -> list[tuple[str, str]]:
+        joined = "   ".join(texts)
+        return [(name if n == 0 else "", text) for n, text in enumerate([joined] if len(joined) <= SHORT_LINE else texts)]
+
+    rows = lines(say("step batch", lang), [f"{label(k)} {_numbers(v)}" for k, v in step.batch.items()])
+    rows += lines(say("step forward", lang), [f"{label(k)} = {_numbers(v)}" for k, v in step.forward.items()])
+    rows += [(label(step.loss_name), number(float(step.loss)))]
+    rows += lines(say("step grads", lang), [f"∂{step.loss_name}/∂{k} = {_numbers(v)}" for k, v in step.grads.items()])
     for n, (name, grad) in enumerate(step.grads.items()):
         old, new = step.before.get(name), step.after.get(name)
         first = say("step update", lang) if n == 0 else ""
@@ -137,8 +149,11 @@ def step_text(lesson: Lesson, step: Step, points: list[Metric], lang: str) -> st
                      ("", f"  = {number(float(old))} − {number(step.lr)} × {_signed(grad)}"), ("", f"  = {number(float(new))}")]
         else:
             rows += [(first, f"{name}: {_numbers(old)} → {_numbers(new)}" + (f"  ({safe(step.rule)})" if step.rule else ""))]
-    added = [f"{label(lesson.unit)} {m.epoch}: {metric_text(m)}" for m in points] or \
-        [say("step no point", lang, unit=label(lesson.unit))]
+    added = []
+    for m in points:  # `epoch 1: cost 4.6667  w 1.0933`, wrapped
+        values = [f"{safe(k)} {number(v)}" for k, v in m.values.items()] or [""]
+        added += _packed([f"{label(lesson.unit)} {m.epoch}: {values[0]}".rstrip(), *values[1:]])
+    added = added or [say("step no point", lang, unit=label(lesson.unit))]
     rows += [(say("step chart", lang) if n == 0 else "", text) for n, text in enumerate(added)]
     size = max(cell_len(name) for name, _ in rows)
     head = say("step head", lang, number=step.number, unit=label(lesson.unit), epoch=step.epoch)
