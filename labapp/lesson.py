@@ -504,6 +504,11 @@ COMMON_LABELS: Mapping[str, Text] = {
 }
 
 
+def every_run(hp: Values) -> str | None:
+    """Lesson.step_mode of a lesson whose every run can be stepped through, one update at a time."""
+    return None
+
+
 def less_than(low: str, high: str) -> Rule:
     """A rule: the value of param `low` must be below that of `high`."""
 

@@ -1,6 +1,7 @@
 """Lesson 3: backpropagation with autograd: tensors that require grad, backward(), and the update."""
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View, ViewValue
+from labapp.lesson import (Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View, ViewValue,
+                           every_run)
 
 
 x_data = [1.0, 2.0, 3.0]
@@ -134,7 +135,7 @@ LESSON = Lesson(
            View("grads", "table", Text("最后一个 epoch 各样本的梯度", "Gradients of the last epoch")),
            View("graph", "text", Text("计算图（最后一次前向）", "Computational graph (last forward pass)"))),
     train=train,
-    step_mode=lambda hp: None,  # every run can be stepped through, one sample's update at a time
+    step_mode=every_run,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),},
 )

@@ -1,6 +1,7 @@
 """Lesson 2: gradient descent with a hand-derived gradient: batch, stochastic and mini-batch."""
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View, ViewValue
+from labapp.lesson import (Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View, ViewValue,
+                           every_run)
 
 
 x_data = [1.0, 2.0, 3.0]
@@ -76,7 +77,7 @@ LESSON = Lesson(
     views=(View("result", "values", Text("结果", "Result")),
            View("updates", "table", Text("最后一个 epoch 的每次更新", "Updates of the last epoch"))),
     train=train,
-    step_mode=lambda hp: None,  # every run can be stepped through, one update at a time
+    step_mode=every_run,
     uses_torch=False,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),

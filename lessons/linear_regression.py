@@ -141,6 +141,13 @@ def nesterov_needs_momentum(hp: Values) -> str | None:
     return None
 
 
+def steps_one_optimizer(hp: Values) -> str | None:
+    """Step mode shows the updates of one model, so not those of a comparison."""
+    if hp.compare:
+        return f"compare: step mode follows one optimizer; leave compare empty (none) to step through {hp.optimizer}"
+    return None
+
+
 PARAMS = (
     ChoiceParam(name="optimizer", default="SGD", choices=tuple(OPTIMIZERS),
                 help=Text("优化器（设置了 compare 时不用）", "optimizer (unused when compare is set)")),
@@ -175,8 +182,7 @@ LESSON = Lesson(
            View("comparison", "table", Text("各优化器的最终结果", "Final values per optimizer")),
            View("settings", "values", Text("各优化器的设置", "Optimizer settings"))),
     train=train,
-    step_mode=lambda hp: ("compare: step mode follows one optimizer; leave compare empty (none) to step through "
-                          f"{hp.optimizer}") if hp.compare else None,
+    step_mode=steps_one_optimizer,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),
             "optimizer": Text("优化器", "optimizer")},

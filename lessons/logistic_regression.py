@@ -1,6 +1,6 @@
 """Lesson 6: logistic regression: a sigmoid after nn.Linear, binary cross-entropy, P(pass | hours)."""
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue
+from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue, every_run
 from lessons._steps import Updates
 
 
@@ -79,7 +79,7 @@ LESSON = Lesson(
            View("probability", "curve", Text("P(及格 | 学习时间)，0.5 线与交点",
                                              "P(pass | hours), the 0.5 line and the crossing"))),
     train=train,
-    step_mode=lambda hp: None,  # every run can be stepped through, one update at a time
+    step_mode=every_run,
     labels={"P(pass | 4 hours)": Text("P(及格 | 4 小时)", "P(pass | 4 hours)"),
             "P(pass) = 0.5 at hours": Text("P(及格) = 0.5 时的小时数", "P(pass) = 0.5 at hours"),
             "hours": Text("小时", "hours"), "P(pass)": Text("P(及格)", "P(pass)")},
