@@ -72,3 +72,39 @@ async def test_a_lesson_without_step_mode_says_so():
         assert "sequential has no step mode" in status_text(app) or any(
             "sequential has no step mode; lessons with step mode: gradient-descent" in m.text for m in app.bench.log)
         assert app.workbench.view.step is None and not app.workbench.view.query("#step-button")
+
+
+async def test_a_torch_lesson_steps_with_the_numbers_of_a_headless_step():
+    from labapp.runner import Run
+
+    lesson = lessons.get("logistic-regression")
+    headless = []
+
+    class Keep:
+        def start(self, info): pass
+        def record(self, record, elapsed): headless.append(record)
+        def finish(self, summary): pass
+
+    Run(lesson, lesson.defaults(), sinks=[Keep()], steps=1, device="cpu").run()
+    step = next(r for r in headless if getattr(r, "number", 0) == 1)
+    app = LabApp(lesson_id="logistic-regression", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.set_focus(None)
+        app.bench.form().device = "cpu"
+        await pilot.press("t")
+        await until(pilot, lambda: shown_update(app) == 1 and "update 1 ·" in step_panel_text(app), timeout=TIMEOUT)
+        assert app.bench.active.step == step  # the same update, number for number
+        assert "∂loss/∂w = " in step_panel_text(app) and "b ← b − lr·grad" in step_panel_text(app)
+        await pilot.press("s")
+        await until(pilot, lambda: app.bench.active is None, timeout=TIMEOUT)
+
+
+async def test_lesson_4_says_why_a_comparison_has_no_step_mode():
+    app = LabApp(lesson_id="linear-regression", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.set_focus(None)
+        app.bench.form().set("compare", "SGD,Adam")
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        assert app.bench.active is None
+        assert any("compare: step mode follows one optimizer" in m.text for m in app.bench.log)
