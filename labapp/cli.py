@@ -22,7 +22,7 @@ from labapp.output import (EXIT_BROKEN_PIPE, GuardedStream, fix_std_descriptors,
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "help")
+RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "steps", "help")
 DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DATA_DIR), searched before the cache"
 
 
@@ -121,7 +121,31 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
     parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    parser.add_argument("--steps", default=None, metavar="N", help=f"step mode: print the first N parameter updates "
+                        f"(batch, forward values, loss, gradients, the update, the chart point), then stop; 1 to {STEPS_MAX}")
     return parser
+
+
+STEPS_MAX = 10_000  # updates that `--steps` prints at most
+
+
+def parse_steps(lesson: Lesson, values: Any, text: str | None) -> int | None:
+    """The number of updates `--steps` asks for, or None; UsageError naming the flag, the value and what is allowed."""
+    if text is None:
+        return None
+    try:
+        steps = int(text)
+    except ValueError:
+        steps = 0
+    if not 1 <= steps <= STEPS_MAX:
+        raise UsageError(f"--steps: {shown(text)} is not allowed: must be a whole number between 1 and {STEPS_MAX:,}")
+    problem = lesson.step_problem(values)
+    if problem:
+        import lessons
+
+        stepped = ", ".join(other.id for other in lessons.LESSONS if other.step_mode is not None)
+        raise UsageError(f"--steps: {shown(text)} cannot be used: {problem} (lessons with step mode: {stepped})")
+    return steps
 
 
 SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
@@ -145,13 +169,13 @@ def cmd_run(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
         if argv and argv[0] in ("-h", "--help"):
             print("usage: labapp run LESSON [--PARAM VALUE ...] [--device D] [--seed N] [--out DIR] [--quiet]\n"
-                  "                  [--data-dir DIR]\n"
+                  "                  [--data-dir DIR] [--steps N]\n"
                   "       labapp run LESSON --help   lists the lesson's parameters")
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
     args, values, seed, threads = parse_lesson_flags(lesson, run_parser(lesson), argv[1:])
-    return _train(lesson, values, args, seed, threads)
+    return _train(lesson, values, args, seed, threads, parse_steps(lesson, values, args.steps))
 
 
 def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tuple[argparse.Namespace, Any, int, int | None]:
@@ -170,7 +194,8 @@ def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tupl
     return args, values, lesson.seed if seed is None else seed, threads
 
 
-def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
+def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None,
+           steps: int | None = None) -> int:
     from labapp import report
     from labapp.data import DataError
     from labapp.records import RecordsError, RunRecorder
@@ -183,9 +208,12 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     if not args.no_record:
         recorder = RunRecorder(Path(args.out) if args.out else None)
         sinks.append(recorder)
-    if not args.quiet:
+    if steps is not None:  # step mode: each update in words and numbers, in place of the progress
+        sinks.append(report.StepPrinter(lesson, args.lang or default_lang(), out=sys.stdout))
+    elif not args.quiet:
         sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
-    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks)
+    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks,
+              steps=steps)
     stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None
     if stdout is not None:  # a reader that went away ends the run as a closed pipe ends a POSIX tool
         stdout.on_broken_pipe = lambda: run.request_stop("the output pipe was closed")
@@ -247,7 +275,7 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
             return EXIT_BROKEN_PIPE
         say_to_stderr(f"labapp: could not write to stdout ({stdout.why()}); the run {safe(summary.message)}{records}")
         return EXIT_FAILED
-    if summary.status == FINISHED:
+    if summary.status == FINISHED or run.gate.limit_reached:  # --steps N: stopped after N updates, as asked
         return EXIT_OK
     return EXIT_SIGINT
 

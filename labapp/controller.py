@@ -172,12 +172,15 @@ class Workbench:
 
     # -- runs -------------------------------------------------------------------------------------
 
-    def start(self) -> RunTrace:
-        """Start the open lesson with its form's values; ParamError (the user's message) if it cannot."""
+    def start(self, stepping: bool = False) -> RunTrace:
+        """Start the open lesson with its form's values (`stepping`: in step mode, held after its first
+        update); ParamError (the user's message) if it cannot."""
         lesson, form = self.lesson, self.form()
         if self.active is not None:
             raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
         values, seed = form.values(), form.seed()
+        if stepping:
+            self._check_steps(lesson, values)
         runs = self.traces.setdefault(lesson.id, [])
         number = len(self.past_runs(lesson)) + 1  # numbered as the runs on disk are, so numbers never clash
         trace = RunTrace(lesson=lesson, values=values, number=number, label=self.describe(lesson, values))
@@ -193,9 +196,42 @@ class Workbench:
         # The one place the workbench makes a Run: interactive, so the thread policy leaves a cpu for the UI.
         self.run = Run(lesson, values, device=form.device, seed=seed, sinks=sinks, interactive=True)
         trace.progress = self.run.progress  # the runner's live progress, read by the status line from the start
+        self.run.gate.on_hold = lambda: self.notify("held", trace)
+        if stepping:
+            self.run.gate.step()
         self.active = trace
         self.run.start()
         return trace
+
+    def _check_steps(self, lesson: Lesson, values: Values) -> None:
+        """ParamError, in the UI's language, if a run of `lesson` with `values` cannot be stepped through."""
+        problem = lesson.step_problem(values)
+        if problem:
+            stepped = ", ".join(other.id for other in self.catalogue if other.step_mode is not None)
+            raise ParamError(say("no step mode", self.lang, problem=problem, lessons=stepped))
+
+    def step(self) -> RunTrace:
+        """One parameter update of the open lesson, shown: the first starts a run in step mode, the next
+        ones let the run make one more (a run at full speed stops after its next). ParamError if it cannot."""
+        if self.active is None:
+            return self.start(stepping=True)
+        if self.active.lesson is not self.lesson or self.run is None:
+            raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
+        self._check_steps(self.lesson, self.active.values)
+        self.run.gate.step()
+        return self.active
+
+    def stepping(self) -> bool:
+        """Whether the open lesson's run goes one update at a time."""
+        return self.run is not None and self.active is not None and self.active.lesson is self.lesson \
+            and self.run.gate.stepping
+
+    def run_on(self) -> bool:
+        """Let the open lesson's run in step mode go on at full speed; whether there was one."""
+        if not self.stepping():
+            return False
+        self.run.gate.run_free()  # type: ignore[union-attr] - stepping() saw the run
+        return True
 
     def _heard(self, event: str, trace: RunTrace) -> None:
         """From the training thread: the run started or ended."""
@@ -274,7 +310,10 @@ class Workbench:
         if trace is None:
             return "idle" if self.torch_ready else "loading torch"
         waiting = trace.status == "starting" and trace.lesson.uses_torch and not self.torch_ready
-        return "waiting for torch" if waiting else trace.status
+        if waiting:
+            return "waiting for torch"
+        held = trace is self.active and self.run is not None and self.run.gate.held
+        return "stepping" if held else trace.status
 
     def shown_trace(self) -> RunTrace | None:
         """The run the status line is about: the active one, else the open lesson's latest."""
