@@ -22,7 +22,8 @@ from labapp.output import (EXIT_BROKEN_PIPE, GuardedStream, fix_std_descriptors,
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "help")
+RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "help", "resume",
+               "checkpoints")
 DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DATA_DIR), searched before the cache"
 
 
@@ -121,11 +122,30 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
     parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    if lesson.checkpoints is not None:
+        parser.add_argument("--checkpoints", default=None, metavar="on|off",
+                            help="save a checkpoint at the end of each epoch into the run folder (default "
+                                 f"{'on' if lesson.checkpoints else 'off'} for this lesson)")
+        parser.add_argument("--resume", default=None, metavar="RUN_FOLDER",
+                            help="continue a stopped or interrupted run of this lesson from its last checkpoint, "
+                                 "in its own folder, to --epochs N (default: the run's own count)")
     return parser
 
 
 SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
 THREADS_MAX = 1024
+
+
+def _switch(name: str, text: str | None) -> bool | None:
+    """The on/off value of flag `name` (None when not given); UsageError if it is neither."""
+    if text is None:
+        return None
+    from labapp.lesson import BoolParam, Text
+
+    try:
+        return BoolParam(name=name, default=None, help=Text("", "")).parse(text)
+    except ParamError as error:
+        raise UsageError(str(error)) from None
 
 
 def _whole(name: str, text: str | None, low: int, high: int) -> int | None:
@@ -145,13 +165,35 @@ def cmd_run(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
         if argv and argv[0] in ("-h", "--help"):
             print("usage: labapp run LESSON [--PARAM VALUE ...] [--device D] [--seed N] [--out DIR] [--quiet]\n"
-                  "                  [--data-dir DIR]\n"
+                  "                  [--data-dir DIR] [--checkpoints on|off]\n"
+                  "       labapp run LESSON --resume RUN_FOLDER [--epochs N]\n"
                   "       labapp run LESSON --help   lists the lesson's parameters")
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
     args, values, seed, threads = parse_lesson_flags(lesson, run_parser(lesson), argv[1:])
-    return _train(lesson, values, args, seed, threads)
+    resume = check_resume(lesson, args) if getattr(args, "resume", None) is not None else None
+    return _train(lesson, values, args, seed, threads, resume)
+
+
+RESUME_REFUSES = ("seed", "out", "no_record", "checkpoints")  # a resumed run keeps its own seed, folder and checkpoints
+
+
+def check_resume(lesson: Lesson, args: argparse.Namespace) -> Any:
+    """The checked `--resume` (a labapp.checkpoints.ResumePlan); UsageError naming the flag, the folder and what is allowed."""
+    from labapp.checkpoints import ResumeError, check_folder, plan_resume
+
+    given = [p.flag for p in lesson.params if p.name != "epochs" and getattr(args, p.name) is not None]
+    given += ["--" + name.replace("_", "-") for name in RESUME_REFUSES if getattr(args, name, None)]
+    if given:
+        raise UsageError(f"--resume: continues a run with its own values, seed and folder: only --epochs (and "
+                         f"--device, --threads, --quiet, --lang, --data-dir) may go with it, not {', '.join(given)}")
+    folder = Path(args.resume).expanduser()
+    try:
+        check_folder(folder, lesson)  # before torch loads: the quick answers come at once
+        return plan_resume(folder, lesson, args.epochs)
+    except ResumeError as error:
+        raise UsageError(str(error)) from None
 
 
 def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tuple[argparse.Namespace, Any, int, int | None]:
@@ -170,7 +212,8 @@ def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tupl
     return args, values, lesson.seed if seed is None else seed, threads
 
 
-def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
+def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None,
+           resume: Any = None) -> int:
     from labapp import report
     from labapp.data import DataError
     from labapp.records import RecordsError, RunRecorder
@@ -181,11 +224,13 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     sinks: list[Any] = [keep]
     recorder = None
     if not args.no_record:
-        recorder = RunRecorder(Path(args.out) if args.out else None)
+        # a resumed run writes in its own folder, <root>/<lesson>/<run>
+        recorder = RunRecorder(resume.folder.parent.parent if resume else Path(args.out) if args.out else None)
         sinks.append(recorder)
     if not args.quiet:
         sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
-    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks)
+    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks,
+              checkpoints=_switch("checkpoints", getattr(args, "checkpoints", None)), resume=resume)
     stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None
     if stdout is not None:  # a reader that went away ends the run as a closed pipe ends a POSIX tool
         stdout.on_broken_pipe = lambda: run.request_stop("the output pipe was closed")
@@ -197,7 +242,7 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         raise UsageError(f"labapp: {error}") from None
     try:
         if recorder is not None:
-            recorder.check(lesson.id)
+            recorder.check(resume.folder.parent.name if resume else lesson.id)
     except RecordsError as error:
         raise UsageError(f"labapp: {error}: use --out DIR to keep them elsewhere, or --no-record") from None
 
