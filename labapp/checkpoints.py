@@ -256,6 +256,11 @@ class ResumePlan:
 FLAG = "--resume"
 
 
+def _where(folder: Path) -> str:
+    """The folder, quoted and escaped as repr does, but whole: a message must name it exactly."""
+    return repr(str(folder))
+
+
 def check_folder(folder: Path, lesson: Lesson) -> dict[str, Any]:
     """The config.json of the run in `folder`, if it is a run of `lesson` that can be resumed; ResumeError if not.
 
@@ -263,7 +268,10 @@ def check_folder(folder: Path, lesson: Lesson) -> dict[str, Any]:
     """
     from labapp.records import RUNNING, read_json_object, read_run, Unreadable, CONFIG_MAX
 
-    where = shown(str(folder))
+    where = _where(folder)
+    if lesson.checkpoints is None:
+        raise ResumeError(f"{FLAG}: {lesson.id} keeps no checkpoints, so its runs cannot be resumed: "
+                          "only lessons that train a model can (cnn-basics, rnn-classifier, ...)")
     if not folder.is_dir():
         raise ResumeError(f"{FLAG}: {where} is not a folder: give the folder of a run (`labapp runs` lists them)")
     past = read_run(folder)
@@ -281,9 +289,6 @@ def check_folder(folder: Path, lesson: Lesson) -> dict[str, Any]:
     if past.status == RUNNING:
         raise ResumeError(f"{FLAG}: {where} is still running (process {config.get('pid')}): "
                           "stop it first, then resume it")
-    if lesson.checkpoints is None:
-        raise ResumeError(f"{FLAG}: {lesson.id} keeps no checkpoints, so its runs cannot be resumed: "
-                          "lessons that train a model can (see `labapp show LESSON`)")
     if not (folder / LAST).is_file():
         raise ResumeError(f"{FLAG}: {where} has no checkpoint ({LAST}): only a run that saved one can be resumed "
                           f"(one that finished an epoch with checkpoints on: `labapp run {lesson.id} --checkpoints on`)")
@@ -293,7 +298,7 @@ def check_folder(folder: Path, lesson: Lesson) -> dict[str, Any]:
 def plan_resume(folder: Path, lesson: Lesson, epochs: str | None) -> ResumePlan:
     """Check a `--resume FOLDER [--epochs N]` fully (this loads the checkpoint, so torch); ResumeError if it cannot be done."""
     config = check_folder(folder, lesson)
-    where = shown(str(folder))
+    where = _where(folder)
     try:
         checkpoint = read_checkpoint(folder / LAST)
     except CheckpointError as error:

@@ -122,13 +122,12 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
     parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
-    if lesson.checkpoints is not None:
-        parser.add_argument("--checkpoints", default=None, metavar="on|off",
-                            help="save a checkpoint at the end of each epoch into the run folder (default "
-                                 f"{'on' if lesson.checkpoints else 'off'} for this lesson)")
-        parser.add_argument("--resume", default=None, metavar="RUN_FOLDER",
-                            help="continue a stopped or interrupted run of this lesson from its last checkpoint, "
-                                 "in its own folder, to --epochs N (default: the run's own count)")
+    default = "none: this lesson trains no model" if lesson.checkpoints is None else "on" if lesson.checkpoints else "off"
+    parser.add_argument("--checkpoints", default=None, metavar="on|off",
+                        help=f"save a checkpoint at the end of each epoch into the run folder (default {default})")
+    parser.add_argument("--resume", default=None, metavar="RUN_FOLDER",
+                        help="continue a stopped or interrupted run of this lesson from its last checkpoint, "
+                             "in its own folder, to --epochs N (default: the run's own count)")
     return parser
 
 
@@ -136,16 +135,27 @@ SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
 THREADS_MAX = 1024
 
 
-def _switch(name: str, text: str | None) -> bool | None:
-    """The on/off value of flag `name` (None when not given); UsageError if it is neither."""
+def checkpoints_flag(lesson: Lesson, text: str | None) -> bool | None:
+    """`--checkpoints on|off` (None when not given: the lesson's default); UsageError if it is neither, or for a
+    lesson that trains no model."""
     if text is None:
         return None
     from labapp.lesson import BoolParam, Text
 
     try:
-        return BoolParam(name=name, default=None, help=Text("", "")).parse(text)
+        wanted = BoolParam(name="--checkpoints", default=None, help=Text("", "")).parse(text)
     except ParamError as error:
         raise UsageError(str(error)) from None
+    if wanted and lesson.checkpoints is None:
+        raise UsageError(f"--checkpoints: {lesson.id} trains no model to checkpoint: the lessons that do are "
+                         + ", ".join(other.id for other in _lessons_with_checkpoints()))
+    return wanted
+
+
+def _lessons_with_checkpoints() -> list[Lesson]:
+    import lessons
+
+    return [lesson for lesson in lessons.LESSONS if lesson.checkpoints is not None]
 
 
 def _whole(name: str, text: str | None, low: int, high: int) -> int | None:
@@ -172,28 +182,42 @@ def cmd_run(argv: list[str]) -> int:
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
     args, values, seed, threads = parse_lesson_flags(lesson, run_parser(lesson), argv[1:])
-    resume = check_resume(lesson, args) if getattr(args, "resume", None) is not None else None
+    checkpoints_flag(lesson, args.checkpoints)  # a bad value is refused before any resume is checked
+    resume = check_resume(lesson, args, values, seed) if args.resume is not None else None
     return _train(lesson, values, args, seed, threads, resume)
 
 
-RESUME_REFUSES = ("seed", "out", "no_record", "checkpoints")  # a resumed run keeps its own seed, folder and checkpoints
+RESUME_REFUSES = ("out", "no_record", "checkpoints")  # a resumed run keeps its own folder and checkpoints
 
 
-def check_resume(lesson: Lesson, args: argparse.Namespace) -> Any:
-    """The checked `--resume` (a labapp.checkpoints.ResumePlan); UsageError naming the flag, the folder and what is allowed."""
+def check_resume(lesson: Lesson, args: argparse.Namespace, values: Any, seed: int) -> Any:
+    """The checked `--resume` (a labapp.checkpoints.ResumePlan); UsageError naming the flag, the folder and what is allowed.
+
+    The lesson's flags may repeat the run's own values (a command line recalled and `--resume` added); only
+    --epochs may change them.
+    """
     from labapp.checkpoints import ResumeError, check_folder, plan_resume
 
-    given = [p.flag for p in lesson.params if p.name != "epochs" and getattr(args, p.name) is not None]
-    given += ["--" + name.replace("_", "-") for name in RESUME_REFUSES if getattr(args, name, None)]
-    if given:
-        raise UsageError(f"--resume: continues a run with its own values, seed and folder: only --epochs (and "
-                         f"--device, --threads, --quiet, --lang, --data-dir) may go with it, not {', '.join(given)}")
+    allowed = "only --epochs (and --device, --threads, --quiet, --lang, --data-dir) may go with it"
+    refused = ["--" + name.replace("_", "-") for name in RESUME_REFUSES if getattr(args, name, None)]
+    if refused:
+        raise UsageError(f"--resume: continues a run in its own folder, with its checkpoints: {allowed}, "
+                         f"not {', '.join(refused)}")
     folder = Path(args.resume).expanduser()
     try:
         check_folder(folder, lesson)  # before torch loads: the quick answers come at once
-        return plan_resume(folder, lesson, args.epochs)
+        plan = plan_resume(folder, lesson, args.epochs)
     except ResumeError as error:
         raise UsageError(str(error)) from None
+    changed = [f"{p.flag} {p.format(values[p.name])} (the run's is {p.format(plan.values[p.name])})"
+               for p in lesson.params if p.name != "epochs" and getattr(args, p.name) is not None
+               and values[p.name] != plan.values[p.name]]
+    if args.seed is not None and seed != plan.seed:
+        changed.append(f"--seed {seed} (the run's is {plan.seed})")
+    if changed:
+        raise UsageError(f"--resume: continues a run with its own values and seed: {allowed}, not "
+                         + ", ".join(changed))
+    return plan
 
 
 def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tuple[argparse.Namespace, Any, int, int | None]:
@@ -230,7 +254,7 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     if not args.quiet:
         sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
     run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks,
-              checkpoints=_switch("checkpoints", getattr(args, "checkpoints", None)), resume=resume)
+              checkpoints=checkpoints_flag(lesson, args.checkpoints), resume=resume)
     stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None
     if stdout is not None:  # a reader that went away ends the run as a closed pipe ends a POSIX tool
         stdout.on_broken_pipe = lambda: run.request_stop("the output pipe was closed")

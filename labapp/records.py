@@ -445,7 +445,7 @@ def _read_run(path: Path) -> PastRun | None:
 
 
 def tail_values(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
-    """The last epoch and the last values per split in metrics.jsonl, from its end alone (bounded memory).
+    """The last epoch that ended and the last values per split in metrics.jsonl, from its end alone (bounded memory).
 
     A torn line (a killed run) and lines that are not JSON objects are skipped; Unreadable if the file is not a
     regular file. The values follow the one rule of `progress.last_values`.
@@ -467,7 +467,9 @@ def tail_values(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
         metric = metric_of_row(row) if isinstance(row, dict) else None
         if metric is not None:
             metrics.append(metric)
-    return max((max(0, metric.epoch) for metric in metrics), default=0), last_values(metrics)
+    # the last epoch that ended: per-step records of an epoch cut short (a killed run's) do not count
+    ended = (max(0, metric.epoch) for metric in metrics if metric.step is None)
+    return max(ended, default=0), last_values(metrics)
 
 
 SUPERSEDED = "metrics.superseded.jsonl"
