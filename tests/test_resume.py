@@ -22,6 +22,7 @@ import torch
 import lessons
 from labapp import cli, data
 from labapp.checkpoints import BEST, LAST, read_checkpoint
+from labapp.lesson import ParamError
 from labapp.records import SUPERSEDED, RunRecorder, cut_metrics, kept_rows, read_metrics, read_run
 from labapp.runner import FINISHED, Run
 from tests.test_lessons_mnist import tiny  # noqa: F401 - the fixture
@@ -247,3 +248,97 @@ def test_checkpoints_flag_is_a_switch(capsys):
     assert err.startswith("--checkpoints: 'maybe' is not a switch value")
     err = _refused(capsys, "gradient-descent", "--checkpoints", "on")
     assert "--checkpoints: gradient-descent trains no model to checkpoint" in err
+
+
+# -- the workbench: resume a stopped run, export the open run --------------------------------------------
+
+class StopAfter:
+    """A sink that asks its run to stop once the test accuracy of epoch `epoch` is in."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch, self.run = epoch, None
+
+    def start(self, info) -> None:
+        pass
+
+    def record(self, record, elapsed) -> None:
+        if getattr(record, "split", None) == "test" and record.epoch == self.epoch:
+            self.run.request_stop()
+
+    def finish(self, summary) -> None:
+        pass
+
+
+def _stopped_run(lesson_id: str, runs_dir: Path, epochs: int, stop_after: int) -> Path:
+    lesson = lessons.get(lesson_id)
+    stopper, recorder = StopAfter(stop_after), RunRecorder(runs_dir)
+    run = Run(lesson, lesson.resolve({"epochs": str(epochs), "lr": "0.1"}), device="cpu", threads=1,
+              sinks=[recorder, stopper])
+    stopper.run = run
+    summary = run.run()
+    assert summary.status == "stopped" and summary.message == f"stopped at epoch {stop_after}", summary.message
+    return recorder.path
+
+
+def test_the_workbench_resumes_a_stopped_run_to_the_numbers_of_a_straight_run(tiny, runs_dir, monkeypatch):  # noqa: F811
+    from labapp.controller import Workbench
+
+    monkeypatch.setenv(data.ENV_VAR, str(tiny))
+    folder = _stopped_run("softmax-mnist", runs_dir, epochs=4, stop_after=2)
+    bench = Workbench(lessons.LESSONS, "en", runs_root=lambda: runs_dir, torch_ready=True)
+    bench.open("softmax-mnist")
+    [past] = bench.past_runs()
+    trace = bench.resume(past)
+    assert trace.run_dir == str(folder) and [m.epoch for m in trace.points if m.split == "test"] == [1, 2]
+    assert bench.run.join(DEADLINE) and bench.poll() is trace
+    assert trace.status == FINISHED and trace.epoch == 4
+    assert [m.epoch for m in trace.points if m.split == "test"] == [1, 2, 3, 4]  # one curve, drawn on from epoch 2
+    lesson = lessons.get("softmax-mnist")
+    straight = RunRecorder(runs_dir)
+    Run(lesson, lesson.resolve({"epochs": "4", "lr": "0.1"}), device="cpu", threads=1, sinks=[straight]).run()
+    assert epoch_values(folder) == epoch_values(straight.path)
+    assert read_run(folder).status == FINISHED
+
+    bench.history.clear()
+    finished = next(run for run in bench.past_runs() if run.path == folder)
+    with pytest.raises(ParamError, match="this run is finished: only a stopped or interrupted run can be resumed"):
+        bench.resume(finished)
+
+
+def test_the_workbench_says_why_it_cannot_resume(tiny, runs_dir, monkeypatch):  # noqa: F811
+    from labapp.controller import Workbench
+
+    bench = Workbench(lessons.LESSONS, "zh", runs_root=lambda: runs_dir, torch_ready=False)
+    bench.open("softmax-mnist")
+    with pytest.raises(ParamError, match="这一课还没有可以继续的运行"):
+        bench.resume(None)
+    monkeypatch.setenv(data.ENV_VAR, str(tiny))
+    folder = _stopped_run("softmax-mnist", runs_dir, epochs=3, stop_after=1)
+    [past] = bench.past_runs()
+    with pytest.raises(ParamError, match="torch 还在加载"):
+        bench.resume(past)
+    (folder / LAST).unlink()
+    with pytest.raises(ParamError, match="has no checkpoint"):
+        bench.resume(past)
+
+
+def test_the_export_key_writes_csv_and_svg_into_the_run_folder_and_says_where(tiny, runs_dir, monkeypatch):  # noqa: F811
+    import csv
+
+    from labapp.actions import BY_NAME
+    from labapp.controller import Workbench
+
+    assert BY_NAME["export"].keys == "e" and BY_NAME["export"].action == "screen.export_run"
+    monkeypatch.setenv(data.ENV_VAR, str(tiny))
+    folder = _stopped_run("softmax-mnist", runs_dir, epochs=3, stop_after=1)
+    bench = Workbench(lessons.LESSONS, "zh", runs_root=lambda: runs_dir)
+    bench.open("softmax-mnist")
+    assert bench.export(None) == "还没有运行可以导出：先运行这一课（r）"
+    [past] = bench.past_runs()
+    assert bench.export(past) == f"已导出 metrics.csv 和 charts.svg，在 {folder}"
+    bench.lang = "en"
+    assert bench.export(past) == f"exported metrics.csv and charts.svg to {folder}"
+    with open(folder / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len([row for row in read_metrics(folder) if row["kind"] == "metric"])
+    assert (folder / "charts.svg").read_text().startswith("<svg")
