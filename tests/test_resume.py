@@ -342,3 +342,28 @@ def test_the_export_key_writes_csv_and_svg_into_the_run_folder_and_says_where(ti
         rows = list(csv.DictReader(f))
     assert len(rows) == len([row for row in read_metrics(folder) if row["kind"] == "metric"])
     assert (folder / "charts.svg").read_text().startswith("<svg")
+
+
+async def test_the_keys_e_and_c_in_the_runs_panel(runs_dir):
+    """e exports the highlighted run into its folder and says where; c says why a finished run does not resume."""
+    from labapp.app import LabApp
+    from tests.test_app_workbench import CATALOGUE, finished
+    from tests.test_app import set_field
+
+    app = LabApp(lesson_id="counter", lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await set_field(pilot, "epochs", "3")
+        await finished(pilot, CATALOGUE[0])
+        [folder] = (runs_dir / "counter").iterdir()
+        await pilot.press("6")  # counter: one chart, results, runs
+        await pilot.pause(0.3)
+        await pilot.press("e")
+        assert app.message == f"exported metrics.csv and charts.svg to {folder}"
+        assert (folder / "metrics.csv").read_text().splitlines()[0] == "epoch,step,split,t,loss"
+        assert (folder / "charts.svg").read_text().startswith("<svg")
+        await pilot.press("c")
+        assert app.message.startswith("this run is finished: only a stopped or interrupted run can be resumed")
+        await pilot.press("z")
+        await pilot.pause(0.3)
+        await pilot.press("e")
+        assert app.message == f"已导出 metrics.csv 和 charts.svg，在 {folder}"
