@@ -92,6 +92,28 @@ def test_rnn_classifier_resumes_its_own_shuffling_generator(names, runs_dir):  #
     assert steps == list(range(1, len(steps) + 1))  # the batch count goes on where it stopped
 
 
+@pytest.mark.parametrize("lesson_id, texts", [("logistic-regression", {"epochs": "6"}),
+                                               ("rnn-basics", {"epochs": "6", "variant": "embedding"})])
+def test_lessons_with_checkpoints_off_by_default_resume_when_asked(runs_dir, lesson_id, texts):
+    from labapp.checkpoints import plan_resume
+
+    lesson = lessons.get(lesson_id)
+    assert lesson.checkpoints is False
+    off = RunRecorder(runs_dir)
+    Run(lesson, lesson.resolve({**texts, "epochs": "1"}), device="cpu", sinks=[off]).run()
+    assert not (off.path / LAST).exists()  # off unless asked
+    first = RunRecorder(runs_dir)
+    Run(lesson, lesson.resolve({**texts, "epochs": "3"}), device="cpu", sinks=[first], checkpoints=True).run()
+    resumed = Run(lesson, None, device="cpu", sinks=[RunRecorder(runs_dir)], resume=plan_resume(first.path, lesson, "6"))
+    assert resumed.run().status == FINISHED
+    straight = RunRecorder(runs_dir)
+    Run(lesson, lesson.resolve(texts), device="cpu", sinks=[straight]).run()
+    assert epoch_values(first.path) == epoch_values(straight.path)
+    views = [row for row in read_metrics(first.path) if row["kind"] == "view"]
+    last = {row["view"]: row["value"] for row in views}
+    assert last == {row["view"]: row["value"] for row in read_metrics(straight.path) if row["kind"] == "view"}
+
+
 # -- a run killed mid-epoch 3 resumes from the end of epoch 2 ------------------------------------------
 
 def _wait_for(condition, what: str, process: subprocess.Popen | None = None) -> None:
