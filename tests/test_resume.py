@@ -93,6 +93,7 @@ def test_rnn_classifier_resumes_its_own_shuffling_generator(names, runs_dir):  #
 
 
 @pytest.mark.parametrize("lesson_id, texts", [("logistic-regression", {"epochs": "6"}),
+                                               ("linear-regression", {"epochs": "6", "compare": "SGD,Adam,LBFGS"}),
                                                ("rnn-basics", {"epochs": "6", "variant": "embedding"})])
 def test_lessons_with_checkpoints_off_by_default_resume_when_asked(runs_dir, lesson_id, texts):
     from labapp.checkpoints import plan_resume
