@@ -56,6 +56,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("screenshot", "screen.screenshot", "p"),
     Action("save code", "screen.save_code", "w"),
     Action("copy", "screen.copy_path", "y", shown=False),
+    Action("resume", "resume", "c", shown=False),
+    Action("export", "screen.export_run", "e", shown=False),
     Action("quit", "quit", "q"),
     Action("leave field", "screen.leave_field", "escape", shown=False, palette=False),
 )

@@ -167,6 +167,8 @@ class LabApp(App):
             return self.bench.form().valid
         if action == "step":  # a lesson without step mode hears the key, and says so
             return self.bench.active is not None or self.bench.form().valid
+        if action == "resume":
+            return self.bench.active is None
         return self.bench.active is not None if action == "stop" else True
 
     def refresh_bindings(self) -> None:
@@ -210,6 +212,25 @@ class LabApp(App):
             self.workbench.view.views.clear()  # type: ignore[union-attr]
         self.workbench.view.show_step()  # type: ignore[union-attr]
         self.refresh_bindings()
+
+    def action_resume(self) -> None:
+        """Continue the stopped run highlighted in the runs panel (else the lesson's latest on disk) from its checkpoint."""
+        view = self.workbench.view
+        past = view.chosen_run() if view is not None else None
+        if past is None:
+            runs = self.bench.past_runs()
+            past = runs[0] if runs else None  # newest first
+        try:
+            trace = self.bench.resume(past)
+        except ParamError as error:
+            self.bell()
+            self.message = self.bench.say(str(error))
+            return
+        self.message = self.bench.tell("run folder", path=trace.run_dir)
+        if view is not None:
+            view.views.clear()
+        self.refresh_bindings()
+        self.tick(charts=True)
 
     def action_stop(self) -> None:
         """Stop the run after its current step."""

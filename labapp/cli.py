@@ -22,7 +22,8 @@ from labapp.output import (EXIT_BROKEN_PIPE, GuardedStream, fix_std_descriptors,
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "steps", "help")
+RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "steps", "help", "resume",
+               "checkpoints")
 DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DATA_DIR), searched before the cache"
 
 
@@ -123,6 +124,12 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     parser.add_argument("--steps", default=None, metavar="N", help=f"step mode: print the first N parameter updates "
                         f"(batch, forward values, loss, gradients, the update, the chart point), then stop; 1 to {STEPS_MAX}")
+    default = "none: this lesson trains no model" if lesson.checkpoints is None else "on" if lesson.checkpoints else "off"
+    parser.add_argument("--checkpoints", default=None, metavar="on|off",
+                        help=f"save a checkpoint at the end of each epoch into the run folder (default {default})")
+    parser.add_argument("--resume", default=None, metavar="RUN_FOLDER",
+                        help="continue a stopped or interrupted run of this lesson from its last checkpoint, "
+                             "in its own folder, to --epochs N (default: the run's own count)")
     return parser
 
 
@@ -152,6 +159,29 @@ SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
 THREADS_MAX = 1024
 
 
+def checkpoints_flag(lesson: Lesson, text: str | None) -> bool | None:
+    """`--checkpoints on|off` (None when not given: the lesson's default); UsageError if it is neither, or for a
+    lesson that trains no model."""
+    if text is None:
+        return None
+    from labapp.lesson import BoolParam, Text
+
+    try:
+        wanted = BoolParam(name="--checkpoints", default=None, help=Text("", "")).parse(text)
+    except ParamError as error:
+        raise UsageError(str(error)) from None
+    if wanted and lesson.checkpoints is None:
+        raise UsageError(f"--checkpoints: {lesson.id} trains no model to checkpoint: the lessons that do are "
+                         + ", ".join(other.id for other in _lessons_with_checkpoints()))
+    return wanted
+
+
+def _lessons_with_checkpoints() -> list[Lesson]:
+    import lessons
+
+    return [lesson for lesson in lessons.LESSONS if lesson.checkpoints is not None]
+
+
 def _whole(name: str, text: str | None, low: int, high: int) -> int | None:
     if text is None:
         return None
@@ -169,13 +199,50 @@ def cmd_run(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
         if argv and argv[0] in ("-h", "--help"):
             print("usage: labapp run LESSON [--PARAM VALUE ...] [--device D] [--seed N] [--out DIR] [--quiet]\n"
-                  "                  [--data-dir DIR] [--steps N]\n"
+                  "                  [--data-dir DIR] [--steps N] [--checkpoints on|off]\n"
+                  "       labapp run LESSON --resume RUN_FOLDER [--epochs N]\n"
                   "       labapp run LESSON --help   lists the lesson's parameters")
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
     args, values, seed, threads = parse_lesson_flags(lesson, run_parser(lesson), argv[1:])
-    return _train(lesson, values, args, seed, threads, parse_steps(lesson, values, args.steps))
+    checkpoints_flag(lesson, args.checkpoints)  # a bad value is refused before any resume is checked
+    resume = check_resume(lesson, args, values, seed) if args.resume is not None else None
+    steps = parse_steps(lesson, values, args.steps)
+    return _train(lesson, values, args, seed, threads, resume, steps)
+
+
+RESUME_REFUSES = ("out", "no_record", "checkpoints", "steps")  # a resumed run keeps its own folder and checkpoints
+
+
+def check_resume(lesson: Lesson, args: argparse.Namespace, values: Any, seed: int) -> Any:
+    """The checked `--resume` (a labapp.checkpoints.ResumePlan); UsageError naming the flag, the folder and what is allowed.
+
+    The lesson's flags may repeat the run's own values (a command line recalled and `--resume` added); only
+    --epochs may change them.
+    """
+    from labapp.checkpoints import ResumeError, check_folder, plan_resume
+
+    allowed = "only --epochs (and --device, --threads, --quiet, --lang, --data-dir) may go with it"
+    refused = ["--" + name.replace("_", "-") for name in RESUME_REFUSES if getattr(args, name, None)]
+    if refused:
+        raise UsageError(f"--resume: continues a run in its own folder, with its checkpoints: {allowed}, "
+                         f"not {', '.join(refused)}")
+    folder = Path(args.resume).expanduser()
+    try:
+        check_folder(folder, lesson)  # before torch loads: the quick answers come at once
+        plan = plan_resume(folder, lesson, args.epochs)
+    except ResumeError as error:
+        raise UsageError(str(error)) from None
+    changed = [f"{p.flag} {p.format(values[p.name])} (the run's is {p.format(plan.values[p.name])})"
+               for p in lesson.params if p.name != "epochs" and getattr(args, p.name) is not None
+               and values[p.name] != plan.values[p.name]]
+    if args.seed is not None and seed != plan.seed:
+        changed.append(f"--seed {seed} (the run's is {plan.seed})")
+    if changed:
+        raise UsageError(f"--resume: continues a run with its own values and seed: {allowed}, not "
+                         + ", ".join(changed))
+    return plan
 
 
 def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tuple[argparse.Namespace, Any, int, int | None]:
@@ -195,7 +262,7 @@ def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tupl
 
 
 def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None,
-           steps: int | None = None) -> int:
+           resume: Any = None, steps: int | None = None) -> int:
     from labapp import report
     from labapp.data import DataError
     from labapp.records import RecordsError, RunRecorder
@@ -206,14 +273,15 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     sinks: list[Any] = [keep]
     recorder = None
     if not args.no_record:
-        recorder = RunRecorder(Path(args.out) if args.out else None)
+        # a resumed run writes in its own folder, <root>/<lesson>/<run>
+        recorder = RunRecorder(resume.folder.parent.parent if resume else Path(args.out) if args.out else None)
         sinks.append(recorder)
     if steps is not None:  # step mode: each update in words and numbers, in place of the progress
         sinks.append(report.StepPrinter(lesson, args.lang or default_lang(), out=sys.stdout))
     elif not args.quiet:
         sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
     run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks,
-              steps=steps)
+              checkpoints=checkpoints_flag(lesson, args.checkpoints), resume=resume, steps=steps)
     stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None
     if stdout is not None:  # a reader that went away ends the run as a closed pipe ends a POSIX tool
         stdout.on_broken_pipe = lambda: run.request_stop("the output pipe was closed")
@@ -225,7 +293,7 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         raise UsageError(f"labapp: {error}") from None
     try:
         if recorder is not None:
-            recorder.check(lesson.id)
+            recorder.check(resume.folder.parent.name if resume else lesson.id)
     except RecordsError as error:
         raise UsageError(f"labapp: {error}: use --out DIR to keep them elsewhere, or --no-record") from None
 

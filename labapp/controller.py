@@ -18,7 +18,7 @@ from typing import Any
 from labapp.cli import SEED_MAX
 from labapp.lesson import IntParam, Lesson, Param, ParamError, Values
 from labapp.progress import RunProgress
-from labapp.records import PastRun, RecordsError, RunRecorder, default_root, list_runs
+from labapp.records import PastRun, RecordsError, RunRecorder, default_root, kept_rows, list_runs
 from labapp.runner import Run
 from labapp.strings import WORDS, say
 from labapp.torch_errors import explanation
@@ -181,24 +181,58 @@ class Workbench:
         values, seed = form.values(), form.seed()
         if stepping:
             self._check_steps(lesson, values)
-        runs = self.traces.setdefault(lesson.id, [])
         number = len(self.past_runs(lesson)) + 1  # numbered as the runs on disk are, so numbers never clash
         trace = RunTrace(lesson=lesson, values=values, number=number, label=self.describe(lesson, values))
-        runs.append(trace)
         recorder: RunRecorder | None = RunRecorder(self.runs_root())
         try:
             recorder.check(lesson.id)
         except RecordsError as error:
             recorder, trace.no_records = None, self.say(say("records off", self.lang, error=error))
+        return self._launch(trace, recorder, seed=seed, stepping=stepping)
+
+    def resume(self, past: PastRun | None) -> RunTrace:
+        """Continue `past`, a stopped or interrupted run of the open lesson, from its last checkpoint to its own
+        epoch count, in its own folder (as `labapp run --resume`); ParamError (the user's message) if it cannot."""
+        from labapp.checkpoints import ResumeError, check_folder
+
+        if self.active is not None:
+            raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
+        if past is None:
+            raise ParamError(say("resume none", self.lang))
+        lesson = self.find(past.lesson)
+        if past.status not in ("stopped", "interrupted"):
+            raise ParamError(say("resume not stopped", self.lang, status=say(past.status, self.lang)
+                                 if past.status in WORDS else past.status, path=past.path))
+        try:
+            check_folder(past.path, lesson)  # quick, no torch: a folder of this lesson with a checkpoint
+            if not self.torch_ready:
+                raise ParamError(say("resume wait", self.lang))
+            from labapp.checkpoints import plan_resume
+
+            plan = plan_resume(past.path, lesson, None)
+        except ResumeError as error:
+            raise ParamError(str(error)) from None
+        trace = RunTrace(lesson=lesson, values=plan.values, number=self.number(past),
+                         label=self.describe(lesson, plan.values), run_dir=str(past.path))
+        trace.add_rows(kept_rows(past.path, plan.epoch))  # its curves so far, without an epoch cut short
+        self.overlaid.get(lesson.id, {}).pop(str(past.path), None)  # drawn as the current run now, not faint
+        return self._launch(trace, RunRecorder(past.path.parent.parent), resume=plan)
+
+    def _launch(self, trace: RunTrace, recorder: RunRecorder | None, seed: int | None = None,
+                resume: Any = None, stepping: bool = False) -> RunTrace:
+        """Start the run of `trace` on its thread, its records kept by `recorder` (None: none); `stepping`: held
+        after its first update."""
         sinks: list[Any] = [TraceSink(trace, self._heard, run_dir=lambda: recorder and recorder.path)]
         if recorder is not None:
             sinks.insert(0, recorder)  # first, so its folder exists when the trace hears of the start
         # The one place the workbench makes a Run: interactive, so the thread policy leaves a cpu for the UI.
-        self.run = Run(lesson, values, device=form.device, seed=seed, sinks=sinks, interactive=True)
+        self.run = Run(trace.lesson, trace.values, device=self.form(trace.lesson).device, seed=seed, sinks=sinks,
+                       interactive=True, resume=resume)
         trace.progress = self.run.progress  # the runner's live progress, read by the status line from the start
         self.run.gate.on_hold = lambda: self.notify("held", trace)
         if stepping:
             self.run.gate.step()
+        self.traces.setdefault(trace.lesson.id, []).append(trace)
         self.active = trace
         self.run.start()
         return trace
@@ -232,6 +266,18 @@ class Workbench:
             return False
         self.run.gate.run_free()  # type: ignore[union-attr] - stepping() saw the run
         return True
+    def export(self, past: PastRun | None) -> str:
+        """Write `past`'s (else the open lesson's latest run's) metrics.csv and charts.svg into its folder; the message."""
+        from labapp.export import ExportError, export_run
+
+        folder = self.folder_of(past)
+        if not folder:
+            return self.tell("export none")
+        try:
+            csv_path, svg_path = export_run(Path(folder), self.lang)
+        except ExportError as error:
+            return self.tell("export failed", error=error)
+        return self.tell("exported", csv=csv_path.name, svg=svg_path.name, path=folder)
 
     def _heard(self, event: str, trace: RunTrace) -> None:
         """From the training thread: the run started or ended."""

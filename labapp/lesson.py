@@ -380,6 +380,24 @@ class RunContext(Protocol):
     def batch(self, done: int, total: int) -> None:
         """Progress inside the current epoch: `done` of `total` batches (cheap: call it every batch)."""
 
+    @property
+    def resumed(self) -> int:
+        """The epoch whose checkpoint this run continues from (`labapp run --resume`); 0 for a new run."""
+
+    def restore(self, **objects: Any) -> dict[str, Any]:
+        """Load the resumed checkpoint into `objects` (model=..., optimizer=...) and restore the random generators.
+
+        Returns {'epoch': the epoch it ended, and the plain values saved with it}; {} for a new run.
+        Call it once the objects are built, just before the epoch loop.
+        """
+
+    def checkpoint(self, epoch: int, **state: Any) -> None:
+        """The end of `epoch`: save `state` (modules and optimizers by state_dict, Generators, plain numbers).
+
+        Call it after the epoch's metrics are yielded: the best checkpoint is chosen by the headline metric.
+        Does nothing when checkpoints are off or the run keeps no folder.
+        """
+
 
 TrainFn = Callable[[Values, RunContext], Iterator[Record]]
 
@@ -442,6 +460,10 @@ class Lesson:
     def step_problem(self, values: Values) -> str | None:
         """Why a run of this lesson with `values` cannot be stepped through; None if it can."""
         return f"{self.id} has no step mode" if self.step_mode is None else self.step_mode(values)
+    # Checkpoints at the end of each epoch (`run.checkpoint`), which `labapp run --resume` continues from:
+    # None, the lesson keeps none (no model to save); False, it can, when asked (--checkpoints on);
+    # True, it does unless told not to: a lesson whose epoch takes more than a few seconds.
+    checkpoints: bool | None = None
 
     def headline_metric(self) -> tuple[str, str] | None:
         """(split, name) of the metric the status line and run lists show first; None if there is no chart."""

@@ -5,6 +5,11 @@
         metrics.jsonl   one JSON object per record, appended and flushed as it comes
         run.log         what happened, in words
         summary.json    how the run ended (written atomically at the end; absent if killed)
+        checkpoint-last.pt, checkpoint-best.pt   the model at the end of an epoch (labapp.checkpoints)
+
+A resumed run (`labapp run LESSON --resume FOLDER`) continues in the same folder: config.json says
+so (`resumed`), the old summary.json goes, and metrics.jsonl keeps the records up to the checkpoint's
+epoch; any after it (an epoch cut short) move to metrics.superseded.jsonl, never lost.
 """
 
 from __future__ import annotations
@@ -122,7 +127,10 @@ class RunRecorder:
             raise RecordsError(f"cannot keep run records in {self.root}: {error.strerror or error}") from None
 
     def start(self, info: RunInfo) -> None:
-        """Create the run directory and write config.json."""
+        """Create the run directory and write config.json (a resumed run: reopen its directory)."""
+        if info.resume is not None:
+            self._reopen(info)
+            return
         stamp = info.started.strftime("%Y%m%d-%H%M%S")
         self.path = self.root / info.lesson.id / f"{stamp}-{info.run_id}"
         self.path.mkdir(parents=True, exist_ok=False)
@@ -131,6 +139,14 @@ class RunRecorder:
             "lesson": info.lesson.id,
             "run_id": info.run_id,
             "started": info.started.isoformat(timespec="seconds"),
+            **self._now(info),
+        })
+        self._open(info)
+
+    @staticmethod
+    def _now(info: RunInfo) -> dict[str, Any]:
+        """What config.json says of the process training now: params, device, versions, pid."""
+        return {
             "params": dict(info.values),
             "seed": info.seed,
             "device": info.device,
@@ -139,18 +155,47 @@ class RunRecorder:
             "threads_why": info.threads_why,
             "total": info.total,
             "unit": info.lesson.unit,
+            "checkpoints": info.checkpoints,
             "torch": info.torch_version,
             "python": platform.python_version(),
             "argv": sys.argv,
             "host": platform.node(),
             "pid": os.getpid(),
             **process_identity(os.getpid()),
-        })
+        }
+
+    def _open(self, info: RunInfo) -> None:
+        assert self.path is not None
         self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8", errors=ERRORS)
         self._log = open(self.path / "run.log", "a", encoding="utf-8", errors=ERRORS)
         self.log(f"run {info.run_id} of {info.lesson.id} on {info.device} ({info.device_name}), "
                  f"seed {info.seed}, threads {info.threads}")
         self.log("params: " + ", ".join(f"{k}={v}" for k, v in info.values.items()))
+
+    def _reopen(self, info: RunInfo) -> None:
+        """Continue a stopped run's records: config.json says this process trains it now, its old summary goes,
+        and metrics.jsonl keeps what came up to the checkpoint (the rest is set aside, not lost).
+
+        In that order, so that a kill at any moment leaves a folder that lists truthfully: still stopped
+        (nothing trained yet), or running, then interrupted.
+        """
+        resume = info.resume
+        self.path = Path(resume.folder)
+        config = dict(resume.config)
+        resumes = config.get("resumed") if isinstance(config.get("resumed"), list) else []
+        resumes.append({"at": datetime.now().astimezone().isoformat(timespec="seconds"), "from_epoch": resume.epoch,
+                        "total": info.total, "argv": sys.argv})
+        write_json_atomic(self.path / "config.json", {**config, **self._now(info), "resumed": resumes})
+        for name in ("summary.json", "summary.json.tmp"):
+            try:
+                os.unlink(self.path / name)
+            except FileNotFoundError:
+                pass
+        aside = cut_metrics(self.path, resume.epoch)
+        self._reserve()
+        self._open(info)
+        self.log(f"resumed from the checkpoint of {info.lesson.unit} {resume.epoch}, to {info.lesson.unit} {info.total}"
+                 + (f"; {aside} record(s) after it set aside in {SUPERSEDED}" if aside else ""))
 
     def record(self, record: Record, elapsed: float) -> None:
         """Append `record` to metrics.jsonl and flush, so a killed run keeps it (OSError on a full disk)."""
@@ -402,7 +447,7 @@ def _read_run(path: Path) -> PastRun | None:
 
 
 def tail_values(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
-    """The last epoch and the last values per split in metrics.jsonl, from its end alone (bounded memory).
+    """The last epoch that ended and the last values per split in metrics.jsonl, from its end alone (bounded memory).
 
     A torn line (a killed run) and lines that are not JSON objects are skipped; Unreadable if the file is not a
     regular file. The values follow the one rule of `progress.last_values`.
@@ -424,7 +469,66 @@ def tail_values(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
         metric = metric_of_row(row) if isinstance(row, dict) else None
         if metric is not None:
             metrics.append(metric)
-    return max((max(0, metric.epoch) for metric in metrics), default=0), last_values(metrics)
+    # the last epoch that ended: per-step records of an epoch cut short (a killed run's) do not count
+    ended = (max(0, metric.epoch) for metric in metrics if metric.step is None)
+    return max(ended, default=0), last_values(metrics)
+
+
+SUPERSEDED = "metrics.superseded.jsonl"
+
+
+def _split_metrics(path: Path, epoch: int) -> tuple[list[bytes], list[bytes]]:
+    """metrics.jsonl's lines up to the end of `epoch`, and those after it: from the first metric of a later epoch
+    on, and a torn last line (a killed run's), which a line appended after it would otherwise join."""
+    try:
+        with open(path / "metrics.jsonl", "rb") as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        return [], []
+    for index, line in enumerate(lines):
+        if not line.endswith(b"\n"):
+            return lines[:index], lines[index:]
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        metric = metric_of_row(row) if isinstance(row, dict) else None
+        if metric is not None and metric.epoch > epoch:
+            return lines[:index], lines[index:]
+    return lines, []
+
+
+def kept_rows(path: Path, epoch: int) -> list[dict[str, Any]]:
+    """The metrics.jsonl records that a run resumed from the checkpoint of `epoch` keeps (read only)."""
+    kept, _ = _split_metrics(path, epoch)
+    rows = []
+    for line in kept:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def cut_metrics(path: Path, epoch: int) -> int:
+    """Keep in metrics.jsonl only the records up to the end of `epoch`; the others are appended to
+    metrics.superseded.jsonl first (so a kill loses nothing). Returns how many lines were set aside."""
+    kept, aside = _split_metrics(path, epoch)
+    if not aside:
+        return 0
+    with open(path / SUPERSEDED, "ab") as f:
+        f.writelines(line if line.endswith(b"\n") else line + b"\n" for line in aside)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp = path / "metrics.jsonl.tmp"
+    with open(tmp, "wb") as f:
+        f.writelines(kept)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path / "metrics.jsonl")
+    return len(aside)
 
 
 def process_identity(pid: int) -> dict[str, Any]:

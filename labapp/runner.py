@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from labapp.checkpoints import CheckpointError
 from labapp.data import DataError, DataStore
 from labapp.lesson import Lesson, Metric, Record, Step, StepLater, Values, ViewValue, shown
 from labapp.progress import RunProgress, RunStatus
@@ -117,6 +118,8 @@ class RunInfo:
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
     started: datetime = field(default_factory=lambda: datetime.now().astimezone())
     progress: RunProgress = field(default_factory=RunProgress, repr=False)  # live: read it, never write it
+    resume: Any = None  # the checked `--resume` (labapp.checkpoints.ResumePlan): records continue in its folder
+    checkpoints: bool = False  # whether the run saves a checkpoint at the end of each epoch
 
     @property
     def total(self) -> int:
@@ -156,7 +159,8 @@ class _Context:
 
     def __init__(self, device: Any, seed: int, data_dir: str | None, data_paths: Mapping[str, Path],
                  stop: StopFlag, logger: Any, out_dir: Path | None = None,
-                 keeper: Callable[[Any], None] = lambda state: None, progress: RunProgress | None = None) -> None:
+                 keeper: Callable[[Any], None] = lambda state: None, progress: RunProgress | None = None,
+                 checkpointer: Any = None) -> None:
         self.device = device
         self.seed = seed
         self.data_dir = data_dir
@@ -167,6 +171,7 @@ class _Context:
         self._keeper = keeper
         self.batches: tuple[int, int] | None = None  # (done, total) inside the current epoch
         self._progress = progress if progress is not None else RunProgress()
+        self._checkpointer = checkpointer  # a labapp.checkpoints.Checkpointer, or None: no checkpoints
 
     @property
     def should_stop(self) -> bool:
@@ -192,6 +197,21 @@ class _Context:
         """Progress inside the current epoch: `done` of `total` batches."""
         self.batches = (done, total)
         self._progress.batch = self.batches
+
+    @property
+    def resumed(self) -> int:
+        """The epoch whose checkpoint this run continues from; 0 for a new run."""
+        resumed = self._checkpointer.resumed if self._checkpointer is not None else None
+        return resumed["epoch"] if resumed else 0
+
+    def restore(self, **objects: Any) -> dict[str, Any]:
+        """Load the resumed checkpoint into `objects`, restore the generators; {'epoch', ...} or {} for a new run."""
+        return self._checkpointer.restore(objects) if self._checkpointer is not None else {}
+
+    def checkpoint(self, epoch: int, **state: Any) -> None:
+        """Save the end of `epoch` (last, and best by the headline metric), if checkpoints are on."""
+        if self._checkpointer is not None:
+            self._checkpointer.save(epoch, self._progress.headline_value(), state)
 
 
 class StopFlag:
@@ -285,11 +305,19 @@ class Run:
 
     def __init__(self, lesson: Lesson, values: Values, *, device: str = "auto", seed: int | None = None,
                  threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = (),
-                 interactive: bool = False, steps: int | None = None) -> None:
+                 interactive: bool = False, steps: int | None = None, checkpoints: bool | None = None,
+                 resume: Any = None) -> None:
         self.lesson = lesson
-        self.values = values
+        self.resume = resume  # a checked labapp.checkpoints.ResumePlan: its values, seed and folder are the run's
+        self.values = resume.values if resume is not None else values
         self.device_request = device
         self.seed = lesson.seed if seed is None else seed  # recorded in RunInfo, so config.json has the one used
+        if resume is not None:
+            self.seed = resume.seed
+        # None: the lesson's own choice; a lesson without checkpoints (None) never keeps any
+        self.checkpoints = bool(lesson.checkpoints if checkpoints is None else checkpoints and lesson.checkpoints is not None)
+        if resume is not None:
+            self.checkpoints = True
         self.threads_request = threads
         self.data_dir = data_dir
         self.sinks = list(sinks)
@@ -305,9 +333,12 @@ class Run:
         self._notes_later: list[str] = []
         self.data_paths: dict[str, Path] = {}
         self.kept: Any = None  # the latest model snapshot the lesson kept (run.keep), for its TryIt
-        self.progress = RunProgress.for_lesson(lesson, values)  # live progress, read from other threads
+        self.progress = RunProgress.for_lesson(lesson, self.values)  # live progress, read from other threads
         # Step mode: `steps` updates shown, then the run stops (headless --steps); the workbench steps it itself.
         self.gate = StepGate(steps or 0, stop_at_limit=steps is not None)
+        self.elapsed_before = 0.0  # seconds the resumed run had trained before (its records' times go on from there)
+        if resume is not None:
+            self._resume_progress(resume)
 
     # -- before training -------------------------------------------------------------------
 
@@ -350,8 +381,24 @@ class Run:
         self.device = device
         self.info = RunInfo(lesson=self.lesson, values=self.values, seed=self.seed, device=str(device),
                             device_name=_device_name(device), threads=threads, torch_version=torch_version,
-                            threads_why=self.threads_why, progress=self.progress)
+                            threads_why=self.threads_why, progress=self.progress, resume=self.resume,
+                            checkpoints=self.checkpoints)
+        if self.resume is not None:
+            self.info.run_id = str(self.resume.config.get("run_id") or self.info.run_id)
         return self.info
+
+    def _resume_progress(self, resume: Any) -> None:
+        """Start the progress where the resumed run's kept records end: its epochs, last values and time."""
+        from labapp.progress import metric_of_row
+        from labapp.records import kept_rows
+
+        for row in kept_rows(resume.folder, resume.epoch):
+            metric = metric_of_row(row)
+            if metric is not None:
+                self.progress.add(metric)
+            t = row.get("t")
+            if isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t):
+                self.elapsed_before = max(self.elapsed_before, float(t))
 
     def _locate_data(self, say: Callable[[str], None] | None) -> None:
         """Find (or download) and verify every dataset of the lesson; DataError if one cannot be had."""
@@ -430,13 +477,16 @@ class Run:
             for note in self._notes_later:
                 self._note(note)
             context = _Context(self.device, self.seed, self.data_dir, self.data_paths, self._stop, self._note,
-                               out_dir=self._out_dir(), keeper=self._keep, progress=progress)
+                               out_dir=self._out_dir(), keeper=self._keep, progress=progress,
+                               checkpointer=self._checkpointer())
             # torch, and the workbench around a run, hold hundreds of thousands of long-lived objects that
             # every full garbage collection during training would walk again; frozen, the collector
             # leaves them alone during the run (objects freed by reference counting are still freed).
             gc.freeze()
-            clock = time.perf_counter()  # the run's duration is the training's: not torch's import, not setup
+            clock = time.perf_counter() - self.elapsed_before  # the training's time: not torch's import, not setup
             progress.start()
+            if progress.started is not None:
+                progress.started -= self.elapsed_before  # a resumed run's rate and ETA count its earlier epochs
             records = self.lesson.train(self.values, context)
             self._trainer = threading.get_ident()
             updates = 0
@@ -494,6 +544,8 @@ class Run:
             status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress.reached}"
         except DataError as error:  # a missing or corrupt dataset (when `prepare` was not called first)
             status, message = FAILED, str(error)
+        except CheckpointError as error:  # a resumed checkpoint that does not fit the lesson's objects
+            status, message = FAILED, f"failed: {error}"
         except Exception as error:  # noqa: BLE001 - the run's outcome, reported with its traceback
             status, trace = FAILED, traceback.format_exc()
             message = self._out_of_memory(error) if _is_out_of_memory(error) else \
@@ -529,6 +581,18 @@ class Run:
         said = " ".join(str(error).split()) or type(error).__name__
         said = said if len(said) <= 80 else said[:80] + "…"
         return f"failed: ran out of memory on {device} ({said}): try {' or '.join(tries)}"
+
+    def _checkpointer(self) -> Any:
+        """The run's Checkpointer when it saves checkpoints or resumes one; None otherwise."""
+        if not self.checkpoints:
+            return None
+        from labapp.checkpoints import Checkpointer
+
+        folder = self._out_dir()
+        if folder is None:
+            self._note("checkpoints: none, as the run keeps no folder (--no-record)")
+        return Checkpointer(folder, self.lesson, self.values, self.seed, log=self._note,
+                            resumed=self.resume.checkpoint if self.resume is not None else None)
 
     def _keep(self, state: Any) -> None:
         self.kept = state  # one reference swap: a reader on another thread sees the old or the new state

@@ -106,7 +106,8 @@ WORDS: dict[str, Text] = {
     "final": T("最终", "final"),
     "course defaults": T("课程默认值", "course defaults"),
     "no runs": T("这一课还没有保存的运行。", "No runs of this lesson on disk yet."),
-    "runs help": T("Enter：叠加到图上 · y：复制路径", "Enter: overlay on the charts · y: copy the path"),
+    "runs help": T("Enter：叠加到图上 · y：复制路径 · c：继续已停止的运行 · e：导出 CSV 和 SVG",
+                   "Enter: overlay on the charts · y: copy the path · c: resume a stopped run · e: export CSV and SVG"),
     # messages
     "busy": T("{lesson} 正在训练：先按 s 停止", "{lesson} is training: stop it first (s)"),
     "no model": T("还没有训练好的模型：先运行这一课（r），第一个 epoch 结束后就能试",
@@ -133,6 +134,22 @@ WORDS: dict[str, Text] = {
     # errors explained (labapp/torch_errors.py: the table of errors; these words frame a row of it)
     "torch error explained": T("这是什么意思：{meaning} 通常的改法：{fix}", "What it means: {meaning} The usual fix: {fix}"),
     "ended failed explained": T("失败：{explained}（torch 的原话：{message}）", "failed: {explained} (torch said: {message})"),
+    # checkpoints, resume and export (issue 16)
+    "resume": T("继续", "Resume"),
+    "resume about": T("从最后一个检查点接着训练所选的已停止运行（没有选中时：最近一次运行）",
+                      "continue the chosen stopped run (else the latest) from its last checkpoint"),
+    "resume none": T("这一课还没有可以继续的运行", "this lesson has no run to resume"),
+    "resume not stopped": T("这次运行的状态是“{status}”：只有已停止或中断的运行才能继续（{path}）；"
+                            "要多训练几轮，用 labapp run --resume 文件夹 --epochs N",
+                            "this run is {status}: only a stopped or interrupted run can be resumed ({path}); "
+                            "to train a finished one on, use labapp run --resume FOLDER --epochs N"),
+    "resume wait": T("torch 还在加载：稍后再按 c 继续", "torch is still loading: press c again in a moment"),
+    "export": T("导出", "Export"),
+    "export about": T("把所选运行（或最近一次运行）的指标存为 CSV、图表存为 SVG，放在它的文件夹里",
+                      "save the chosen run's (or the latest run's) metrics as CSV and charts as SVG, in its folder"),
+    "exported": T("已导出 {csv} 和 {svg}，在 {path}", "exported {csv} and {svg} to {path}"),
+    "export none": T("还没有运行可以导出：先运行这一课（r）", "no run to export yet: run the lesson (r) first"),
+    "export failed": T("无法导出：{error}", "cannot export: {error}"),
 }
 
 

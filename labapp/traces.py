@@ -101,6 +101,15 @@ class RunTrace:
                 self.points.append(record)
             self.version += 1
 
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Take metrics.jsonl rows (records.read_metrics): a run's records so far, before it goes on."""
+        for row in rows:
+            metric = metric_of_row(row)
+            if metric is not None:
+                self.add(metric)
+            elif row.get("kind") == "view" and isinstance(row.get("view"), str):
+                self.add(ViewValue(row["view"], row.get("value")))
+
     def series(self, chart: Chart) -> Series:
         """label -> (x, y) of `chart`'s series in this run: epoch-level points that plotext can draw.
 

@@ -42,8 +42,9 @@ def train_and_test(model, hp, run):
     optimizer = torch.optim.SGD(model.parameters(), lr=hp.lr, momentum=hp.momentum)
     batches = -(-len(train_data) // hp.batch_size)  # per epoch, the last one maybe smaller
 
-    step = 0
-    for epoch in range(1, hp.epochs + 1):
+    saved = run.restore(model=model, optimizer=optimizer)  # {} unless this run continues from a checkpoint
+    step = saved.get("step", 0)
+    for epoch in range(saved.get("epoch", 0) + 1, hp.epochs + 1):
         start = time.perf_counter()
         # Losses are summed on the device and read only when reported: reading one (.item()) makes
         # the CPU wait for the GPU, and the course's loop would do it after every batch.
@@ -72,6 +73,7 @@ def train_and_test(model, hp, run):
         yield Metric(epoch=epoch, values={"loss": epoch_loss.item() / (batch_idx + 1), "seconds": seconds})
         yield Metric(epoch=epoch, split="test", values={"accuracy": accuracy})
         yield ViewValue("digits", mnist_data.digits(model, test_dataset, run.device, wrong))
+        run.checkpoint(epoch, model=model, optimizer=optimizer, step=step)  # with the random generators: resumable
 
 
 PARAMS = (

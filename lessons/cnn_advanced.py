@@ -102,6 +102,7 @@ LESSON = Lesson(
     train=train,
     data=(MNIST,),
     headline=_mnist.HEADLINE,
+    checkpoints=True,  # an epoch of MNIST takes seconds to minutes on a cpu: worth resuming
     labels={**_mnist.LABELS, **SUMMARY_LABELS,
             "into the last linear layer": Text("最后一个线性层的输入", "into the last linear layer"),
             "Inception(10), 1x1 path": Text("Inception(10)，1x1 分支", "Inception(10), 1x1 path"),

@@ -122,6 +122,7 @@ LESSON = Lesson(
     data=(MNIST,),
     reads_data=lambda hp: hp.epochs > 0,
     headline=_mnist.HEADLINE,
+    checkpoints=True,  # an epoch of MNIST takes seconds to minutes on a cpu: worth resuming
     labels={**_mnist.LABELS,
             "convolution": Text("卷积", "convolution"), "pooling": Text("池化", "pooling"),
             "the MNIST CNN": Text("MNIST 上的 CNN", "the MNIST CNN")},

@@ -97,9 +97,12 @@ def train(hp: Values, run):
         updates = Updates(models[hp.optimizer], optimizers[hp.optimizer], {"linear.weight": "w", "linear.bias": "b"})
     criterion = getattr(torch.nn, LOSSES[hp.loss])(reduction=hp.reduction)
     predict_before = first(x_test).item()
-    diverged = {}  # optimizer -> epoch: in a comparison it stops there and the others go on
+    # what a checkpoint keeps (--checkpoints on): every compared model and optimizer
+    state = {**{f"model {name}": models[name] for name in names}, **{f"optimizer {name}": optimizers[name] for name in names}}
+    saved = run.restore(**state)  # {} unless this run continues from a checkpoint
+    diverged = saved.get("diverged", {})  # optimizer -> epoch: in a comparison it stops there and the others go on
 
-    for epoch in range(1, hp.epochs + 1):
+    for epoch in range(saved.get("epoch", 0) + 1, hp.epochs + 1):
         for name in names:
             if name in diverged:
                 continue
@@ -112,6 +115,7 @@ def train(hp: Values, run):
                 diverged[name] = epoch
                 continue
             yield Metric(epoch=epoch, values=values, split=name if hp.compare else "train")
+        run.checkpoint(epoch, **state, diverged=diverged)
         if run.should_stop or len(diverged) == len(names):
             break
 
@@ -186,4 +190,5 @@ LESSON = Lesson(
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),
             "optimizer": Text("优化器", "optimizer")},
+    checkpoints=False,  # can keep them (--checkpoints on); its epochs take microseconds
 )

@@ -36,7 +36,8 @@ def train(hp: Values, run):
     optimizer = torch.optim.SGD(model.parameters(), lr=hp.lr)
     updates = Updates(model, optimizer, {"linear.weight": "w", "linear.bias": "b"})  # for step mode
 
-    for epoch in range(1, hp.epochs + 1):
+    saved = run.restore(model=model, optimizer=optimizer)  # {} unless this run continues from a checkpoint
+    for epoch in range(saved.get("epoch", 0) + 1, hp.epochs + 1):
         optimizer.zero_grad()
         y_pred = model(x_data)
         loss = criterion(y_pred, y_data)
@@ -45,6 +46,7 @@ def train(hp: Values, run):
         yield updates.record(epoch, batch={"x": x_data, "y": y_data}, forward={"ŷ = σ(w·x + b)": y_pred}, loss=loss)
         w, b = model.linear.weight.item(), model.linear.bias.item()
         yield Metric(epoch=epoch, values={"loss": loss.item(), "w": w, "b": b})
+        run.checkpoint(epoch, model=model, optimizer=optimizer)  # only with --checkpoints on: an epoch is a blink
         if run.should_stop:
             break
 
@@ -83,4 +85,5 @@ LESSON = Lesson(
     labels={"P(pass | 4 hours)": Text("P(及格 | 4 小时)", "P(pass | 4 hours)"),
             "P(pass) = 0.5 at hours": Text("P(及格) = 0.5 时的小时数", "P(pass) = 0.5 at hours"),
             "hours": Text("小时", "hours"), "P(pass)": Text("P(及格)", "P(pass)")},
+    checkpoints=False,  # can keep them (--checkpoints on); its epochs take milliseconds
 )

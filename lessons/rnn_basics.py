@@ -109,8 +109,9 @@ def train(hp: Values, run):
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     yield ViewValue("shapes", shapes(model, hp.variant, inputs, labels))
 
-    history, first_right = [], None
-    for epoch in range(1, hp.epochs + 1):
+    saved = run.restore(model=model, optimizer=optimizer)  # {} unless this run continues from a checkpoint
+    history, first_right = saved.get("history", []), saved.get("first_right")
+    for epoch in range(saved.get("epoch", 0) + 1, hp.epochs + 1):
         optimizer.zero_grad()
         if hp.variant == "rnncell":
             loss, steps = 0, []
@@ -137,6 +138,7 @@ def train(hp: Values, run):
             "input": "hello", "target": "ohlol", "predicted": predicted, "letters right": f"{right} of {seq_len}",
             "epoch": epoch, "lr": lr, "first 'ohlol' at epoch": first_right or "not yet: more epochs or another --seed"})
         yield ViewValue("history", {"columns": ["epoch", "loss", "predicted"], "rows": list(history)})
+        run.checkpoint(epoch, model=model, optimizer=optimizer, history=history, first_right=first_right)
         if run.should_stop:
             break
 
@@ -168,4 +170,5 @@ LESSON = Lesson(
             "letters right": Text("对的字母", "letters right"),
             "first 'ohlol' at epoch": Text("第一次得到 'ohlol' 的 epoch", "first 'ohlol' at epoch"),
             "tensor": Text("张量", "tensor"), "shape": Text("形状", "shape"), "what it is": Text("含义", "what it is")},
+    checkpoints=False,  # can keep them (--checkpoints on); its epochs take milliseconds
 )

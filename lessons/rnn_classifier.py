@@ -5,7 +5,7 @@ from pathlib import Path
 from labapp.lesson import (BoolParam, Chart, FloatParam, IntParam, Lesson, Metric, Text, TextParam, TryIt, Values,
                            View, ViewValue, shown)
 from lessons._blocks import watch
-from lessons._checkpoint import load_checkpoint, save, snapshot
+from lessons._checkpoint import checkpoint_file, load_checkpoint, snapshot
 from lessons._data import NAMES_TEST, NAMES_TRAIN
 from lessons._names import N_CHARS, make_tensors, read_names, sorted_batch, to_ascii
 
@@ -95,7 +95,7 @@ def train(hp: Values, run):
     if hp.load:  # no training: the saved model answers
         state = load_checkpoint(hp.load)
         run.keep(state)
-        yield ViewValue("checkpoint", {"loaded": hp.load, "trained epochs": state["epoch"],
+        yield ViewValue("checkpoint", {"loaded": state["file"], "trained epochs": state["epoch"],
                                        "its test accuracy": f"{state['test_accuracy']:.1%}"})
         if hp.predict is not None:
             yield ViewValue("predictions", predict(state, hp.predict))
@@ -121,9 +121,10 @@ def train(hp: Values, run):
     shuffle = torch.Generator().manual_seed(run.seed)
     inputs, lengths, _ = sorted_batch(train_seq, train_len, train_y, torch.arange(min(hp.batch_size, len(train_y))))
     yield ViewValue("shapes", shapes(model, inputs.to(run.device), lengths))
-    step, state, best = 0, None, (0.0, 0)
+    saved = run.restore(model=model, optimizer=optimizer, shuffle=shuffle)  # {} unless resuming a checkpoint
+    step, state, best = saved.get("step", 0), None, tuple(saved.get("best", (0.0, 0)))
     batches = -(-len(train_y) // hp.batch_size)  # per epoch
-    for epoch in range(1, hp.epochs + 1):
+    for epoch in range(saved.get("epoch", 0) + 1, hp.epochs + 1):
         loss_sum = 0.0
         for idx in torch.randperm(len(train_y), generator=shuffle).split(hp.batch_size):
             inputs, lengths, target = sorted_batch(train_seq, train_len, train_y, idx)
@@ -148,6 +149,8 @@ def train(hp: Values, run):
         run.keep(state)  # the model that the Try-it box and --predict answer with
         yield Metric(epoch=epoch, values={"loss": loss_sum / len(train_y)})
         yield Metric(epoch=epoch, values={"accuracy": accuracy}, split="test")
+        run.checkpoint(epoch, model=model, optimizer=optimizer, shuffle=shuffle, step=step, best=list(best),
+                       countries=countries)  # what --resume continues from, and --load answers with
 
     if state is None:
         return
@@ -159,8 +162,6 @@ def train(hp: Values, run):
                                   "rows": sorted(rows, key=lambda row: -row[1])})
     if hp.predict is not None:  # an empty text, too, gets its answer: "no name given"
         yield ViewValue("predictions", predict(state, hp.predict))
-    if hp.save:
-        yield ViewValue("checkpoint", save(state, run))
 
 
 PARAMS = (
@@ -173,22 +174,21 @@ PARAMS = (
     IntParam(name="epochs", default=100, min=1, max=1000, help=Text("训练轮数", "number of epochs")),
     TextParam(name="predict", default=None, empty="none",
               help=Text("训练后要猜的姓氏，逗号分隔", "surnames to try after training, comma-separated")),
-    BoolParam(name="save", default=False,
-              help=Text("把模型存到运行目录的 model.pt", "save the model as model.pt in the run's folder")),
     TextParam(name="load", default="",
-              help=Text("不训练，用这个 model.pt（--save on 存的）回答",
-                        "answer with this model.pt (saved with --save on) instead of training")),
+              help=Text("不训练，用这次运行（运行目录）最好的检查点回答",
+                        "answer with the best checkpoint of this run (its folder) instead of training")),
 )
 
 def checkpoint_exists(hp: Values) -> str | None:
-    """Rule: a model to load must be a file."""
+    """Rule: a model to load must be a run folder with a checkpoint, or a checkpoint file."""
     if not hp.load:
         return None
     try:
-        found = Path(hp.load).expanduser().is_file()
+        found = checkpoint_file(hp.load).is_file()
     except (OSError, ValueError):  # a name too long for the file system, or with a NUL character
         found = False
-    return None if found else f"load: {shown(hp.load)} is not a file: give the model.pt of a run made with --save on"
+    return None if found else (f"load: {shown(hp.load)} has no checkpoint: give the folder of an rnn-classifier run "
+                               "that finished an epoch (`labapp runs --lesson rnn-classifier` lists them)")
 
 
 LABELS = {
@@ -201,8 +201,7 @@ LABELS = {
     "country": Text("国家", "country"), "probability": Text("概率", "probability"), "name": Text("姓氏", "name"),
     "tensor": Text("张量", "tensor"), "shape": Text("形状", "shape"),
     "loaded": Text("读取的文件", "loaded"), "trained epochs": Text("训练过的 epoch", "trained epochs"),
-    "its test accuracy": Text("它的测试准确率", "its test accuracy"), "saved": Text("存到", "saved"),
-    "try it": Text("试一试", "try it"), "not saved": Text("没有保存", "not saved"),
+    "its test accuracy": Text("它的测试准确率", "its test accuracy"),
 }
 
 
@@ -229,4 +228,5 @@ LESSON = Lesson(
                  title=Text("试一试", "Try it"), predict=predict),
     headline=("test", "accuracy"),
     labels=LABELS,
+    checkpoints=True,  # an epoch takes seconds on a cpu, and the course trains 100
 )

@@ -60,5 +60,6 @@ LESSON = Lesson(
     data=(MNIST,),
     reads_data=lambda hp: hp.epochs > 0,
     headline=_mnist.HEADLINE,
+    checkpoints=True,  # an epoch of MNIST takes seconds to minutes on a cpu: worth resuming
     labels={**_mnist.LABELS, **SUMMARY_LABELS},
 )

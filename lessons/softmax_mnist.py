@@ -44,5 +44,6 @@ LESSON = Lesson(
     train=train,
     data=(MNIST,),
     headline=_mnist.HEADLINE,
+    checkpoints=True,  # an epoch of MNIST takes seconds to minutes on a cpu: worth resuming
     labels=_mnist.LABELS,
 )

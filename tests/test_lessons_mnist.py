@@ -237,6 +237,12 @@ def test_stop_is_seen_within_one_training_step(tiny):
         def batch(self, done, total):
             pass
 
+        def restore(self, **objects):  # a new run: nothing to restore
+            return {}
+
+        def checkpoint(self, epoch, **state):
+            pass
+
     hp = lessons.get("softmax-mnist").defaults()
     records = list(softmax_mnist.train(hp, Context()))
     assert Context.checks == 3  # asked after each of three batches, and gone at the third yes
@@ -293,6 +299,12 @@ def test_an_epoch_shorter_than_300_batches_still_gets_its_point_and_every_batch_
 
         def batch(self, done, total):
             self.batches.append((done, total))
+
+        def restore(self, **objects):  # a new run: nothing to restore
+            return {}
+
+        def checkpoint(self, epoch, **state):
+            pass
 
     hp = Values(lessons.get("softmax-mnist").defaults(), epochs=2)  # 320 images in batches of 64: 5 a epoch
     records = [r for r in softmax_mnist.train(hp, Context()) if isinstance(r, Metric)]

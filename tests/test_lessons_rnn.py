@@ -213,29 +213,36 @@ def test_to_ascii_maps_accents_and_drops_the_rest():
     assert rnn_classifier.to_ascii("李") == "" and rnn_classifier.to_ascii("") == ""
 
 
-def test_save_then_load_answers_without_training(names, runs_dir):
+def test_load_answers_with_a_runs_checkpoint_without_training(names, runs_dir):
+    """issue 16: --save/--load became the checkpoints: every run keeps its last and best epoch in its folder."""
     recorder = RunRecorder(runs_dir)
-    run, sink = classify(names, recorder, epochs="2", save="on", predict="Yamamura")
-    saved = Path(sink.view("checkpoint")["saved"])
-    assert saved == recorder.path / "model.pt" and saved.is_file()
-    again, loaded = classify(Path("/nonexistent"), load=str(saved), predict="Yamamura")  # no data needed
+    run, sink = classify(names, recorder, epochs="2", predict="Yamamura")
+    last = recorder.path / "checkpoint-last.pt"
+    again, loaded = classify(Path("/nonexistent"), load=str(last), predict="Yamamura")  # no data needed
     assert loaded.epochs() == [] and loaded.view("predictions") == sink.view("predictions")
     assert loaded.view("checkpoint")["trained epochs"] == 2 and again.kept["epoch"] == 2
+    tests = {m.epoch: m.values["accuracy"] for m in sink.epochs() if m.split == "test"}
+    best = max(tests, key=lambda epoch: (tests[epoch], -epoch))  # the first epoch of the highest accuracy
+    _, folder = classify(Path("/nonexistent"), load=str(recorder.path))  # a run folder: its best checkpoint
+    assert folder.view("checkpoint")["trained epochs"] == best
+    assert folder.view("checkpoint")["its test accuracy"] == f"{tests[best]:.1%}"
 
 
-def test_load_rejects_a_missing_file_and_a_file_that_is_not_a_model(tmp_path):
+def test_load_rejects_a_missing_run_and_a_file_that_is_not_a_checkpoint(tmp_path):
     lesson = lessons.get("rnn-classifier")
-    with pytest.raises(ParamError, match="is not a file"):
-        lesson.resolve({"load": str(tmp_path / "missing.pt")})
+    with pytest.raises(ParamError, match="has no checkpoint: give the folder of an rnn-classifier run"):
+        lesson.resolve({"load": str(tmp_path / "missing")})
+    with pytest.raises(ParamError, match="has no checkpoint"):
+        lesson.resolve({"load": str(tmp_path)})  # a folder without one
     bad = tmp_path / "bad.pt"
     bad.write_text("not a model")
     summary = run_lesson(lesson, lesson.resolve({"load": str(bad)}), device="cpu")
-    assert summary.status == "failed" and "is not a model saved by rnn-classifier" in summary.message
+    assert summary.status == "failed" and "is not a labapp checkpoint" in summary.message
 
 
-def test_save_without_run_records_says_so(names):
-    _, sink = classify(names, epochs="1", save="on")  # no RunRecorder among the sinks: no run folder
-    assert "not saved" in sink.view("checkpoint")
+def test_without_run_records_no_checkpoint_is_kept_and_the_run_still_trains(names):
+    run, _ = classify(names, epochs="1")  # no RunRecorder among the sinks: no run folder, nowhere to save
+    assert run.checkpoints and run.summary.status == FINISHED
 
 
 def test_a_stop_mid_epoch_ends_the_run_promptly(names):
@@ -258,7 +265,7 @@ def _command(folder: Path, *args: str) -> list[str]:
 def test_headless_predict_prints_three_countries_per_name(names_folder, runs_dir):
     result = subprocess.run(_command(names_folder, "run", "rnn-classifier", "--epochs", "3", "--hidden-size", "16",
                                      "--batch-size", "32", "--lr", "0.01", "--data-dir", str(names_folder),
-                                     "--predict", "Nakamoto,Müller,", "--save", "on"),
+                                     "--predict", "Nakamoto,Müller,"),
                             capture_output=True, text=True, cwd=ROOT, timeout=180)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -269,10 +276,10 @@ def test_headless_predict_prints_three_countries_per_name(names_folder, runs_dir
     assert all(line.rstrip().endswith("%") for line in table[1:7])
     assert "Müller → Muller" in out and "(empty)" in out and "no name given" in out
     [run_dir] = (runs_dir / "rnn-classifier").iterdir()
-    assert (run_dir / "model.pt").is_file()
+    assert (run_dir / "checkpoint-last.pt").is_file() and (run_dir / "checkpoint-best.pt").is_file()
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
     loaded = subprocess.run([sys.executable, "-m", "labapp", "run", "rnn-classifier", "--load",
-                             str(run_dir / "model.pt"), "--predict", "Nakamoto", "--no-record"],
+                             str(run_dir / "checkpoint-last.pt"), "--predict", "Nakamoto", "--no-record"],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     answer = loaded.stdout.split("Top 3 countries\n")[1].splitlines()[:4]

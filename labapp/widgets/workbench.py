@@ -131,6 +131,10 @@ class WorkbenchScreen(Screen):
             self.view.show_code()
             self.app.message = self.bench.save(f"{self.bench.lesson.id.replace('-', '_')}.py", self.view.code, "code saved")
 
+    def action_export_run(self) -> None:
+        """Export the run highlighted in the runs panel (else the latest) as CSV and SVG into its folder, and say where."""
+        self.app.message = self.bench.export(self.view.chosen_run() if self.view else None)
+
     def action_copy_path(self) -> None:
         """Copy the folder of the run highlighted in the runs panel, else of the latest run."""
         path = self.bench.folder_of(self.view.chosen_run() if self.view else None)

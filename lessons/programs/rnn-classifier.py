@@ -21,8 +21,7 @@ batch_size = 256  # param: names per batch
 lr = 0.001  # param: learning rate (Adam)
 epochs = 100  # param: number of epochs
 predict = None  # param: surnames to try after training, comma-separated (None: none)
-save = False  # param: save the trained model as model.pt
-load = ''  # param: answer with this model.pt instead of training ('': train)
+load = ''  # param: answer with a labapp run's best checkpoint (its folder, or a .pt file) instead of training
 seed = 0  # option
 device = 'cpu'  # option: 'auto' picks cuda, then mps, then cpu
 threads = 1  # option: torch's cpu threads (None: torch's default)
@@ -127,14 +126,16 @@ def main():
     if threads:
         torch.set_num_threads(threads)
 
-    if load:  # no training: the saved model answers
-        state = torch.load(load, map_location='cpu', weights_only=True)
-        model = RNNClassifier(state['hidden_size'], state['n_layers'], state['bidirectional'], len(state['countries']))
-        model.load_state_dict(state['model'])
+    if load:  # no training: the model of a labapp run's checkpoint answers
+        path = os.path.join(load, 'checkpoint-best.pt') if os.path.isdir(load) else load
+        saved = torch.load(path, map_location='cpu', weights_only=True)
+        params, countries = saved['params'], saved['state']['countries']
+        model = RNNClassifier(params['hidden_size'], params['n_layers'], params['bidirectional'], len(countries))
+        model.load_state_dict(saved['state']['model'])
         model.to(device)
-        print(f"loaded {load}: trained {state['epoch']} epochs, test accuracy {state['test_accuracy']:.1%}")
+        print(f"loaded {path}: trained {saved['epoch']} epochs, test accuracy {saved['metric']['value']:.1%}")
         if predict is not None:
-            top3(model, state['countries'], predict)
+            top3(model, countries, predict)
         return
 
     train_rows = [row for row in read_names('names_train.csv.gz') if row[0]]
@@ -168,11 +169,6 @@ def main():
 
     if predict is not None:
         top3(model, countries, predict)
-    if save:
-        torch.save({'lesson': 'rnn-classifier', 'hidden_size': hidden_size, 'n_layers': n_layers,
-                    'bidirectional': bidirectional, 'countries': countries, 'epoch': epochs, 'test_accuracy': accuracy,
-                    'model': {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}}, 'model.pt')
-        print('saved the model to model.pt')
     print(f'final train: loss {loss_sum / len(train_y):.5g}')
     print(f'final test: accuracy {accuracy:.5g}')
 
