@@ -14,10 +14,11 @@ from typing import Any, TextIO
 
 from rich.cells import cell_len
 
-from labapp.lesson import Chart, Lesson, Metric, Record, View, ViewValue
+from labapp.lesson import Chart, Lesson, Metric, Record, View, ViewValue, in_lang
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
+from labapp.strings import join_words, unit_word
 
 SHADES = " .:-=+*#%@"  # low loss -> high loss
 PLOT_HEIGHT = 15  # rows of a plot in the headless report
@@ -144,7 +145,7 @@ def series_label(chart: Chart, key: str, lesson: Lesson, lang: str) -> str:
     if len(chart.splits) == 1:
         return lesson.label(key, lang)  # one series per metric
     split, _, name = key.rpartition(" ")
-    return f"{lesson.label(split, lang)} {lesson.label(name, lang)}"
+    return join_words(lesson.label(split, lang), lesson.label(name, lang))
 
 
 def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[float]]], width: int,
@@ -171,8 +172,9 @@ def chart_text(lesson: Lesson, chart: Chart, metrics: list[Metric], lang: str, w
         return None
     named = {series_label(chart, key, lesson, lang): points for key, points in series.items()}
     mark = diverged_at if diverged_at is not None and chart.x == "epoch" else None
-    label = DIVERGED_AT(lang).format(n=diverged_at, unit=lesson.unit) if diverged_at is not None else ""
-    return plot(chart.title(lang), lesson.label(chart.x, lang), named, width, color, lang=lang,
+    label = DIVERGED_AT(lang).format(n=diverged_at, unit=unit_word(lesson.unit, lang)) if diverged_at is not None else ""
+    x_label = lesson.label(lesson.unit if chart.x == "epoch" else chart.x, lang)
+    return plot(chart.title(lang), x_label, named, width, color, lang=lang,
                 mark_x=mark, mark_label=label, integer_x=chart.x in ("epoch", "step"))
 
 
@@ -228,7 +230,7 @@ def _padded(text: str, width: int, right: bool) -> str:
 
 def table_text(data: dict[str, Any], label: Callable[[str], str] = str) -> str:
     """Columns aligned (numbers to the right, text to the left), one line per row; headers through `label`."""
-    raw = [list(row) for row in data["rows"]]
+    raw = [[label(c) if isinstance(c, str) else c for c in row] for row in data["rows"]]
     header = [safe(label(str(c))) for c in data["columns"]]
     rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
     numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
@@ -239,12 +241,17 @@ def table_text(data: dict[str, Any], label: Callable[[str], str] = str) -> str:
 
 def view_text(view: View, value: Any, lang: str, width: int, color: bool,
               label: Callable[[str], str] = str) -> str:
-    """One of a lesson's views as text; `label` names its keys and columns (Lesson.label in `lang`)."""
+    """One of a lesson's views as text; `label` names its keys, columns and word cells (Lesson.label in `lang`).
+
+    Values given in both languages (`both(zh, en)`) show in `lang`.
+    """
     title = view.title(lang)
+    value = in_lang(value, lang)
     if view.kind == "values":
         names = {name: safe(label(str(name))) for name in value}
         size = max(map(cell_len, names.values()), default=0)
-        return "\n".join([title] + [f"  {_padded(names[name], size, False)}  {_cell(v)}" for name, v in value.items()])
+        return "\n".join([title] + [f"  {_padded(names[name], size, False)}  {_cell(label(v) if isinstance(v, str) else v)}"
+                                   for name, v in value.items()])
     if view.kind == "table":
         return f"{title}\n{table_text(value, label)}"
     if view.kind == "heatmap":

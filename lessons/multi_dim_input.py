@@ -48,6 +48,7 @@ def train(hp: Values, run):
     optimizer = torch.optim.SGD(model.parameters(), lr=hp.lr)
     yield ViewValue("result", _diabetes.describe_data(y_data))
 
+    epoch = 0
     for epoch in range(1, hp.epochs + 1):
         y_pred = model(x_data)               # forward: all rows at once, (759, 1)
         loss = criterion(y_pred, y_data)
@@ -58,7 +59,7 @@ def train(hp: Values, run):
         if run.should_stop:
             break
 
-    yield ViewValue("result", _diabetes.final_result(model, criterion, x_data, y_data))
+    yield from _diabetes.after_training(model, criterion, x_data, y_data, epoch)
 
 
 PARAMS = (
@@ -76,10 +77,10 @@ LESSON = Lesson(
     title=Text("多维特征输入", "Multiple-dimension input"),
     params=PARAMS,
     charts=(Chart(Text("损失（BCE）", "Loss (BCE)"), y=("loss",)),
-            Chart(Text("准确率", "Accuracy"), y=("accuracy",))),
+            Chart(Text("准确率（每轮更新前）", "Accuracy (each epoch, before its update)"), y=("accuracy",))),
     views=(View("result", "values", Text("结果", "Result")),),
     train=train,
     data=(DIABETES,),
-    headline=("train", "accuracy"),
+    headline=_diabetes.HEADLINE,
     labels=_diabetes.LABELS,
 )

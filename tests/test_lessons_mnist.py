@@ -260,7 +260,7 @@ def test_each_lesson_trains_on_tiny_mnist(tiny, lesson_id, texts):
     accuracies = [m.values["accuracy"] for m in keep.metrics("test")]
     assert len(losses) == len(accuracies) == 3 and all(m.values["seconds"] > 0 for m in keep.metrics())
     assert losses[-1] < losses[0] and 0 <= accuracies[-1] <= 1
-    assert keep.view("data")["training images"] == TRAIN and "pred" in keep.view("digits")
+    assert keep.view("data")["training images"] == TRAIN and "pred" in keep.view("digits")["en"] and "答错的" in keep.view("digits")["zh"]
     assert keep.info.threads >= 1  # the runner's policy chooses
 
 

@@ -89,7 +89,7 @@ class LessonView(Vertical):
                         with Horizontal(id="info-row", classes="row"):
                             with self.results:
                                 if lesson.try_it is not None:
-                                    yield TryBox(lesson.try_it, lang, self.model, id="try")
+                                    yield TryBox(lesson.try_it, lang, self.model, label=lambda word: lesson.label(word, lang), id="try")
                                 yield self.no_results
                                 yield self.views
                             yield self.runs

@@ -22,9 +22,11 @@ MAX_INPUT = 200  # characters: a surname, a word, a short list
 class TryBox(Vertical):
     """An input and the answer to it, from the model that `model()` returns (None: no model yet)."""
 
-    def __init__(self, try_it: TryIt, lang: str, model: Callable[[], Any], **kwargs) -> None:
+    def __init__(self, try_it: TryIt, lang: str, model: Callable[[], Any],
+                 label: Callable[[str], str] = str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.try_it = try_it
+        self.label = label  # the lesson's words (columns, answers) in `lang`
         self.lang = lang
         self.model = model
 
@@ -58,7 +60,8 @@ class TryBox(Vertical):
             return
         view = View("try", self.try_it.kind, self.try_it.title)
         try:
-            text = RichText.from_ansi(view_text(view, message.value, self.lang, max(20, self.size.width - 2), color=True))
+            text = RichText.from_ansi(view_text(view, message.value, self.lang, max(20, self.size.width - 2), color=True,
+                                                      label=self.label))
         except Exception as error:  # noqa: BLE001 - an answer must never take the app down
             text = RichText(f"{self.try_it.title(self.lang)}: ({error})", style="dim")
         self.query_one("#try-answer", Static).update(text)
