@@ -182,6 +182,8 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
     if not drawn:
         plan.empty = empty
         return plan
+    if all(len(ln.xs) == 1 for ln in drawn):
+        return _one_point_each(plan, drawn, width, height)
     plan.lines = drawn
     xs = [x for ln in drawn for x in ln.xs] + ([mark_x] if mark_x is not None else []) + \
         ([vline] if vline is not None else [])
@@ -193,6 +195,21 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
     x_step = x_positions[1] - x_positions[0] if len(x_positions) > 1 else None
     plan.xticks = (x_positions, [compact(x, x_step) for x in x_positions])
     plan.yticks = _y_ticks(plan.ylim, max(2, min(6, height // 2)), scale)
+    return plan
+
+
+def _one_point_each(plan: ChartPlan, lines: list[Line], width: int, height: int) -> ChartPlan:
+    """A chart of single points (one epoch, one evaluation): each a large dot with its value in the legend,
+    the x axis ticked at the points only and the y axis from 0, so that one value is not read as a curve."""
+    xs = sorted({ln.xs[0] for ln in lines})
+    ys = [ln.ys[0] for ln in lines] + ([plan.hline] if plan.hline is not None else [])
+    low, high = min(0.0, *ys), max(0.0, *ys)
+    span = (high - low) or 1.0
+    plan.lines = [replace(ln, marker="●", label=f"{ln.label} {ln.ys[0]:.4g}".strip()) for ln in lines]
+    plan.xlim = (xs[0] - 1, xs[-1] + 1)
+    plan.xticks = (xs, [compact(x) for x in xs])
+    plan.ylim = (low - span * 0.05 if low < 0 else low, high + span * 0.15 if high > 0 else high)
+    plan.yticks = _y_ticks(plan.ylim, max(2, min(6, height // 2)), plan.scale)
     return plan
 
 
@@ -257,6 +274,13 @@ def title_line(plan: ChartPlan, width: int) -> RichText:
     return RichText(" " * left + text, style="bold")
 
 
+def title_lines(plan: ChartPlan, width: int) -> list[str]:
+    """The title, centred, on as many lines as it needs (a view or the report has the rows to say it whole)."""
+    from labapp.report import wrap_cell
+
+    return [" " * max(0, (width - cell_len(line)) // 2) + line for line in wrap_cell(plan.title, width)]
+
+
 def legend_line(plan: ChartPlan, width: int, lang: str) -> RichText:
     """One line under the plot: the divergence mark, then each line's colour and label while they fit, then '+N more'."""
     entries: list[tuple[str, str]] = []
@@ -286,7 +310,7 @@ def plan_text(plan: ChartPlan, width: int, height: int, lang: str, color: bool) 
     """The chart as text lines (title, plot, legend) for the headless report."""
     import plotext
 
-    lines = [title_line(plan, width).plain]
+    lines = title_lines(plan, width)
     if plan.empty:
         return "\n".join(lines + [fit(plan.empty, width)])
     plotext.clf()

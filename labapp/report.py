@@ -7,6 +7,7 @@ epoch and no escape codes, so `labapp run ... | cat` and batch logs stay clean.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -228,15 +229,69 @@ def _padded(text: str, width: int, right: bool) -> str:
     return room + text if right else text + room
 
 
-def table_text(data: dict[str, Any], label: Callable[[str], str] = str) -> str:
-    """Columns aligned (numbers to the right, text to the left), one line per row; headers through `label`."""
+MIN_COLUMN = 8  # cells a wrapped column keeps at least
+
+
+def wrap_cell(text: str, size: int) -> list[str]:
+    """`text` in lines of at most `size` terminal cells, broken at spaces where it can be (a Chinese character takes two)."""
+    if cell_len(text) <= size:
+        return [text]
+    lines, line = [], ""
+    for word in re.split(r"(?<= )", text):  # words, each with the space after it
+        while word:
+            if cell_len(line + word.rstrip()) <= size:
+                line, word = line + word, ""
+            elif line:
+                lines.append(line.rstrip())
+                line = ""
+            else:  # one word longer than the column: cut it
+                cut = 0
+                while cut < len(word) and cell_len(word[:cut + 1]) <= size:
+                    cut += 1
+                lines.append(word[:max(1, cut)])
+                word = word[max(1, cut):]
+    return lines + ([line.rstrip()] if line.strip() else [])
+
+
+def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: int | None = None) -> str:
+    """Columns aligned (numbers to the right, text to the left); headers and word cells through `label`.
+
+    Given `width`, a table wider than it wraps its widest text columns (and long headers) inside their
+    columns, down to MIN_COLUMN cells each: a number is never cut, and a row's numbers stay on its first line.
+    """
     raw = [[label(c) if isinstance(c, str) else c for c in row] for row in data["rows"]]
     header = [safe(label(str(c))) for c in data["columns"]]
     rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
     numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
-    widths = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda cells: "  " + "  ".join(_padded(c, w, n) for c, w, n in zip(cells, widths, numeric)).rstrip()  # noqa: E731
-    return "\n".join([fmt(header), *map(fmt, rows)])
+    widths = _fitted_widths(header, rows, numeric, width)
+    lines = []
+    for cells in [header, *rows]:
+        wrapped = [wrap_cell(c, w) for c, w in zip(cells, widths)]
+        for n in range(max(map(len, wrapped))):
+            parts = [_padded(w[n] if n < len(w) else "", size, right) for w, size, right in zip(wrapped, widths, numeric)]
+            lines.append(("  " + "  ".join(parts)).rstrip())
+    return "\n".join(lines)
+
+
+def _fitted_widths(header: list[str], rows: list[list[str]], numeric: list[bool], width: int | None) -> list[int]:
+    """Each column's width: its widest cell, less where the table must fit `width` (text columns and headers give way)."""
+    widest = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    if width is None:
+        return widest
+    floor = [max([cell_len(r[i]) for r in rows] or [0]) if numeric[i] else 0 for i in range(len(header))]
+    floor = [max(f, min(MIN_COLUMN, w), max((cell_len(word) for word in header[i].split()), default=0) if numeric[i] else 0)
+             for i, (f, w) in enumerate(zip(floor, widest))]
+    widths = list(widest)
+    excess = 2 + sum(widths) + 2 * (len(widths) - 1) - width
+    while excess > 0:
+        room = [(widths[i] - floor[i], i) for i in range(len(widths)) if widths[i] > floor[i]]
+        if not room:
+            break
+        _, i = max(room)
+        cut = min(excess, widths[i] - floor[i], max(1, widths[i] - max(w for j, w in enumerate(widths) if j != i) or 1))
+        widths[i] -= cut
+        excess -= cut
+    return widths
 
 
 def view_text(view: View, value: Any, lang: str, width: int, color: bool,
@@ -250,10 +305,14 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
     if view.kind == "values":
         names = {name: safe(label(str(name))) for name in value}
         size = max(map(cell_len, names.values()), default=0)
-        return "\n".join([title] + [f"  {_padded(names[name], size, False)}  {_cell(label(v) if isinstance(v, str) else v)}"
-                                   for name, v in value.items()])
+        room = max(2 * MIN_COLUMN, width - size - 4)  # a long value wraps under itself, its name beside its first line
+        lines = [title]
+        for name, v in value.items():
+            for n, part in enumerate(wrap_cell(_cell(label(v) if isinstance(v, str) else v), room)):
+                lines.append(f"  {_padded(names[name] if n == 0 else '', size, False)}  {part}".rstrip())
+        return "\n".join(lines)
     if view.kind == "table":
-        return f"{title}\n{table_text(value, label)}"
+        return f"{title}\n{table_text(value, label, width)}"
     if view.kind == "heatmap":
         return heatmap_text(title, value, width)
     if view.kind == "curve":
