@@ -237,7 +237,7 @@ def wrap_cell(text: str, size: int) -> list[str]:
     if cell_len(text) <= size:
         return [text]
     lines, line = [], ""
-    for word in re.split(r"(?<= )", text):  # words, each with the space after it
+    for word in re.split(r"(?<=[ (,，）])", text):  # words, each with the space (or comma, bracket) after it
         while word:
             if cell_len(line + word.rstrip()) <= size:
                 line, word = line + word, ""
@@ -319,7 +319,19 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
         series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
         return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),
                     value.get("vline"), lang=lang)
-    return f"{title}\n" + "\n".join("  " + safe(line) for line in str(value).splitlines())
+    return f"{title}\n" + "\n".join(_text_lines(str(value), width))
+
+
+def _text_lines(text: str, width: int) -> list[str]:
+    """A text view's lines, indented; a line of words wider than `width` wraps (a picture drawn in braille never does)."""
+    lines = []
+    for line in map(safe, text.splitlines()):
+        if cell_len(line) + 2 <= width or any("\u2800" <= ch <= "\u28ff" for ch in line):
+            lines.append("  " + line)
+            continue
+        parts = wrap_cell(line, max(MIN_COLUMN, width - 4))
+        lines += ["  " + parts[0], *("    " + part for part in parts[1:])]
+    return lines
 
 
 def final_report(lesson: Lesson, summary: Summary, records: list[Record], lang: str, color: bool,

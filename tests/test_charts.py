@@ -241,3 +241,14 @@ def test_log_scale_ticks_are_round_values():
     assert wide.yticks == ([1, 2, 3, 4, 5], ["10", "100", "1000", "10000", "1e5"])
     assert plan_chart("w", "epoch", [Line("a", [1], [-1.0])], 60, 12, "en", log=True).empty == (
         "no points: a log scale draws only values above 0")
+
+
+def test_a_text_view_wraps_its_long_lines_but_never_a_picture():
+    from labapp.lesson import Text, View
+    from labapp.report import view_text
+
+    formula = "ℓᵢ = −w[yᵢ]·log( exp(xᵢ,yᵢ) / Σ_c exp(xᵢ,c) )      （w：类别权重，没有则为 1）"
+    picture = "⠀⠀⠀⠀⣿⠀⠀⠀⠀⠀  " * 6
+    lines = view_text(View("f", "text", Text("公式", "Formula")), f"{formula}\n{picture}", "zh", 45, False).splitlines()
+    assert all(cell_len(line) <= 45 for line in lines[:-1]) and "（w：类别权重，没有则为 1）" in "".join(lines)
+    assert lines[-1] == "  " + picture.rstrip() or lines[-1].strip() == picture.strip()
