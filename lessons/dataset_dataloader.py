@@ -139,7 +139,7 @@ def train(hp: Values, run):
 PARAMS = (
     IntParam(name="batch_size", default=32, min=1, max=759,
              help=Text("每个小批量的样本数", "samples per mini-batch")),
-    BoolParam(name="shuffle", default=True, help=Text("每个 epoch 打乱样本顺序", "shuffle the samples every epoch")),
+    BoolParam(name="shuffle", default=True, help=Text("每轮打乱样本顺序", "shuffle the samples every epoch")),
     IntParam(name="num_workers", default=2, min=0, max=4,
              help=Text("准备批次的子进程数（0：在训练进程里）", "worker processes that prepare batches (0: none)")),
     FloatParam(name="lr", default=0.01, min=0, min_open=True, max=100, help=Text("学习率", "learning rate")),

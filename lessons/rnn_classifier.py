@@ -182,7 +182,7 @@ PARAMS = (
     BoolParam(name="save", default=False,
               help=Text("把模型存到运行目录的 model.pt", "save the model as model.pt in the run's folder")),
     TextParam(name="load", default="",
-              help=Text("不训练，用这个 model.pt（--save on 存的）回答",
+              help=Text("不训练，用这个 model.pt（打开 --save 时存的）回答",
                         "answer with this model.pt (saved with --save on) instead of training")),
 )
 

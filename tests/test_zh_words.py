@@ -46,7 +46,8 @@ IDENTIFIERS = {
     "margin", "delta", "pos", "pred", "true", "predict", "hello", "ohlol", "inputs", "labels", "hidden", "out",
     "emb", "fc", "view", "batch", "seq", "len", "size", "num", "rnncell", "incep", "mp", "conv", "cpu", "cuda",
     "mps", "auto", "lr", "momentum", "none", "sum", "mean", "mse", "sse", "MiB", "Linear", "Flatten", "Sigmoid",
-    "Adam", "Adagrad", "Adamax", "Rprop", "Inception", "loss", "embedding",
+    "Adam", "Adagrad", "Adamax", "Rprop", "Inception", "loss", "embedding", "logit", "anchor", "positive",
+    "negative", "all",
 }
 WORD = re.compile(r"(--|\.)?(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]*)(?=([.(=\[]?))")
 COURSE_LETTERS = set("helo")  # the RNN's strings ('ohlol', 'hhlll') are data, not words
@@ -59,7 +60,7 @@ def english_words(text: str, lesson: Lesson) -> set[str]:
     for param in lesson.params:
         allowed |= {param.name, *param.name.split("_")}
         if isinstance(param, (ChoiceParam, MultiChoiceParam)):
-            allowed |= set(param.choices)
+            allowed |= {part for choice in param.choices for part in (choice, *choice.split("-"))}
     found = set()
     for before, word, after in WORD.findall(text.replace(TYPED, "")):
         if before or after or set(word) <= COURSE_LETTERS:
@@ -155,3 +156,15 @@ def test_the_finder_sees_english_and_spares_identifiers():
     assert english_words("5x5 input, 3x3 kernel, padding 0 → 3x3", lesson) == set()  # kernel, padding: params
     assert english_words("759 of 759 rows", lesson) == {"of", "rows"}
     assert english_words("SGD(lr=0.01, betas=(0.9, 0.999)) --seed packed.data 'ohlll'", lesson) == set()
+
+
+@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
+def test_every_word_a_lesson_declares_is_chinese_in_zh(lesson):
+    """The form's help, the titles of charts and views, the labels and the try-it prompt."""
+    texts = [lesson.title("zh"), *(param.help("zh") for param in lesson.params),
+             *(chart.title("zh") for chart in lesson.charts), *(view.title("zh") for view in lesson.views),
+             *(text("zh") for text in lesson.labels.values())]
+    if lesson.try_it is not None:
+        texts += [lesson.try_it.prompt("zh"), lesson.try_it.title("zh")]
+    english = {text: words for text in texts if (words := english_words(text, lesson))}
+    assert not english, f"English words in {lesson.id}'s zh texts: {english}"
