@@ -237,19 +237,20 @@ def wrap_cell(text: str, size: int) -> list[str]:
     if cell_len(text) <= size:
         return [text]
     lines, line = [], ""
-    for word in re.split(r"(?<=[ (,，）])", text):  # words, each with the space (or comma, bracket) after it
+    for word in re.split(r"(?<=[ ,，）])", text):  # words, each with the space (or comma) after it
         while word:
             if cell_len(line + word.rstrip()) <= size:
                 line, word = line + word, ""
             elif line:
                 lines.append(line.rstrip())
                 line = ""
-            else:  # one word longer than the column: cut it
+            else:  # one word longer than the column: cut it, after an opening bracket if there is one
                 cut = 0
                 while cut < len(word) and cell_len(word[:cut + 1]) <= size:
                     cut += 1
-                lines.append(word[:max(1, cut)])
-                word = word[max(1, cut):]
+                cut = max(1, word.rfind("(", 0, cut) + 1 or cut)
+                lines.append(word[:cut])
+                word = word[cut:]
     return lines + ([line.rstrip()] if line.strip() else [])
 
 
