@@ -284,12 +284,12 @@ def _fitted_widths(header: list[str], rows: list[list[str]], numeric: list[bool]
              for i, (f, w) in enumerate(zip(floor, widest))]
     widths = list(widest)
     excess = 2 + sum(widths) + 2 * (len(widths) - 1) - width
-    while excess > 0:
-        room = [(widths[i] - floor[i], i) for i in range(len(widths)) if widths[i] > floor[i]]
-        if not room:
+    while excess > 0:  # the widest column that can give way gives what is needed (the first of equals)
+        shrinkable = [i for i in range(len(widths)) if widths[i] > floor[i]]
+        if not shrinkable:
             break
-        _, i = max(room)
-        cut = min(excess, widths[i] - floor[i], max(1, widths[i] - max(w for j, w in enumerate(widths) if j != i) or 1))
+        i = max(shrinkable, key=lambda j: (widths[j], -j))
+        cut = min(excess, widths[i] - floor[i])
         widths[i] -= cut
         excess -= cut
     return widths
