@@ -73,6 +73,7 @@ class ChartPlan:
     hline: float | None = None  # on the plan's scale
     vline: float | None = None
     empty: str | None = None
+    note: str = ""  # the scale's note at the end of the title, kept when the title is shortened
 
 
 def fit(text: str, width: int) -> str:
@@ -177,7 +178,7 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
         hline = signed_log10(hline) if hline is not None else None
     note = {"linear": "", "log10": LOG10(lang), "signed log10": SIGNED_LOG10(lang)}[scale]
     plan = ChartPlan(title=title + note, x_label=x_label, scale=scale, hline=hline, vline=vline,
-                     mark_x=mark_x, mark_label=mark_label)
+                     mark_x=mark_x, mark_label=mark_label, note=note)
     drawn = [ln for ln in lines if ln.ys]
     if not drawn:
         plan.empty = empty
@@ -268,8 +269,15 @@ def rich_color(color: str) -> str:
 
 
 def title_line(plan: ChartPlan, width: int) -> RichText:
-    """The title, centred, shortened with an ellipsis when longer than `width` (its scale note kept)."""
-    text = fit(plan.title, width)
+    """The title, centred; when longer than `width`, without its closing parenthesis, then cut with an ellipsis
+    (its scale note kept)."""
+    from labapp.panel_bar import short_name
+
+    text = plan.title
+    if cell_len(text) > width:
+        base = text[:len(text) - len(plan.note)] if plan.note else text
+        note = plan.note if cell_len(plan.note) < width // 2 else ""
+        text = fit(short_name(base), width - cell_len(note)) + note
     left = max(0, (width - cell_len(text)) // 2)
     return RichText(" " * left + text, style="bold")
 

@@ -301,7 +301,7 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
 
     Values given in both languages (`both(zh, en)`) show in `lang`.
     """
-    title = view.title(lang)
+    title = "\n".join(wrap_cell(view.title(lang), max(MIN_COLUMN, width)))  # a long title wraps, never cut
     value = in_lang(value, lang)
     if view.kind == "values":
         names = {name: safe(label(str(name))) for name in value}

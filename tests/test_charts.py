@@ -252,3 +252,12 @@ def test_a_text_view_wraps_its_long_lines_but_never_a_picture():
     lines = view_text(View("f", "text", Text("公式", "Formula")), f"{formula}\n{picture}", "zh", 45, False).splitlines()
     assert all(cell_len(line) <= 45 for line in lines[:-1]) and "（w：类别权重，没有则为 1）" in "".join(lines)
     assert lines[-1] == "  " + picture.rstrip() or lines[-1].strip() == picture.strip()
+
+
+def test_a_long_chart_title_drops_its_parenthesis_before_it_is_cut():
+    title = "Loss, mean of every 300 batches (the course's print)"
+    plan = plan_chart(title, "step", [Line("a", [1, 2], [2.0, 1.0])], 45, 8, "en")
+    assert title_line(plan, 47).plain.strip() == "Loss, mean of every 300 batches"
+    logged = plan_chart(title, "step", [Line("a", [1, 2], [2.0, 1.0])], 45, 8, "en", log=True)
+    assert title_line(logged, 47).plain.strip() == "Loss, mean of every 300 batches (log10)"  # the scale stays said
+    assert title_line(plan, 100).plain.strip() == title

@@ -12,7 +12,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from labapp.lesson import Lesson
-from labapp.report import view_text
+from labapp.report import MIN_COLUMN, view_text, wrap_cell
 
 CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
 
@@ -72,7 +72,7 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
             text = RichText.from_ansi(view_text(view, value, self.lang, width, color=True,
                                                 label=lambda word: self.lesson.label(word, self.lang)))
             text.no_wrap = True
-            title = view.title(self.lang)
+            title = "\n".join(wrap_cell(view.title(self.lang), max(MIN_COLUMN, width)))
             if text.plain.startswith(title):
                 text.stylize("bold", 0, len(title))
             return text
