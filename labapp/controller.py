@@ -20,7 +20,7 @@ from labapp.lesson import IntParam, Lesson, Param, ParamError, Values
 from labapp.progress import RunProgress
 from labapp.records import PastRun, RecordsError, RunRecorder, default_root, kept_rows, list_runs
 from labapp.runner import Run
-from labapp.strings import WORDS, say
+from labapp.strings import WORDS, say, unit_word
 from labapp.torch_errors import explanation
 from labapp.traces import RunTrace, TraceSink, describe
 
@@ -101,7 +101,7 @@ class Form:
 
 def ended_message(trace: RunTrace, lang: str) -> str:
     """How a run ended, in `lang` (the runner's own words stay in the message log)."""
-    unit, done = trace.lesson.unit, trace.epoch
+    unit, done = unit_word(trace.lesson.unit, lang), trace.epoch
     if trace.status == "diverged" and trace.progress.diverged_at is not None:
         done = trace.progress.diverged_at  # the epoch whose values were no longer finite, as the chart marks it
     if trace.status == "failed":
@@ -111,7 +111,8 @@ def ended_message(trace: RunTrace, lang: str) -> str:
             return say("ended failed explained", lang, explained=explained, message=message)
         return say("ended failed", lang, message=message)
     if trace.status in ("finished", "stopped", "diverged"):
-        return say(f"ended {trace.status}", lang, unit=unit, units=unit if done == 1 else unit + "s", done=done)
+        return say(f"ended {trace.status}", lang, unit=unit, units=unit if done == 1 or lang == "zh" else unit + "s",
+                   done=done)
     return trace.message
 
 

@@ -29,6 +29,22 @@ class Text:
         return self.zh if lang == "zh" else self.en
 
 
+def both(zh: str, en: str) -> dict[str, str]:
+    """A value a lesson yields in both languages (JSON-safe, so run records keep it): views show the UI's one."""
+    return {"zh": zh, "en": en}
+
+
+def in_lang(value: Any, lang: str) -> Any:
+    """`value` with every `both(zh, en)` inside it (dicts, lists) replaced by its text in `lang`."""
+    if isinstance(value, dict):
+        if value.keys() == {"zh", "en"} and all(isinstance(v, str) for v in value.values()):
+            return value["zh" if lang == "zh" else "en"]
+        return {key: in_lang(item, lang) for key, item in value.items()}
+    if isinstance(value, list):
+        return [in_lang(item, lang) for item in value]
+    return value
+
+
 class TextFiles(Text):
     """A Text kept in two files, `<stem>.zh.md` and `<stem>.en.md`, each read when first asked for.
 
@@ -450,6 +466,8 @@ class Lesson:
     # The metric that says how a run went, as (split, name): ('test', 'accuracy') for a classifier.
     # None: the first series of the first chart (the loss, for most lessons).
     headline: tuple[str, str] | None = None
+    # Other values of the headline's split that the status line shows before it: the w of the best MSE.
+    headline_also: tuple[str, ...] = ()
     # Display names, in both languages, for the words a lesson yields that are not identifiers:
     # split names ('course defaults'), result keys ('best w'), table columns. Looked up by `label`.
     labels: Mapping[str, Text] = field(default_factory=dict)
@@ -522,6 +540,9 @@ COMMON_LABELS: Mapping[str, Text] = {
     "accuracy": Text("准确率", "accuracy"),
     "epoch": Text("轮次", "epoch"),
     "step": Text("步", "step"),
+    "evaluation": Text("计算次数", "evaluation"),
+    "on": Text("开", "on"),
+    "off": Text("关", "off"),
     "seconds": Text("秒", "seconds"),
 }
 

@@ -24,15 +24,15 @@ NO_RUN = Text("还没有运行：运行这一课后这里画出曲线", "no run 
 NO_POINTS_YET = Text("还没有数据点：{why}", "no points yet: {why}")
 NO_POINTS = Text("没有数据点：{why}", "no points: {why}")
 WHY_STARTING = Text("运行正在开始", "the run is starting")
-WHY_FIRST_EPOCH = Text("第一个点在第 1 个 {unit} 结束时", "the first comes at the end of {unit} 1")
+WHY_FIRST_EPOCH = Text("第一个点在第 1 {unit}结束时", "the first comes at the end of {unit} 1")
 WHY_EVERY_FEW = Text("这条曲线每隔若干批次才加一个点", "this curve gets a point every so many batches")
-WHY_FEWER = Text("这次运行没有报告这条曲线的数据（例如一个 epoch 的批次数少于它的间隔）",
+WHY_FEWER = Text("这次运行没有报告这条曲线的数据（例如一轮的批次数少于它的间隔）",
                  "the run reported none for this curve (an epoch shorter than its interval, for example)")
 WHY_NONE = Text("这次运行没有报告这条曲线的数据", "the run reported none for this curve")
 WHY_LOG = Text("对数坐标只能画大于 0 的值", "a log scale draws only values above 0")
-BATCH_OF = Text("（第 {epoch} 个 {unit}：{done}/{total} 批）", " ({unit} {epoch}: batch {done}/{total})")
+BATCH_OF = Text("（第 {epoch} {unit}：{done}/{total} 批）", " ({unit} {epoch}: batch {done}/{total})")
 MORE = Text("另有 {n} 条", "+{n} more")
-DIVERGED_AT = Text("在第 {n} 个 {unit} 发散", "diverged at {unit} {n}")
+DIVERGED_AT = Text("在第 {n} {unit}发散", "diverged at {unit} {n}")
 LOG10 = Text("（log10）", " (log10)")
 SIGNED_LOG10 = Text("（log10，数值太大）", " (log10: values too large)")
 COURSE_DEFAULTS = Text("课程默认值", "course defaults")
@@ -73,6 +73,7 @@ class ChartPlan:
     hline: float | None = None  # on the plan's scale
     vline: float | None = None
     empty: str | None = None
+    note: str = ""  # the scale's note at the end of the title, kept when the title is shortened
 
 
 def fit(text: str, width: int) -> str:
@@ -177,11 +178,13 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
         hline = signed_log10(hline) if hline is not None else None
     note = {"linear": "", "log10": LOG10(lang), "signed log10": SIGNED_LOG10(lang)}[scale]
     plan = ChartPlan(title=title + note, x_label=x_label, scale=scale, hline=hline, vline=vline,
-                     mark_x=mark_x, mark_label=mark_label)
+                     mark_x=mark_x, mark_label=mark_label, note=note)
     drawn = [ln for ln in lines if ln.ys]
     if not drawn:
         plan.empty = empty
         return plan
+    if all(len(ln.xs) == 1 for ln in drawn):
+        return _one_point_each(plan, drawn, width, height)
     plan.lines = drawn
     xs = [x for ln in drawn for x in ln.xs] + ([mark_x] if mark_x is not None else []) + \
         ([vline] if vline is not None else [])
@@ -193,6 +196,21 @@ def plan_chart(title: str, x_label: str, lines: Sequence[Line], width: int, heig
     x_step = x_positions[1] - x_positions[0] if len(x_positions) > 1 else None
     plan.xticks = (x_positions, [compact(x, x_step) for x in x_positions])
     plan.yticks = _y_ticks(plan.ylim, max(2, min(6, height // 2)), scale)
+    return plan
+
+
+def _one_point_each(plan: ChartPlan, lines: list[Line], width: int, height: int) -> ChartPlan:
+    """A chart of single points (one epoch, one evaluation): each a large dot with its value in the legend,
+    the x axis ticked at the points only and the y axis from 0, so that one value is not read as a curve."""
+    xs = sorted({ln.xs[0] for ln in lines})
+    ys = [ln.ys[0] for ln in lines] + ([plan.hline] if plan.hline is not None else [])
+    low, high = min(0.0, *ys), max(0.0, *ys)
+    span = (high - low) or 1.0
+    plan.lines = [replace(ln, marker="●", label=f"{ln.label} {ln.ys[0]:.4g}".strip()) for ln in lines]
+    plan.xlim = (xs[0] - 1, xs[-1] + 1)
+    plan.xticks = (xs, [compact(x) for x in xs])
+    plan.ylim = (low - span * 0.05 if low < 0 else low, high + span * 0.15 if high > 0 else high)
+    plan.yticks = _y_ticks(plan.ylim, max(2, min(6, height // 2)), plan.scale)
     return plan
 
 
@@ -251,10 +269,24 @@ def rich_color(color: str) -> str:
 
 
 def title_line(plan: ChartPlan, width: int) -> RichText:
-    """The title, centred, shortened with an ellipsis when longer than `width` (its scale note kept)."""
-    text = fit(plan.title, width)
+    """The title, centred; when longer than `width`, without its closing parenthesis, then cut with an ellipsis
+    (its scale note kept)."""
+    from labapp.panel_bar import short_name
+
+    text = plan.title
+    if cell_len(text) > width:
+        base = text[:len(text) - len(plan.note)] if plan.note else text
+        note = plan.note if cell_len(plan.note) < width // 2 else ""
+        text = fit(short_name(base), width - cell_len(note)) + note
     left = max(0, (width - cell_len(text)) // 2)
     return RichText(" " * left + text, style="bold")
+
+
+def title_lines(plan: ChartPlan, width: int) -> list[str]:
+    """The title, centred, on as many lines as it needs (a view or the report has the rows to say it whole)."""
+    from labapp.report import wrap_cell
+
+    return [" " * max(0, (width - cell_len(line)) // 2) + line for line in wrap_cell(plan.title, width)]
 
 
 def legend_line(plan: ChartPlan, width: int, lang: str) -> RichText:
@@ -286,7 +318,7 @@ def plan_text(plan: ChartPlan, width: int, height: int, lang: str, color: bool) 
     """The chart as text lines (title, plot, legend) for the headless report."""
     import plotext
 
-    lines = [title_line(plan, width).plain]
+    lines = title_lines(plan, width)
     if plan.empty:
         return "\n".join(lines + [fit(plan.empty, width)])
     plotext.clf()

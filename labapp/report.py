@@ -7,6 +7,7 @@ epoch and no escape codes, so `labapp run ... | cat` and batch logs stay clean.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -14,11 +15,11 @@ from typing import Any, TextIO
 
 from rich.cells import cell_len
 
-from labapp.lesson import Chart, Lesson, Metric, Record, Step, View, ViewValue
+from labapp.lesson import Chart, Lesson, Metric, Record, Step, View, ViewValue, in_lang
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
-from labapp.strings import say
+from labapp.strings import join_words, say, unit_word
 
 SHADES = " .:-=+*#%@"  # low loss -> high loss
 PLOT_HEIGHT = 15  # rows of a plot in the headless report
@@ -236,7 +237,7 @@ def series_label(chart: Chart, key: str, lesson: Lesson, lang: str) -> str:
     if len(chart.splits) == 1:
         return lesson.label(key, lang)  # one series per metric
     split, _, name = key.rpartition(" ")
-    return f"{lesson.label(split, lang)} {lesson.label(name, lang)}"
+    return join_words(lesson.label(split, lang), lesson.label(name, lang))
 
 
 def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[float]]], width: int,
@@ -263,8 +264,9 @@ def chart_text(lesson: Lesson, chart: Chart, metrics: list[Metric], lang: str, w
         return None
     named = {series_label(chart, key, lesson, lang): points for key, points in series.items()}
     mark = diverged_at if diverged_at is not None and chart.x == "epoch" else None
-    label = DIVERGED_AT(lang).format(n=diverged_at, unit=lesson.unit) if diverged_at is not None else ""
-    return plot(chart.title(lang), lesson.label(chart.x, lang), named, width, color, lang=lang,
+    label = DIVERGED_AT(lang).format(n=diverged_at, unit=unit_word(lesson.unit, lang)) if diverged_at is not None else ""
+    x_label = lesson.label(lesson.unit if chart.x == "epoch" else chart.x, lang)
+    return plot(chart.title(lang), x_label, named, width, color, lang=lang,
                 mark_x=mark, mark_label=label, integer_x=chart.x in ("epoch", "step"))
 
 
@@ -318,34 +320,110 @@ def _padded(text: str, width: int, right: bool) -> str:
     return room + text if right else text + room
 
 
-def table_text(data: dict[str, Any], label: Callable[[str], str] = str) -> str:
-    """Columns aligned (numbers to the right, text to the left), one line per row; headers through `label`."""
-    raw = [list(row) for row in data["rows"]]
+MIN_COLUMN = 8  # cells a wrapped column keeps at least
+
+
+def wrap_cell(text: str, size: int) -> list[str]:
+    """`text` in lines of at most `size` terminal cells, broken at spaces where it can be (a Chinese character takes two)."""
+    if cell_len(text) <= size:
+        return [text]
+    lines, line = [], ""
+    for word in re.split(r"(?<=[ ,，）])", text):  # words, each with the space (or comma) after it
+        while word:
+            if cell_len(line + word.rstrip()) <= size:
+                line, word = line + word, ""
+            elif line:
+                lines.append(line.rstrip())
+                line = ""
+            else:  # one word longer than the column: cut it, after an opening bracket if there is one
+                cut = 0
+                while cut < len(word) and cell_len(word[:cut + 1]) <= size:
+                    cut += 1
+                cut = max(1, word.rfind("(", 0, cut) + 1 or cut)
+                lines.append(word[:cut])
+                word = word[cut:]
+    return lines + ([line.rstrip()] if line.strip() else [])
+
+
+def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: int | None = None) -> str:
+    """Columns aligned (numbers to the right, text to the left); headers and word cells through `label`.
+
+    Given `width`, a table wider than it wraps its widest text columns (and long headers) inside their
+    columns, down to MIN_COLUMN cells each: a number is never cut, and a row's numbers stay on its first line.
+    """
+    raw = [[label(c) if isinstance(c, str) else c for c in row] for row in data["rows"]]
     header = [safe(label(str(c))) for c in data["columns"]]
     rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
     numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
-    widths = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda cells: "  " + "  ".join(_padded(c, w, n) for c, w, n in zip(cells, widths, numeric)).rstrip()  # noqa: E731
-    return "\n".join([fmt(header), *map(fmt, rows)])
+    widths = _fitted_widths(header, rows, numeric, width)
+    lines = []
+    for cells in [header, *rows]:
+        wrapped = [wrap_cell(c, w) for c, w in zip(cells, widths)]
+        for n in range(max(map(len, wrapped))):
+            parts = [_padded(w[n] if n < len(w) else "", size, right) for w, size, right in zip(wrapped, widths, numeric)]
+            lines.append(("  " + "  ".join(parts)).rstrip())
+    return "\n".join(lines)
+
+
+def _fitted_widths(header: list[str], rows: list[list[str]], numeric: list[bool], width: int | None) -> list[int]:
+    """Each column's width: its widest cell, less where the table must fit `width` (text columns and headers give way)."""
+    widest = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    if width is None:
+        return widest
+    floor = [max([cell_len(r[i]) for r in rows] or [0]) if numeric[i] else 0 for i in range(len(header))]
+    floor = [max(f, min(MIN_COLUMN, w), max((cell_len(word) for word in header[i].split()), default=0) if numeric[i] else 0)
+             for i, (f, w) in enumerate(zip(floor, widest))]
+    widths = list(widest)
+    excess = 2 + sum(widths) + 2 * (len(widths) - 1) - width
+    while excess > 0:  # the widest column that can give way gives what is needed (the first of equals)
+        shrinkable = [i for i in range(len(widths)) if widths[i] > floor[i]]
+        if not shrinkable:
+            break
+        i = max(shrinkable, key=lambda j: (widths[j], -j))
+        cut = min(excess, widths[i] - floor[i])
+        widths[i] -= cut
+        excess -= cut
+    return widths
 
 
 def view_text(view: View, value: Any, lang: str, width: int, color: bool,
               label: Callable[[str], str] = str) -> str:
-    """One of a lesson's views as text; `label` names its keys and columns (Lesson.label in `lang`)."""
-    title = view.title(lang)
+    """One of a lesson's views as text; `label` names its keys, columns and word cells (Lesson.label in `lang`).
+
+    Values given in both languages (`both(zh, en)`) show in `lang`.
+    """
+    title = "\n".join(wrap_cell(view.title(lang), max(MIN_COLUMN, width)))  # a long title wraps, never cut
+    value = in_lang(value, lang)
     if view.kind == "values":
         names = {name: safe(label(str(name))) for name in value}
         size = max(map(cell_len, names.values()), default=0)
-        return "\n".join([title] + [f"  {_padded(names[name], size, False)}  {_cell(v)}" for name, v in value.items()])
+        room = max(2 * MIN_COLUMN, width - size - 4)  # a long value wraps under itself, its name beside its first line
+        lines = [title]
+        for name, v in value.items():
+            for n, part in enumerate(wrap_cell(_cell(label(v) if isinstance(v, str) else v), room)):
+                lines.append(f"  {_padded(names[name] if n == 0 else '', size, False)}  {part}".rstrip())
+        return "\n".join(lines)
     if view.kind == "table":
-        return f"{title}\n{table_text(value, label)}"
+        return f"{title}\n{table_text(value, label, width)}"
     if view.kind == "heatmap":
         return heatmap_text(title, value, width)
     if view.kind == "curve":
         series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
         return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),
                     value.get("vline"), lang=lang)
-    return f"{title}\n" + "\n".join("  " + safe(line) for line in str(value).splitlines())
+    return f"{title}\n" + "\n".join(_text_lines(str(value), width))
+
+
+def _text_lines(text: str, width: int) -> list[str]:
+    """A text view's lines, indented; a line of words wider than `width` wraps (a picture drawn in braille never does)."""
+    lines = []
+    for line in map(safe, text.splitlines()):
+        if cell_len(line) + 2 <= width or any("\u2800" <= ch <= "\u28ff" for ch in line):
+            lines.append("  " + line)
+            continue
+        parts = wrap_cell(line, max(MIN_COLUMN, width - 4))
+        lines += ["  " + parts[0], *("    " + part for part in parts[1:])]
+    return lines
 
 
 def final_report(lesson: Lesson, summary: Summary, records: list[Record], lang: str, color: bool,

@@ -116,9 +116,9 @@ WORDS: dict[str, Text] = {
     "try failed": T("没能回答：{error}", "no answer: {error}"),
     "records off": T("{error}：照常训练，但不保存运行记录", "{error}: training goes on without run records"),
     "stopping": T("正在停止…", "stopping…"),
-    "ended finished": T("完成 {done} 个 {unit}", "finished {done} {units}"),
-    "ended stopped": T("在 {unit} {done} 停止", "stopped at {unit} {done}"),
-    "ended diverged": T("在 {unit} {done} 发散（出现 inf 或 nan）：试试更小的学习率",
+    "ended finished": T("完成 {done} {unit}", "finished {done} {units}"),
+    "ended stopped": T("在第 {done} {unit}停止", "stopped at {unit} {done}"),
+    "ended diverged": T("在第 {done} {unit}发散（出现 inf 或 nan）：试试更小的学习率",
                         "diverged at {unit} {done} (a value became inf or nan): try a smaller learning rate"),
     "ended failed": T("失败：{message}", "failed: {message}"),
     "run folder": T("运行记录：{path}", "run folder: {path}"),
@@ -150,7 +150,32 @@ WORDS: dict[str, Text] = {
     "exported": T("已导出 {csv} 和 {svg}，在 {path}", "exported {csv} and {svg} to {path}"),
     "export none": T("还没有运行可以导出：先运行这一课（r）", "no run to export yet: run the lesson (r) first"),
     "export failed": T("无法导出：{error}", "cannot export: {error}"),
+    # -- polish: units, progress, panel names, results that continue ---------------------------------
+    # a lesson's unit as a counting word ("100 轮", "epoch 3/100"); its axis name is Lesson.label(unit)
+    "unit epoch": T("轮", "epoch"),
+    "unit step": T("步", "step"),
+    "unit evaluation": T("次", "evaluation"),
+    "progress": T("第 {done}/{total} {unit}", "{unit} {done}/{total}"),
 }
+
+
+def unit_word(unit: str, lang: str) -> str:
+    """A lesson's unit ('epoch', 'step', 'evaluation') as a counting word in `lang`."""
+    key = f"unit {unit}"
+    return say(key, lang) if key in WORDS else unit
+
+
+def wide(ch: str) -> bool:
+    """Whether `ch` takes two terminal columns (a Chinese character or punctuation)."""
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def join_words(*words: str) -> str:
+    """Words joined by spaces, except between two Chinese characters ('测试集准确率', 'test accuracy')."""
+    out = ""
+    for word in (w for w in words if w):
+        out += ("" if not out or (wide(out[-1]) and wide(word[0])) else " ") + word
+    return out
 
 
 def say(key: str, lang: str, **values: object) -> str:

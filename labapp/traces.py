@@ -23,6 +23,7 @@ from labapp.progress import RunProgress, RunStatus, metric_of_row, status_of
 from labapp.records import read_metrics, read_run
 from labapp.report import Series, chart_series, series_label
 from labapp.runner import RunInfo, Summary
+from labapp.strings import unit_word
 
 __all__ = ["RunTrace", "TraceSink", "describe", "downsample", "plan_traces", "MAX_OVERLAYS"]
 
@@ -225,7 +226,7 @@ def plan_traces(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int,
     """
     lesson = traces[-1].lesson if traces else None
     title = chart.title(lang)
-    x_label = lesson.label(chart.x, lang) if lesson else chart.x
+    x_label = lesson.label(lesson.unit if chart.x == "epoch" else chart.x, lang) if lesson else chart.x
     current = traces[-1] if traces else None
     drawn = list(traces[-(MAX_OVERLAYS + 1):]) if overlays else list(traces[-1:])
     lines: list[Line] = []
@@ -241,7 +242,7 @@ def plan_traces(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int,
                       for n, (xs, ys) in enumerate(series.values())]
     mark_x, mark_label = None, ""
     if current is not None and current.diverged_at is not None:
-        mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=current.lesson.unit)
+        mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=unit_word(current.lesson.unit, lang))
         mark_x = current.diverged_at if chart.x == "epoch" else None
     return plan_chart(title, x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
                       mark_label=mark_label, empty=why_empty(chart, current, lang),
@@ -256,10 +257,10 @@ def why_empty(chart: Chart, trace: RunTrace | None, lang: str) -> str:
     if progress.status == RunStatus.STARTING:
         return NO_POINTS_YET(lang).format(why=WHY_STARTING(lang))
     if progress.running:
-        why = WHY_EVERY_FEW(lang) if chart.x == "step" else WHY_FIRST_EPOCH(lang).format(unit=progress.unit)
+        why = WHY_EVERY_FEW(lang) if chart.x == "step" else WHY_FIRST_EPOCH(lang).format(unit=unit_word(progress.unit, lang))
         if progress.batch is not None:
             done, total = progress.batch
-            why += BATCH_OF(lang).format(unit=progress.unit, epoch=progress.epoch + 1, done=done, total=total)
+            why += BATCH_OF(lang).format(unit=unit_word(progress.unit, lang), epoch=progress.epoch + 1, done=done, total=total)
         return NO_POINTS_YET(lang).format(why=why)
     return NO_POINTS(lang).format(why=WHY_FEWER(lang) if chart.x == "step" else WHY_NONE(lang))
 

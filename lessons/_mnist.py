@@ -86,7 +86,7 @@ PARAMS = (
                           "tensors: each split normalised once, then sliced; dataloader: the course's, per image")),
 )
 
-CHARTS = (Chart(Text("训练损失（每个 epoch 的平均）", "Training loss (mean per epoch)"), y=("loss",)),
+CHARTS = (Chart(Text("训练损失（每轮的平均）", "Training loss (mean per epoch)"), y=("loss",)),
           Chart(Text("测试集准确率", "Test accuracy"), y=("accuracy",), splits=("test",)),
           Chart(Text("每 300 个批次的平均损失（课程打印的）", "Loss, mean of every 300 batches (the course's print)"),
                 y=("loss",), x="step"))
@@ -97,7 +97,7 @@ HEADLINE = ("test", "accuracy")
 LABELS = {
     "training images": Text("训练图片", "training images"),
     "test images": Text("测试图片", "test images"),
-    "batches per epoch": Text("每个 epoch 的批次数", "batches per epoch"),
+    "batches per epoch": Text("每轮的批次数", "batches per epoch"),
     "training split": Text("训练集", "training split"),
     "loaded in": Text("读取用时", "loaded in"),
 }

@@ -8,6 +8,8 @@ the same batches in the same order, a fraction of the time.
 
 import time
 
+from labapp.lesson import both
+
 MEAN, STD = 0.1307, 0.3081  # the course's Normalize((0.1307,), (0.3081,)): MNIST's pixel mean and std
 TEST_BATCH = 1000  # the test pass only counts right answers, so the batch size changes nothing but speed
 
@@ -94,8 +96,13 @@ class Prepared:
             yield inputs.to(self.device, non_blocking=True), target.to(self.device, non_blocking=True)
 
     def describe(self):
-        where = str(self.x.device) + ("" if self.on_device else f" (too big for {self.device}: batches copied over)")
-        return f"normalised once into one tensor {tuple(self.x.shape)}, {self.nbytes / 2**20:.1f} MiB, on {where}"
+        shape, size, device = tuple(self.x.shape), f"{self.nbytes / 2**20:.1f} MiB", str(self.x.device)
+        if self.on_device:
+            return both(f"一次归一化成一个张量 {shape}，{size}，在 {device} 上",
+                        f"normalised once into one tensor {shape}, {size}, on {device}")
+        return both(f"一次归一化成一个张量 {shape}，{size}，在 {device} 上（{self.device} 放不下：每批再拷过去）",
+                    f"normalised once into one tensor {shape}, {size}, on {device} "
+                    f"(too big for {self.device}: batches copied over)")
 
 
 class CourseLoader:
@@ -177,10 +184,13 @@ def digits(model, test_dataset, device, wrong):
     width = len(pictures[0][0])
     pictures = [picture + [f"pred {p}".ljust(width), f"true {t}".ljust(width)]
                 for picture, p, t in zip(pictures, predicted, labels)]
-    rows = []
-    for start, title in ((0, "first test images"), (3, "mistakes")):
-        group = range(start, min(start + 3, len(shown)))
-        if group:
-            rows.append(title)
-            rows += ["  ".join(pictures[i][line] for i in group) for line in range(len(pictures[0]))]
-    return "\n".join(rows)
+    texts = {}
+    for lang, titles in (("zh", ("前几张测试图片", "答错的")), ("en", ("first test images", "mistakes"))):
+        rows = []
+        for start, title in zip((0, 3), titles):
+            group = range(start, min(start + 3, len(shown)))
+            if group:
+                rows.append(title)
+                rows += ["  ".join(pictures[i][line] for i in group) for line in range(len(pictures[0]))]
+        texts[lang] = "\n".join(rows)
+    return both(**texts)

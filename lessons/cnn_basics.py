@@ -1,6 +1,6 @@
 """Lesson 10: basic CNN: an explorer of convolution, padding, stride and max pooling, then a CNN on MNIST."""
 
-from labapp.lesson import IntParam, Lesson, TensorParam, Text, Values, View, ViewValue, tensor_shape
+from labapp.lesson import IntParam, Lesson, TensorParam, Text, Values, View, ViewValue, both, tensor_shape
 from lessons import _mnist
 from lessons._data import MNIST
 
@@ -36,18 +36,26 @@ def explore(hp: Values):
     output = F.conv2d(x, kernel, padding=hp.padding, stride=hp.stride)
     pooled = F.max_pool2d(x, kernel_size=hp.pool)  # stride = kernel size, as MaxPool2d's default
     (h, w), (kh, kw) = x.shape[2:], kernel.shape[2:]
+    conv_h = f"⌊({h} + 2·{hp.padding} − {kh}) / {hp.stride}⌋ + 1 = {side(h, kh, hp.padding, hp.stride)}"
+    conv_w = f"⌊({w} + 2·{hp.padding} − {kw}) / {hp.stride}⌋ + 1 = {side(w, kw, hp.padding, hp.stride)}"
+    pool_h, pool_w = f"⌊{h} / {hp.pool}⌋ = {h // hp.pool}", f"⌊{w} / {hp.pool}⌋ = {w // hp.pool}"
+    square, pool_square = (h, kh) == (w, kw), h == w
     rule = {
-        "convolution": f"⌊({h} + 2·{hp.padding} − {kh}) / {hp.stride}⌋ + 1 = {side(h, kh, hp.padding, hp.stride)}"
-                       + ("" if (h, kh) == (w, kw) else f" by ⌊({w} + 2·{hp.padding} − {kw}) / {hp.stride}⌋ + 1 = "
-                                                         f"{side(w, kw, hp.padding, hp.stride)}"),
-        "pooling": f"⌊{h} / {hp.pool}⌋ = {h // hp.pool}"
-                   + ("" if h == w else f" by ⌊{w} / {hp.pool}⌋ = {w // hp.pool}"),
-        "the MNIST CNN": "28 → conv 5 → 24 → pool 2 → 12 → conv 5 → 8 → pool 2 → 4: 20 × 4 × 4 = 320 features",
+        "convolution": both(conv_h if square else f"高 {conv_h}，宽 {conv_w}",
+                            conv_h if square else f"{conv_h} by {conv_w}"),
+        "pooling": both(pool_h if pool_square else f"高 {pool_h}，宽 {pool_w}",
+                        pool_h if pool_square else f"{pool_h} by {pool_w}"),
+        "the MNIST CNN": both("28 → 卷积 5 → 24 → 池化 2 → 12 → 卷积 5 → 8 → 池化 2 → 4：20 × 4 × 4 = 320 个特征",
+                              "28 → conv 5 → 24 → pool 2 → 12 → conv 5 → 8 → pool 2 → 4: 20 × 4 × 4 = 320 features"),
     }
-    yield ViewValue("conv", f"{h}x{w} input, {kh}x{kw} kernel, padding {hp.padding}, stride {hp.stride} → "
-                            f"{output.shape[2]}x{output.shape[3]}\n{matrix(output[0, 0].tolist())}")
-    yield ViewValue("pool", f"{h}x{w} input, {hp.pool}x{hp.pool} max pooling → "
-                            f"{pooled.shape[2]}x{pooled.shape[3]}\n{matrix(pooled[0, 0].tolist())}")
+    out, shrunk = f"{output.shape[2]}x{output.shape[3]}", f"{pooled.shape[2]}x{pooled.shape[3]}"
+    yield ViewValue("conv", both(f"{h}x{w} 输入，{kh}x{kw} 卷积核，padding {hp.padding}，stride {hp.stride} → {out}\n"
+                                 f"{matrix(output[0, 0].tolist())}",
+                                 f"{h}x{w} input, {kh}x{kw} kernel, padding {hp.padding}, stride {hp.stride} → {out}\n"
+                                 f"{matrix(output[0, 0].tolist())}"))
+    yield ViewValue("pool", both(f"{h}x{w} 输入，{hp.pool}x{hp.pool} 最大池化 → {shrunk}\n{matrix(pooled[0, 0].tolist())}",
+                                 f"{h}x{w} input, {hp.pool}x{hp.pool} max pooling → {shrunk}\n"
+                                 f"{matrix(pooled[0, 0].tolist())}"))
     yield ViewValue("rule", rule)
 
 

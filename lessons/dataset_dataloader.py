@@ -104,7 +104,7 @@ def train(hp: Values, run):
     optimizer = torch.optim.SGD(model.parameters(), lr=hp.lr)
     yield ViewValue("batches", describe_batches(hp, train_loader))
 
-    iteration = 0
+    iteration, epoch = 0, 0
     try:
         for epoch in range(1, hp.epochs + 1):
             loss_sum, correct, batches = 0.0, 0, 0
@@ -132,14 +132,14 @@ def train(hp: Values, run):
         # The persistent worker processes end with their loader: now, even when the run stops mid-epoch.
         del train_loader
 
-    yield ViewValue("result", _diabetes.final_result(model, criterion, dataset.x_data.to(run.device),
-                                           dataset.y_data.to(run.device)))
+    yield from _diabetes.after_training(model, criterion, dataset.x_data.to(run.device),
+                                        dataset.y_data.to(run.device), epoch)
 
 
 PARAMS = (
     IntParam(name="batch_size", default=32, min=1, max=759,
              help=Text("每个小批量的样本数", "samples per mini-batch")),
-    BoolParam(name="shuffle", default=True, help=Text("每个 epoch 打乱样本顺序", "shuffle the samples every epoch")),
+    BoolParam(name="shuffle", default=True, help=Text("每轮打乱样本顺序", "shuffle the samples every epoch")),
     IntParam(name="num_workers", default=2, min=0, max=4,
              help=Text("准备批次的子进程数（0：在训练进程里）", "worker processes that prepare batches (0: none)")),
     FloatParam(name="lr", default=0.01, min=0, min_open=True, max=100, help=Text("学习率", "learning rate")),
@@ -152,17 +152,17 @@ LESSON = Lesson(
     number=8,
     title=Text("加载数据集", "Dataset and DataLoader"),
     params=PARAMS,
-    charts=(Chart(Text("每个 epoch 的损失", "Loss per epoch"), y=("loss",)),
-            Chart(Text("准确率", "Accuracy"), y=("accuracy",)),
-            Chart(Text("每个 iteration 的损失", "Loss per iteration"), y=("loss",), x="step")),
+    charts=(Chart(Text("每轮的损失", "Loss per epoch"), y=("loss",)),
+            Chart(Text("准确率（每轮训练中累计）", "Accuracy (running, during each epoch)"), y=("accuracy",)),
+            Chart(Text("每次迭代（每批）的损失", "Loss per iteration"), y=("loss",), x="step")),
     views=(View("batches", "values", Text("小批量", "Mini-batches")),
            View("result", "values", Text("结果", "Result"))),
     train=train,
     data=(DIABETES,),
-    headline=("train", "accuracy"),
+    headline=_diabetes.HEADLINE,
     labels={**_diabetes.LABELS,
             "samples": Text("样本数", "samples"), "batch size": Text("批大小", "batch size"),
-            "batches per epoch": Text("每个 epoch 的批次数", "batches per epoch"),
+            "batches per epoch": Text("每轮的批次数", "batches per epoch"),
             "rows in the last batch": Text("最后一批的行数", "rows in the last batch"),
             "shuffle": Text("打乱", "shuffle"), "worker processes": Text("子进程数", "worker processes"),
             "batches": Text("批次数", "batches")},

@@ -75,7 +75,7 @@ LESSON = Lesson(
     params=PARAMS,
     charts=(Chart(Text("代价", "Cost"), y=("cost",)), Chart(Text("权重 w", "Weight w"), y=("w",))),
     views=(View("result", "values", Text("结果", "Result")),
-           View("updates", "table", Text("最后一个 epoch 的每次更新", "Updates of the last epoch"))),
+           View("updates", "table", Text("最后一轮的每次更新", "Updates of the last epoch"))),
     train=train,
     step_mode=every_run,
     uses_torch=False,

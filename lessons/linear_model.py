@@ -47,6 +47,7 @@ def search_w(hp: Values, run):
         if run.should_stop:
             return
     best = min(range(len(w_list)), key=mse_list.__getitem__)
+    yield Metric(epoch=len(w_list), values={"w": w_list[best], "loss": mse_list[best]}, split="best")  # the headline
     yield ViewValue("result", {
         "best w": w_list[best],
         "min MSE": round(mse_list[best], 6),
@@ -76,6 +77,7 @@ def search_w_and_b(hp: Values, run):
     best_i, best_j = min(((i, j) for i in range(len(w_list)) for j in range(len(b_list))),
                          key=lambda ij: columns[ij[0]][ij[1]])
     best_w, best_b = w_list[best_i], b_list[best_j]
+    yield Metric(epoch=len(w_list), values={"w": best_w, "b": best_b, "loss": columns[best_i][best_j]}, split="best")
     yield ViewValue("surface", {"x": w_list, "y": b_list, "z": z, "x_label": "w", "y_label": "b",
                                 "mark": [best_w, best_b]})
     yield ViewValue("result", {
@@ -127,6 +129,8 @@ LESSON = Lesson(
     uses_torch=False,
     unit="step",
     total=lambda hp: grid_count(hp.w_min, hp.w_max, hp.step),
-    labels={"best w": Text("最好的 w", "best w"), "best b": Text("最好的 b", "best b"),
+    headline=("best", "loss"),  # the status line: the best w (and b) found, and its loss (MSE; SSE for wx+b)
+    headline_also=("w", "b"),
+    labels={"best": Text("最好的", "best"), "loss": Text("最小损失", "min loss"),"best w": Text("最好的 w", "best w"), "best b": Text("最好的 b", "best b"),
             "min MSE": Text("最小 MSE", "min MSE"), "min SSE": Text("最小误差平方和", "min SSE")},
 )

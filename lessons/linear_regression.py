@@ -3,7 +3,7 @@
 import copy
 import math
 
-from labapp.lesson import (BoolParam, Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, MultiChoiceParam,
+from labapp.lesson import (BoolParam, both, Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, MultiChoiceParam,
                            Text, Values, View, ViewValue)
 from lessons._steps import Updates
 
@@ -131,7 +131,7 @@ def train(hp: Values, run):
     rows = []
     for name in names:
         if name in diverged:
-            rows.append([name, f"diverged at epoch {diverged[name]}", "", "", ""])
+            rows.append([name, both(f"第 {diverged[name]} 轮发散", f"diverged at epoch {diverged[name]}"), "", "", ""])
         else:
             rows.append([name, *final[name].values()])
     yield ViewValue("comparison", {"columns": ["optimizer", "loss(w, b)", "w", "b", "predict(4)"], "rows": rows})

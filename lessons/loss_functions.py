@@ -2,24 +2,32 @@
 
 import itertools
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, Lesson, Metric, TensorParam, Text, Values, View, ViewValue
+from labapp.lesson import Chart, ChoiceParam, FloatParam, Lesson, Metric, TensorParam, Text, Values, View, ViewValue, both
 from lessons._losses import CLASSES, REGRESSION, SIMILARITY, TORCH_NAME, tensors, tensors_fit
 
 
 ROLES = {"CosineEmbedding": {"input": "x1", "input2": "x2", "target": "y"},
          "TripletMargin": {"input": "anchor", "target": "positive", "input2": "negative"}}
 
-FORMULAS = {
-    "MSE": "ℓᵢ = (xᵢ − yᵢ)²",
-    "L1": "ℓᵢ = |xᵢ − yᵢ|",
-    "SmoothL1": "ℓᵢ = 0.5·(xᵢ − yᵢ)² / β   if |xᵢ − yᵢ| < β,   else |xᵢ − yᵢ| − 0.5·β      (β = delta)",
-    "Huber": "ℓᵢ = 0.5·(xᵢ − yᵢ)²   if |xᵢ − yᵢ| ≤ δ,   else δ·(|xᵢ − yᵢ| − 0.5·δ)      (δ = delta)",
-    "BCE": "ℓᵢ = −[yᵢ·log xᵢ + (1 − yᵢ)·log(1 − xᵢ)]      (torch clamps log at −100)",
-    "BCEWithLogits": "ℓᵢ = −[p·yᵢ·log σ(xᵢ) + (1 − yᵢ)·log(1 − σ(xᵢ))],   σ(x) = 1 / (1 + e⁻ˣ),   p = pos_weight",
-    "CrossEntropy": "ℓᵢ = −w[yᵢ]·log( exp(xᵢ,yᵢ) / Σ_c exp(xᵢ,c) )      (w: class weights, 1 if none)",
-    "NLL": "ℓᵢ = −w[yᵢ]·zᵢ,yᵢ,   z = LogSoftmax(x) = x − log Σ_c exp(x_c)      (w: class weights, 1 if none)",
-    "CosineEmbedding": "ℓᵢ = 1 − cos(x1ᵢ, x2ᵢ)   if yᵢ = 1,   max(0, cos(x1ᵢ, x2ᵢ) − margin)   if yᵢ = −1   (margin 0)",
-    "TripletMargin": "ℓᵢ = max(‖aᵢ − pᵢ‖ − ‖aᵢ − nᵢ‖ + margin, 0)      (margin 1, Euclidean distance)",
+FORMULAS = {  # the per-sample loss ℓᵢ of each, in words where it needs words
+    "MSE": Text("ℓᵢ = (xᵢ − yᵢ)²", "ℓᵢ = (xᵢ − yᵢ)²"),
+    "L1": Text("ℓᵢ = |xᵢ − yᵢ|", "ℓᵢ = |xᵢ − yᵢ|"),
+    "SmoothL1": Text("ℓᵢ = 0.5·(xᵢ − yᵢ)² / β   当 |xᵢ − yᵢ| < β，   否则 |xᵢ − yᵢ| − 0.5·β      （β = delta）",
+                     "ℓᵢ = 0.5·(xᵢ − yᵢ)² / β   if |xᵢ − yᵢ| < β,   else |xᵢ − yᵢ| − 0.5·β      (β = delta)"),
+    "Huber": Text("ℓᵢ = 0.5·(xᵢ − yᵢ)²   当 |xᵢ − yᵢ| ≤ δ，   否则 δ·(|xᵢ − yᵢ| − 0.5·δ)      （δ = delta）",
+                  "ℓᵢ = 0.5·(xᵢ − yᵢ)²   if |xᵢ − yᵢ| ≤ δ,   else δ·(|xᵢ − yᵢ| − 0.5·δ)      (δ = delta)"),
+    "BCE": Text("ℓᵢ = −[yᵢ·log xᵢ + (1 − yᵢ)·log(1 − xᵢ)]      （torch 把 log 截在 −100）",
+                "ℓᵢ = −[yᵢ·log xᵢ + (1 − yᵢ)·log(1 − xᵢ)]      (torch clamps log at −100)"),
+    "BCEWithLogits": Text("ℓᵢ = −[p·yᵢ·log σ(xᵢ) + (1 − yᵢ)·log(1 − σ(xᵢ))]，   σ(x) = 1 / (1 + e⁻ˣ)，   p = pos_weight",
+                          "ℓᵢ = −[p·yᵢ·log σ(xᵢ) + (1 − yᵢ)·log(1 − σ(xᵢ))],   σ(x) = 1 / (1 + e⁻ˣ),   p = pos_weight"),
+    "CrossEntropy": Text("ℓᵢ = −w[yᵢ]·log( exp(xᵢ,yᵢ) / Σ_c exp(xᵢ,c) )      （w：类别权重，没有则为 1）",
+                         "ℓᵢ = −w[yᵢ]·log( exp(xᵢ,yᵢ) / Σ_c exp(xᵢ,c) )      (w: class weights, 1 if none)"),
+    "NLL": Text("ℓᵢ = −w[yᵢ]·zᵢ,yᵢ，   z = LogSoftmax(x) = x − log Σ_c exp(x_c)      （w：类别权重，没有则为 1）",
+                "ℓᵢ = −w[yᵢ]·zᵢ,yᵢ,   z = LogSoftmax(x) = x − log Σ_c exp(x_c)      (w: class weights, 1 if none)"),
+    "CosineEmbedding": Text("ℓᵢ = 1 − cos(x1ᵢ, x2ᵢ)   当 yᵢ = 1，   max(0, cos(x1ᵢ, x2ᵢ) − margin)   当 yᵢ = −1   （margin 0）",
+                            "ℓᵢ = 1 − cos(x1ᵢ, x2ᵢ)   if yᵢ = 1,   max(0, cos(x1ᵢ, x2ᵢ) − margin)   if yᵢ = −1   (margin 0)"),
+    "TripletMargin": Text("ℓᵢ = max(‖aᵢ − pᵢ‖ − ‖aᵢ − nᵢ‖ + margin, 0)      （margin 1，欧氏距离）",
+                          "ℓᵢ = max(‖aᵢ − pᵢ‖ − ‖aᵢ − nᵢ‖ + margin, 0)      (margin 1, Euclidean distance)"),
 }
 REDUCTIONS = {"none": "L = (ℓ₁, …, ℓ_N)", "sum": "L = Σᵢ ℓᵢ", "mean": "L = (1/N)·Σᵢ ℓᵢ"}
 WEIGHTED_MEAN = "L = Σᵢ ℓᵢ / Σᵢ w[yᵢ]"  # CrossEntropy's and NLL's mean: a weighted average
@@ -86,12 +94,17 @@ def error_curve(hp: Values) -> dict:
     return {"x": errors.tolist(), "y": losses.tolist(), "x_label": "error ŷ − y", "y_label": hp.loss}
 
 
-def formula_text(hp: Values, t: dict) -> str:
-    """The call, the formula, the reduction and the tensors used."""
+def formula_text(hp: Values, t: dict) -> dict[str, str]:
+    """The call, the formula, the reduction and the tensors used, in both languages."""
+    return both(**{lang: _formula_text(hp, t, lang) for lang in ("zh", "en")})
+
+
+def _formula_text(hp: Values, t: dict, lang: str) -> str:
+    """The call, the formula, the reduction and the tensors used, in `lang`."""
     roles = ROLES.get(hp.loss, {})
     used = ("input", "target", "input2") if hp.loss in SIMILARITY else ("input", "target")
     reduction = WEIGHTED_MEAN if hp.loss in CLASSES and hp.reduction == "mean" else REDUCTIONS[hp.reduction]
-    lines = [call_text(hp), "", FORMULAS[hp.loss], f"{hp.reduction}: {reduction}", ""]
+    lines = [call_text(hp), "", FORMULAS[hp.loss](lang), f"{hp.reduction}: {reduction}", ""]
     lines += [f"{name}{f' ({roles[name]})' if name in roles else ''} = {t[name]}" for name in used]
     if hp.loss in CLASSES:  # CrossEntropy is LogSoftmax followed by NLLLoss: show both halves agree
         import torch

@@ -60,7 +60,7 @@ def train(hp: Values, run):
         if run.should_stop:
             break
 
-    yield ViewValue("result", _diabetes.final_result(model, criterion, x_data, y_data))
+    yield from _diabetes.after_training(model, criterion, x_data, y_data, epoch)
 
 
 PARAMS = (
@@ -78,11 +78,11 @@ LESSON = Lesson(
     title=Text("多维特征输入", "Multiple-dimension input"),
     params=PARAMS,
     charts=(Chart(Text("损失（BCE）", "Loss (BCE)"), y=("loss",)),
-            Chart(Text("准确率", "Accuracy"), y=("accuracy",))),
+            Chart(Text("准确率（每轮更新前）", "Accuracy (each epoch, before its update)"), y=("accuracy",))),
     views=(View("result", "values", Text("结果", "Result")),),
     train=train,
     data=(DIABETES,),
-    headline=("train", "accuracy"),
+    headline=_diabetes.HEADLINE,
     labels=_diabetes.LABELS,
     checkpoints=False,  # can keep them (--checkpoints on); its epochs take milliseconds
 )

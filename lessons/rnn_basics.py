@@ -1,6 +1,6 @@
 """Lesson 13: a basic RNN learns to turn "hello" into "ohlol": RNNCell step by step, RNN, embeddings."""
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue
+from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue, both
 
 COURSE_LR = {"rnncell": 0.1, "rnn": 0.05, "embedding": 0.05}
 
@@ -70,31 +70,31 @@ def shapes(model, variant, inputs, labels):
     """The run's real tensors, layer by layer: rows of (tensor, shape, what it is)."""
     import torch
 
-    rows = [["inputs", inputs.shape, "(batch, seq_len): letter indices" if variant == "embedding"
-             else "(seq_len, batch, input_size): 'hello' as one-hot rows"]]
+    rows = [["inputs", inputs.shape, both("(batch, seq_len)：字母的下标", "(batch, seq_len): letter indices") if variant == "embedding"
+             else both("(seq_len, batch, input_size)：'hello' 的独热编码行", "(seq_len, batch, input_size): 'hello' as one-hot rows")]]
     with torch.no_grad():
         if variant == "rnncell":
             hidden = torch.zeros(batch_size, hidden_size, device=inputs.device)
-            rows += [["inputs[t]", inputs[0].shape, "one step: (batch, input_size)"],
-                     ["hidden", hidden.shape, "(batch, hidden_size), h0 = zeros"],
-                     ["rnncell(x, h)", model(inputs[0], hidden).shape, "the next hidden = the scores of e h l o"]]
+            rows += [["inputs[t]", inputs[0].shape, both("一步：(batch, input_size)", "one step: (batch, input_size)")],
+                     ["hidden", hidden.shape, both("(batch, hidden_size)，h0 全为 0", "(batch, hidden_size), h0 = zeros")],
+                     ["rnncell(x, h)", model(inputs[0], hidden).shape, both("下一个 hidden = e h l o 的得分", "the next hidden = the scores of e h l o")]]
         elif variant == "rnn":
             h0 = torch.zeros(1, batch_size, hidden_size, device=inputs.device)
             out, h_n = model.rnn(inputs, h0)
             rows += [["h0", h0.shape, "(num_layers, batch, hidden_size)"],
-                     ["out", out.shape, "(seq_len, batch, hidden_size): h at every step"],
-                     ["h_n", h_n.shape, "(num_layers, batch, hidden_size): h at the last step"],
-                     ["out.view(-1, 4)", model(inputs).shape, "one row of scores per step"]]
+                     ["out", out.shape, both("(seq_len, batch, hidden_size)：每一步的 h", "(seq_len, batch, hidden_size): h at every step")],
+                     ["h_n", h_n.shape, both("(num_layers, batch, hidden_size)：最后一步的 h", "(num_layers, batch, hidden_size): h at the last step")],
+                     ["out.view(-1, 4)", model(inputs).shape, both("每一步一行得分", "one row of scores per step")]]
         else:
             h0 = torch.zeros(num_layers, batch_size, emb_hidden_size, device=inputs.device)
             embedded = model.emb(inputs)
             out, h_n = model.rnn(embedded, h0)
             rows += [["emb(inputs)", embedded.shape, "(batch, seq_len, embedding_size)"],
-                     ["h0", h0.shape, "(num_layers, batch, hidden_size): batch_first leaves it"],
-                     ["out", out.shape, "(batch, seq_len, hidden_size): the last layer, every step"],
-                     ["h_n", h_n.shape, "(num_layers, batch, hidden_size): every layer, last step"],
-                     ["fc(out).view(-1, 4)", model(inputs).shape, "one row of scores per step"]]
-    rows.append(["labels", labels.shape, "'ohlol' as class indices"])
+                     ["h0", h0.shape, both("(num_layers, batch, hidden_size)：batch_first 不影响它", "(num_layers, batch, hidden_size): batch_first leaves it")],
+                     ["out", out.shape, both("(batch, seq_len, hidden_size)：最后一层，每一步", "(batch, seq_len, hidden_size): the last layer, every step")],
+                     ["h_n", h_n.shape, both("(num_layers, batch, hidden_size)：每一层，最后一步", "(num_layers, batch, hidden_size): every layer, last step")],
+                     ["fc(out).view(-1, 4)", model(inputs).shape, both("每一步一行得分", "one row of scores per step")]]
+    rows.append(["labels", labels.shape, both("'ohlol' 的类别下标", "'ohlol' as class indices")])
     return {"columns": ["tensor", "shape", "what it is"], "rows": [[n, str(tuple(s)), w] for n, s, w in rows]}
 
 
@@ -135,8 +135,9 @@ def train(hp: Values, run):
         history.append([epoch, loss.item(), predicted])
         yield Metric(epoch=epoch, values={"loss": loss.item(), "accuracy": right / seq_len})
         yield ViewValue("prediction", {
-            "input": "hello", "target": "ohlol", "predicted": predicted, "letters right": f"{right} of {seq_len}",
-            "epoch": epoch, "lr": lr, "first 'ohlol' at epoch": first_right or "not yet: more epochs or another --seed"})
+            "input": "hello", "target": "ohlol", "predicted": predicted, "letters right": both(f"{seq_len} 个中 {right} 个", f"{right} of {seq_len}"),
+            "epoch": epoch, "lr": lr, "first 'ohlol' at epoch": first_right or both("还没有：多训练几轮，或换一个 --seed",
+                                                            "not yet: more epochs or another --seed")})
         yield ViewValue("history", {"columns": ["epoch", "loss", "predicted"], "rows": list(history)})
         run.checkpoint(epoch, model=model, optimizer=optimizer, history=history, first_right=first_right)
         if run.should_stop:
@@ -162,13 +163,13 @@ LESSON = Lesson(
     charts=(Chart(Text("损失", "Loss"), y=("loss",)),
             Chart(Text("预测对的字母比例", "Share of letters right"), y=("accuracy",))),
     views=(View("prediction", "values", Text("预测", "Prediction")),
-           View("history", "table", Text("每个 epoch 的预测", "Predictions by epoch")),
+           View("history", "table", Text("每轮的预测", "Predictions by epoch")),
            View("shapes", "table", Text("张量形状", "Tensor shapes"))),
     train=train,
     seed=2,  # the course's result with every variant's defaults: "ohlol" within 15 epochs (seed 0 never gets there)
     labels={"input": Text("输入", "input"), "target": Text("目标", "target"), "predicted": Text("预测", "predicted"),
             "letters right": Text("对的字母", "letters right"),
-            "first 'ohlol' at epoch": Text("第一次得到 'ohlol' 的 epoch", "first 'ohlol' at epoch"),
+            "first 'ohlol' at epoch": Text("第一次得到 'ohlol' 的轮次", "first 'ohlol' at epoch"),
             "tensor": Text("张量", "tensor"), "shape": Text("形状", "shape"), "what it is": Text("含义", "what it is")},
     checkpoints=False,  # can keep them (--checkpoints on); its epochs take milliseconds
 )

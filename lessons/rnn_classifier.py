@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from labapp.lesson import (BoolParam, Chart, FloatParam, IntParam, Lesson, Metric, Text, TextParam, TryIt, Values,
+from labapp.lesson import (BoolParam, both, Chart, FloatParam, IntParam, Lesson, Metric, Text, TextParam, TryIt, Values,
                            View, ViewValue, shown)
 from lessons._blocks import watch
 from lessons._checkpoint import checkpoint_file, load_checkpoint, snapshot
@@ -44,10 +44,13 @@ def shapes(model, inputs, lengths):
     rows = [["inputs (batch, seq_len)", inputs]]
     seen = {model.embedding: lambda args, out: [["input.t() (seq_len, batch)", args[0]],
                                                 ["embedding (seq_len, batch, hidden)", out]],
-            model.gru: lambda args, out: [["packed data (letters, hidden)", args[0].data],
-                                          ["hidden (layers·directions, batch, hidden)", out[1]]],
-            model.fc: lambda args, out: [["hidden_cat (batch, directions·hidden)", args[0]],
-                                         ["fc_output (batch, countries)", out]]}
+            model.gru: lambda args, out: [[both("packed.data（字母数, hidden）", "packed.data (letters, hidden)"),
+                                           args[0].data],
+                                          [both("hidden（层数·方向数, batch, hidden）",
+                                                "hidden (layers·directions, batch, hidden)"), out[1]]],
+            model.fc: lambda args, out: [[both("hidden_cat（batch, 方向数·hidden）", "hidden_cat (batch, directions·hidden)"),
+                                          args[0]],
+                                         [both("fc_output（batch, 国家数）", "fc_output (batch, countries)"), out]]}
     watch(model, [inputs, lengths], {layer: lambda m, args, out: rows.extend(seen[m](args, out)) for layer in seen})
     return {"columns": ["tensor", "shape"], "rows": [[name, str(tuple(t.shape))] for name, t in rows]}
 
@@ -75,8 +78,8 @@ def predict(state, text: str):
     for name in text.split(","):
         name, readable = name.strip(), to_ascii(name)
         if not readable:
-            why = "no name given" if not name else "no Latin letters"
-            rows.append([name or "(empty)", why, ""])
+            why = both("没有输入姓氏", "no name given") if not name else both("没有拉丁字母", "no Latin letters")
+            rows.append([name or both("（空）", "(empty)"), why, ""])
             continue
         codes = torch.tensor([[ord(ch) for ch in readable]])  # (1, seq_len)
         with torch.no_grad():
@@ -111,9 +114,11 @@ def train(hp: Values, run):
     test_seq, test_len, test_y = test_seq[order], test_len[order], test_y[order]
     majority = max(countries, key=lambda c: int((test_y == index[c]).sum()))
     baseline = float((test_y == index[majority]).float().mean())  # the accuracy of always answering it
+    longest = train_seq.shape[1]
     yield ViewValue("data", {"training names": len(train_rows), "test names": len(test_rows),
-                             "countries": len(countries), "longest name": f"{train_seq.shape[1]} letters",
-                             "always answering the most common": f"{majority}: {baseline:.1%}"})
+                             "countries": len(countries), "longest name": both(f"{longest} 个字母", f"{longest} letters"),
+                             "always answering the most common": both(f"{COUNTRY_ZH.get(majority, majority)}：{baseline:.1%}",
+                                                                      f"{majority}: {baseline:.1%}")})
 
     model = make_model(hp.hidden_size, hp.n_layers, hp.bidirectional, len(countries)).to(run.device)
     criterion = torch.nn.CrossEntropyLoss()
@@ -154,8 +159,9 @@ def train(hp: Values, run):
 
     if state is None:
         return
-    yield ViewValue("result", {"best test accuracy": f"{best[0]:.1%} at epoch {-best[1]}",
-                               "last test accuracy": f"{state['test_accuracy']:.1%} at epoch {state['epoch']}"})
+    yield ViewValue("result", {"best test accuracy": both(f"{best[0]:.1%}（第 {-best[1]} 轮）", f"{best[0]:.1%} at epoch {-best[1]}"),
+                               "last test accuracy": both(f"{state['test_accuracy']:.1%}（第 {state['epoch']} 轮）",
+                                                          f"{state['test_accuracy']:.1%} at epoch {state['epoch']}")})
     rows = [[c, int((test_y == i).sum()), f"{float((predicted[test_y == i] == i).float().mean()):.1%}"]
             for i, c in enumerate(countries) if (test_y == i).any()]
     yield ViewValue("countries", {"columns": ["country", "test names", "accuracy"],
@@ -191,6 +197,11 @@ def checkpoint_exists(hp: Values) -> str | None:
                                "that finished an epoch (`labapp runs --lesson rnn-classifier` lists them)")
 
 
+COUNTRY_ZH = {"Arabic": "阿拉伯", "Chinese": "中国", "Czech": "捷克", "Dutch": "荷兰", "English": "英国",
+              "French": "法国", "German": "德国", "Greek": "希腊", "Irish": "爱尔兰", "Italian": "意大利",
+              "Japanese": "日本", "Korean": "韩国", "Polish": "波兰", "Portuguese": "葡萄牙", "Russian": "俄罗斯",
+              "Scottish": "苏格兰", "Spanish": "西班牙", "Vietnamese": "越南"}
+
 LABELS = {
     # the views' keys and columns
     "training names": Text("训练姓氏", "training names"), "test names": Text("测试姓氏", "test names"),
@@ -200,8 +211,10 @@ LABELS = {
     "last test accuracy": Text("最后的测试准确率", "last test accuracy"),
     "country": Text("国家", "country"), "probability": Text("概率", "probability"), "name": Text("姓氏", "name"),
     "tensor": Text("张量", "tensor"), "shape": Text("形状", "shape"),
-    "loaded": Text("读取的文件", "loaded"), "trained epochs": Text("训练过的 epoch", "trained epochs"),
+    "loaded": Text("读取的文件", "loaded"), "trained epochs": Text("训练过的轮数", "trained epochs"),
     "its test accuracy": Text("它的测试准确率", "its test accuracy"),
+    "try it": Text("试一试", "try it"),
+    **{country: Text(zh, country) for country, zh in COUNTRY_ZH.items()},  # the data's 18 countries
 }
 
 

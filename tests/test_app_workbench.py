@@ -69,6 +69,9 @@ async def test_every_chart_and_view_is_one_key_away_at_80x24():
         await pilot.press("f")  # the panel full screen, and back
         await pilot.pause()
         assert app.screen.maximized is view.results
+        status, keys = app.screen.query_one("#status"), app.screen.query_one("#keybar")
+        assert status.region.height == 2 and keys.region.height == 1, "the status line and keys stay in full screen"
+        assert view.results.region.bottom <= status.region.y and "finished" in str(status.render())
         await pilot.press("f")
         await pilot.pause()
         assert app.screen.maximized is None
@@ -169,7 +172,7 @@ async def test_zh_mode_speaks_chinese_everywhere_it_can():
     async with app.run_test(size=(80, 24)) as pilot:
         await finished(pilot)
         status = status_text(app)
-        assert status.startswith("● 完成 · epoch 3/3") and "测试 准确率 50.0%" in status and "完成 3 个 epoch" in status
+        assert status.startswith("● 完成 · 第 3/3 轮") and "测试准确率 50.0%" in status and "完成 3 轮" in status
         bar = str(app.workbench.keybar.render())
         assert "r 运行" in bar and "^p 命令" in bar and "Run" not in bar
         await pilot.press("z")

@@ -10,7 +10,7 @@ from rich.cells import cell_len
 import lessons
 from labapp import report
 from labapp.lesson import Chart, Text, View
-from labapp.plotting import Line, compact, fit, legend_line, nice_ticks, plan_chart, title_line
+from labapp.plotting import Line, compact, fit, legend_line, nice_ticks, plan_chart, plan_text, title_line
 from labapp.progress import RunStatus
 from labapp.records import RunRecorder
 from labapp.runner import Run
@@ -58,12 +58,25 @@ def test_titles_shorten_with_an_ellipsis_by_terminal_cells():
     assert line.strip().startswith("Loss, mean") and line.endswith("…") and cell_len(line) <= 30
 
 
-def test_one_point_gets_an_axis_around_it():
+def test_one_point_gets_an_axis_from_zero_a_big_dot_and_its_value():
     plan = plan_chart("Accuracy", "epoch", [Line("#1", [1], [0.2737])], 60, 10, "en", integer_x=True)
     low, high = plan.ylim
-    assert low < 0.2737 < high and high - low == pytest.approx(0.05474)
-    assert plan.xlim == (0, 2) and plan.xticks[1] == ["0", "1", "2"]
+    assert low == 0 < 0.2737 < high < 0.35  # the value against 0, not a dot on a 0.25-0.30 window
+    assert plan.xlim == (0, 2) and plan.xticks == ([1], ["1"])  # no epochs 0 and 2 that never were
     assert all(low <= y <= high for y in plan.yticks[0]) and len(plan.yticks[0]) >= 2
+    assert [(line.marker, line.label) for line in plan.lines] == [("●", "#1 0.2737")]
+    text = plan_text(plan, 60, 10, "en", color=False)
+    assert "● #1 0.2737" in text and text.count("●") == 2
+    # a signed value: the axis takes 0 and the value; a curve of several points is drawn as before
+    assert plan_chart("w", "epoch", [Line("w", [3], [-2.0])], 60, 10, "en").ylim[1] == 0
+    assert plan_chart("w", "epoch", [Line("w", [1, 2], [1.0, 2.0])], 60, 10, "en").lines[0].marker is None
+
+
+def test_a_long_title_wraps_in_a_view_and_the_report():
+    plan = plan_chart("P(pass | hours), the 0.5 line and the crossing", "hours",
+                      [Line("", [1, 2, 3], [0.1, 0.5, 0.9])], 30, 8, "en")
+    lines = plan_text(plan, 30, 8, "en", color=False).splitlines()
+    assert lines[0].strip() == "P(pass | hours), the 0.5 line" and lines[1].strip() == "and the crossing"
 
 
 def test_a_flat_zero_series_gets_an_axis_too():
@@ -91,7 +104,7 @@ def test_a_diverged_run_plots_every_finite_point_and_marks_the_divergence(diverg
     assert plan.xlim[1] > 80 and "1e300" in plan.yticks[1] and max(map(len, plan.yticks[1])) <= 7
     assert "diverged at epoch 80" in legend_line(plan, 60, "en").plain
     zh = plan_traces(GD.charts[0], [diverged], "zh", 100, 12)
-    assert zh.mark_label == "在第 80 个 epoch 发散" and zh.title.startswith("代价")
+    assert zh.mark_label == "在第 80 轮发散" and zh.title.startswith("代价")
     logged = plan_traces(GD.charts[0], [diverged], "en", 100, 12, log_scale=True)
     assert logged.scale == "log10" and logged.title == "Cost (log10)"
 
@@ -122,7 +135,7 @@ def test_a_chart_without_points_says_why(diverged):
     waiting.progress.set_batch(12, 125)
     assert plan_traces(chart, [waiting], "en", 60, 10).empty == (
         "no points yet: this curve gets a point every so many batches (epoch 1: batch 12/125)")
-    assert plan_traces(GD.charts[0], [waiting], "zh", 60, 10).empty.startswith("还没有数据点：第一个点在第 1 个 epoch")
+    assert plan_traces(GD.charts[0], [waiting], "zh", 60, 10).empty.startswith("还没有数据点：第一个点在第 1 轮")
     assert plan_traces(chart, [diverged], "en", 60, 10).empty.startswith("no points: the run reported none")
 
 
@@ -185,35 +198,40 @@ async def test_the_chart_widget_draws_empty_diverged_and_one_point_states(diverg
         chart.show([one])
         await pilot.pause()
         text = chart.render().plain
-        assert chart.plan.ylim[0] < one.latest["train"]["cost"] < chart.plan.ylim[1]
+        cost = one.latest["train"]["cost"]
+        assert chart.plan.ylim[0] == 0 < cost < chart.plan.ylim[1] and chart.plan.xticks == ([1], ["1"])
         dots = [ch for ch in text if "\u2801" <= ch <= "\u28ff"]
-        assert "━ #1 x" in text and len(dots) == 1, text  # one braille dot
+        assert f"● #1 x {cost:.4g}" in text and text.count("●") == 2 and not dots, text  # one big dot, its value said
         chart.set_lang("zh")
         await pilot.pause()
         assert chart.render().plain.lstrip().startswith("代价")
 
 
-async def test_views_never_wrap_a_row_in_a_narrow_panel():
+async def test_a_table_fits_a_narrow_panel_and_never_cuts_a_number():
     from textual.app import App
     from textual.widgets import Static
 
     from labapp.widgets.views import ViewsPanel
 
     lesson = lessons.get("sequential")
-    rows = [[f"{n}: Conv2d(1, 10, 5x5) with a long description", f"(N, 10, {n}, {n})", 260 * n] for n in range(8)]
+    rows = [[f"{n}: Conv2d(1, 10, 5x5) with a long description", f"(N, 10, {n}, {n})", 260 * n + 5020] for n in range(8)]
 
     class Host(App):
         def compose(self):
             yield ViewsPanel(lesson, "en")
 
     app = Host()
-    async with app.run_test(size=(40, 12)) as pilot:
+    async with app.run_test(size=(40, 30)) as pilot:
         panel = app.query_one(ViewsPanel)
         panel.show({"summary": {"columns": ["layer", "output shape", "params"], "rows": rows}})
         await pilot.pause()
         view = app.query_one("#view-summary", Static)
-        assert view.region.height == 1 + 1 + len(rows)  # title, header, one line per row
-        assert panel.virtual_size.width > panel.size.width  # it scrolls sideways instead
+        lines = view.render().plain.splitlines()
+        assert max(map(len, lines)) <= panel.size.width and panel.virtual_size.width <= panel.size.width
+        for n, row in enumerate(rows):  # each row's count whole, at the end of the row's first line
+            first = next(line for line in lines if line.lstrip().startswith(f"{n}:"))
+            assert first.endswith(f" {row[2]}"), (first, row[2])
+        assert "  description" in lines  # the text column wraps inside itself
 
 
 def test_log_scale_ticks_are_round_values():
@@ -223,3 +241,23 @@ def test_log_scale_ticks_are_round_values():
     assert wide.yticks == ([1, 2, 3, 4, 5], ["10", "100", "1000", "10000", "1e5"])
     assert plan_chart("w", "epoch", [Line("a", [1], [-1.0])], 60, 12, "en", log=True).empty == (
         "no points: a log scale draws only values above 0")
+
+
+def test_a_text_view_wraps_its_long_lines_but_never_a_picture():
+    from labapp.lesson import Text, View
+    from labapp.report import view_text
+
+    formula = "ℓᵢ = −w[yᵢ]·log( exp(xᵢ,yᵢ) / Σ_c exp(xᵢ,c) )      （w：类别权重，没有则为 1）"
+    picture = "⠀⠀⠀⠀⣿⠀⠀⠀⠀⠀  " * 6
+    lines = view_text(View("f", "text", Text("公式", "Formula")), f"{formula}\n{picture}", "zh", 45, False).splitlines()
+    assert all(cell_len(line) <= 45 for line in lines[:-1]) and "（w：类别权重，没有则为 1）" in "".join(lines)
+    assert lines[-1] == "  " + picture.rstrip() or lines[-1].strip() == picture.strip()
+
+
+def test_a_long_chart_title_drops_its_parenthesis_before_it_is_cut():
+    title = "Loss, mean of every 300 batches (the course's print)"
+    plan = plan_chart(title, "step", [Line("a", [1, 2], [2.0, 1.0])], 45, 8, "en")
+    assert title_line(plan, 47).plain.strip() == "Loss, mean of every 300 batches"
+    logged = plan_chart(title, "step", [Line("a", [1, 2], [2.0, 1.0])], 45, 8, "en", log=True)
+    assert title_line(logged, 47).plain.strip() == "Loss, mean of every 300 batches (log10)"  # the scale stays said
+    assert title_line(plan, 100).plain.strip() == title

@@ -58,7 +58,7 @@ def test_a_run_starts_through_the_runner_ends_and_is_recorded(runs_dir):
     ended = wait_for_end(bench)
     assert ended is trace and trace.status == "finished" and trace.epoch == 3
     assert heard == ["started", "ended"] and bench.active is None and bench.run is None
-    assert ended_message(trace, "en") == "finished 3 epochs" and ended_message(trace, "zh") == "完成 3 个 epoch"
+    assert ended_message(trace, "en") == "finished 3 epochs" and ended_message(trace, "zh") == "完成 3 轮"
     assert trace.run_dir.startswith(str(runs_dir / "counter"))
     [past] = bench.past_runs()
     assert str(past.path) == trace.run_dir and past.status == "finished"

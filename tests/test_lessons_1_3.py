@@ -28,7 +28,23 @@ def test_linear_model_finds_w_2_and_the_symmetric_ends():
     result = summary.results["result"]
     assert result["best w"] == 2.0 and result["min MSE"] == 0.0
     assert result["MSE(0)"] == result["MSE(4)"] == 18.667
-    assert [m.values["w"] for m in metrics][:4] == [0.0, 0.1, 0.2, 0.3] and len(metrics) == 41
+    grid = [m for m in metrics if m.split == "train"]
+    assert [m.values["w"] for m in grid][:4] == [0.0, 0.1, 0.2, 0.3] and len(grid) == 41
+    assert summary.final["best"] == {"w": 2.0, "loss": 0.0}  # the headline: the best w and its MSE, not the last
+
+
+def test_linear_model_headline_is_the_best_w_and_its_loss_in_both_languages():
+    from labapp.widgets.status import headline
+    from labapp.traces import RunTrace
+
+    summary, metrics = train("linear-model", variant="wx+b")
+    assert summary.final["best"] == {"w": 3.0, "b": 2.0, "loss": 0.0}
+    lesson = lessons.get("linear-model")
+    trace = RunTrace(lesson, lesson.resolve({"variant": "wx+b"}), 1, "#1")
+    for metric in metrics:
+        trace.progress.add(metric)
+    assert headline(trace, "en") == "best w 3.0 b 2.0 min loss 0.0"
+    assert headline(trace, "zh") == "最好的 w 3.0 b 2.0 最小损失 0.0"
 
 
 def test_linear_model_surface_matches_the_course_grid():

@@ -176,7 +176,7 @@ def test_compare_report_shows_every_optimizer_and_one_curve_each(comparison):
 def test_compare_leaves_out_an_optimizer_that_diverges():
     summary, metrics = train("linear-regression", compare="SGD,Rprop", lr=1, epochs=100)
     rows = {row[0]: row[1:] for row in summary.results["comparison"]["rows"]}
-    assert rows["SGD"][0].startswith("diverged at epoch ")
+    assert rows["SGD"][0]["en"].startswith("diverged at epoch ") and rows["SGD"][0]["zh"].endswith("轮发散")
     assert rows["Rprop"][3] == pytest.approx(8.0, abs=0.01)
     assert max(m.epoch for m in metrics if m.split == "Rprop") == 100
 
@@ -243,7 +243,7 @@ def test_explorer_takes_edited_tensors_and_the_loss_params():
     weight = torch.tensor([1.0, 2.0, 0.5])
     results = explored(loss="CrossEntropy", weight="[1, 2, 0.5]")
     assert results["value"]["loss"] == pytest.approx(torch.nn.CrossEntropyLoss(weight=weight)(LOGITS, CLASSES).item())
-    assert "weight=torch.tensor([1.0, 2.0, 0.5])" in results["formula"]
+    assert "weight=torch.tensor([1.0, 2.0, 0.5])" in results["formula"]["en"]
     logits, labels = torch.tensor([[0.5, -1.0]]), torch.tensor([[1.0, 0.0]])
     results = explored(loss="BCEWithLogits", input="[[0.5, -1.0]]", target="[[1, 0]]", pos_weight=3)
     expected = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([3.0]))(logits, labels)
@@ -258,10 +258,10 @@ def test_explorer_shows_formula_and_a_curve_for_regression_losses():
     assert curve["x"][0] == -3 and curve["x"][-1] == 3 and len(curve["x"]) == len(curve["y"])
     errors = torch.tensor(curve["x"])
     assert curve["y"] == pytest.approx(torch.nn.SmoothL1Loss(reduction="none")(errors, torch.zeros_like(errors)).tolist())
-    assert "nn.SmoothL1Loss(beta=1.0, reduction='mean')(input, target)" in results["formula"]
+    assert "nn.SmoothL1Loss(beta=1.0, reduction='mean')(input, target)" in results["formula"]["en"]
     results = explored(loss="NLL")
     assert "curve" not in results
-    assert "nn.CrossEntropyLoss(reduction='mean')(input, target) = 0.4966" in results["formula"]
+    assert "nn.CrossEntropyLoss(reduction='mean')(input, target) = 0.4966" in results["formula"]["en"]
 
 
 @pytest.mark.parametrize("texts, message", [

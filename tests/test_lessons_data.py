@@ -87,7 +87,11 @@ class Collect:
         pass
 
     def epochs(self) -> list[Metric]:
-        return [r for r in self.records if isinstance(r, Metric) and r.step is None]
+        return [r for r in self.records if isinstance(r, Metric) and r.step is None and r.split == "train"]
+
+    def after_training(self) -> dict:
+        """The trained model's values: the lesson's headline, the same as its Result view."""
+        return next(r.values for r in self.records if isinstance(r, Metric) and r.split == "after training")
 
     def steps(self) -> list[Metric]:
         return [r for r in self.records if isinstance(r, Metric) and r.step is not None]
@@ -114,7 +118,8 @@ def test_multi_dim_input_course_settings_reach_the_majority_plateau(registered):
     assert last["loss"] == pytest.approx(ENTROPY, abs=0.005)  # the course: ≈ 0.6455 at its epoch 99
     assert last["accuracy"] == pytest.approx(SHARE)            # 65.3 %
     result = sink.view("result")
-    assert result["predicted 1"] == f"{ROWS} of {ROWS} rows"  # the plateau is the majority class
+    assert result["predicted 1"]["en"] == f"{ROWS} of {ROWS} rows"
+    assert f"{sink.after_training()['accuracy']:.1%}" == result["accuracy"] and sink.after_training()["loss"] == result["loss"]  # the plateau is the majority class
     assert result["always guessing the majority class"] == "65.3%"
     if registered.real:
         assert epochs[0].values["loss"] > 0.69 and abs(last["loss"] - 0.6455) < 0.002
@@ -147,6 +152,9 @@ def test_dataset_dataloader_course_settings(registered):
     # The epoch loss is the mean over its batches, weighted by their rows (the last has 23).
     last = [m.values["loss"] for m in steps if m.epoch == 100]
     assert epochs[-1].values["loss"] == pytest.approx((sum(last[:-1]) * 32 + last[-1] * 23) / ROWS)
+    # The headline (the status line's) is the trained model's accuracy: the one the Result view shows.
+    assert lessons.get("dataset-dataloader").headline_metric() == ("after training", "accuracy")
+    assert f"{sink.after_training()['accuracy']:.1%}" == sink.view("result")["accuracy"]
 
 
 def test_dataset_dataloader_batches_follow_the_batch_size(registered):

@@ -18,7 +18,7 @@ import torch
 import lessons
 from labapp import cli, data
 from labapp.data import DataCorrupt, DataMissing, DataStore
-from labapp.lesson import Metric, Values, ViewValue
+from labapp.lesson import Metric, Values, ViewValue, in_lang
 from labapp.runner import FINISHED, run_lesson
 from lessons import _blocks, _mnist, _mnist_data, cnn_advanced, cnn_basics, sequential, softmax_mnist
 from lessons._data import MNIST
@@ -276,7 +276,7 @@ def test_each_lesson_trains_on_tiny_mnist(tiny, lesson_id, texts):
     accuracies = [m.values["accuracy"] for m in keep.metrics("test")]
     assert len(losses) == len(accuracies) == 3 and all(m.values["seconds"] > 0 for m in keep.metrics())
     assert losses[-1] < losses[0] and 0 <= accuracies[-1] <= 1
-    assert keep.view("data")["training images"] == TRAIN and "pred" in keep.view("digits")
+    assert keep.view("data")["training images"] == TRAIN and "pred" in keep.view("digits")["en"] and "前几张测试图片" in keep.view("digits")["zh"]
     assert keep.info.threads >= 1  # the runner's policy chooses
 
 
@@ -369,7 +369,7 @@ def test_sequential_with_no_epochs_shows_the_summary_without_mnist(offline):
 def explore(**texts):
     _, keep = train("cnn-basics", epochs=0, **texts)
     rows = lambda text: [[float(v) for v in line.split()] for line in text.splitlines()[1:]]  # noqa: E731
-    return rows(keep.view("conv")), rows(keep.view("pool")), keep.view("rule")
+    return rows(keep.view("conv")["en"]), rows(keep.view("pool")["en"]), in_lang(keep.view("rule"), "en")
 
 
 def test_the_explorer_reproduces_the_course_examples(offline):

@@ -18,7 +18,7 @@ import pytest
 
 import lessons
 from labapp import data
-from labapp.lesson import ParamError
+from labapp.lesson import ParamError, in_lang
 from labapp.records import RunRecorder
 from labapp.runner import FINISHED, STOPPED, Run, run_lesson
 from lessons import rnn_basics, rnn_classifier
@@ -173,20 +173,20 @@ def test_a_short_training_learns_the_endings(names):
                                                 ({"n_layers": "1", "bidirectional": "off"}, "(1, 32, 16)", "(32, 16)")])
 def test_the_shapes_follow_layers_and_directions(names, texts, hidden, cat):
     _, sink = classify(names, epochs="1", **texts)
-    shapes = dict(sink.view("shapes")["rows"])
+    shapes = dict(in_lang(sink.view("shapes"), "en")["rows"])
     longest = eval(shapes["inputs (batch, seq_len)"])[1]
     assert shapes["input.t() (seq_len, batch)"] == f"({longest}, 32)"
     assert shapes["embedding (seq_len, batch, hidden)"] == f"({longest}, 32, 16)"
     assert shapes["hidden (layers·directions, batch, hidden)"] == hidden
     assert shapes["hidden_cat (batch, directions·hidden)"] == cat
     assert shapes["fc_output (batch, countries)"] == "(32, 3)"
-    packed = eval(shapes["packed data (letters, hidden)"])[0]
+    packed = eval(shapes["packed.data (letters, hidden)"])[0]
     assert 32 * 4 < packed < 32 * longest  # only the real letters are packed, not the padding
 
 
 def test_predictions_give_the_top_3_and_handle_odd_names(names):
     run, sink = classify(names, epochs="4", predict="Nakamoto, Petrov,Müller,,李")
-    rows = sink.view("predictions")["rows"]
+    rows = in_lang(sink.view("predictions"), "en")["rows"]
     assert sink.view("predictions")["columns"] == ["name", "country", "probability"]
     assert [row[0] for row in rows] == ["Nakamoto", "", "", "Petrov", "", "", "Müller → Muller", "", "",
                                         "(empty)", "李"]
@@ -196,12 +196,13 @@ def test_predictions_give_the_top_3_and_handle_odd_names(names):
         assert shares == sorted(shares, reverse=True) and 99 <= sum(shares) <= 100.1
     assert rows[9][1:] == ["no name given", ""] and rows[10][1:] == ["no Latin letters", ""]
     # The TUI's box answers through the same function, from the kept model.
-    assert rnn_classifier.LESSON.try_it.predict(run.kept, "Nakamoto")["rows"] == rows[:3]
-    assert rnn_classifier.predict(run.kept, "")["rows"] == [["(empty)", "no name given", ""]]
+    assert in_lang(rnn_classifier.LESSON.try_it.predict(run.kept, "Nakamoto"), "en")["rows"] == rows[:3]
+    assert in_lang(rnn_classifier.predict(run.kept, ""), "en")["rows"] == [["(empty)", "no name given", ""]]
+    assert in_lang(rnn_classifier.predict(run.kept, ""), "zh")["rows"] == [["（空）", "没有输入姓氏", ""]]
 
 
 def test_an_empty_predict_is_answered_and_none_skips_the_table(names):
-    assert classify(names, epochs="1", predict="")[1].view("predictions")["rows"] == [["(empty)", "no name given", ""]]
+    assert in_lang(classify(names, epochs="1", predict="")[1].view("predictions"), "en")["rows"] == [["(empty)", "no name given", ""]]
     _, sink = classify(names, epochs="1")  # the default, none
     assert not [r for r in sink.records if getattr(r, "view", None) == "predictions"]
 
@@ -289,7 +290,7 @@ def test_headless_predict_prints_three_countries_per_name(names_folder, runs_dir
 @pytest.mark.skipif(not (SHARED_DATA / "names_train.csv.gz").is_file(), reason="the course's names files are not here")
 def test_one_epoch_on_the_course_data_beats_always_russian():
     _, sink = classify(SHARED_DATA, **{"hidden_size": "100", "batch_size": "256", "lr": "0.001"}, epochs="1")
-    assert sink.view("data")["always answering the most common"] == "Russian: 46.8%"
+    assert sink.view("data")["always answering the most common"] == {"en": "Russian: 46.8%", "zh": "俄罗斯：46.8%"}
     assert sink.view("data")["training names"] == 13_374 and sink.view("data")["test names"] == 6_700
     accuracy = [m for m in sink.epochs() if m.split == "test"][0].values["accuracy"]
     assert 0.6 < accuracy < 0.75  # 66 % after the first epoch; ≈ 81 % after five

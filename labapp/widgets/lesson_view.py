@@ -25,7 +25,8 @@ from labapp.actions import PANEL_KEYS
 from labapp.controller import Form, Workbench
 from labapp.records import PastRun
 from labapp.lesson import Lesson
-from labapp.strings import fit, say, width
+from labapp.panel_bar import bar_rows
+from labapp.strings import say
 from labapp.widgets.chart import LessonChart
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.runs import RunsPanel
@@ -92,7 +93,7 @@ class LessonView(Vertical):
                         with Horizontal(id="info-row", classes="row"):
                             with self.results:
                                 if lesson.try_it is not None:
-                                    yield TryBox(lesson.try_it, lang, self.model, id="try")
+                                    yield TryBox(lesson.try_it, lang, self.model, label=lambda word: lesson.label(word, lang), id="try")
                                 yield self.no_results
                                 yield self.views
                             yield self.runs
@@ -160,24 +161,14 @@ class LessonView(Vertical):
         return names + ([say("step panel", self.lang)] if self.step is not None else [])
 
     def draw_bar(self) -> None:
-        """The panel bar: `4 Loss  5 Accuracy  6 Results ...`, the current one highlighted, each clickable."""
-        names = self.panel_names()
+        """The panel bar: `4 Loss  5 Accuracy  6 Results ...` on one or two rows, the current one highlighted, each clickable."""
         room = max(20, self.query_one("#panels").size.width - 1)
-        current = min(width(names[self.current]), room // 2)  # the current panel's name whole, if it can be
-        longest = max(width(name) for name in names)
-
-        def sizes() -> list[int]:
-            return [current if i == self.current else min(longest, width(n)) for i, n in enumerate(names)]
-
-        while sum(size + 4 for size in sizes()) > room and (longest > 3 or current > 3):
-            if longest > 3:
-                longest -= 1
-            else:
-                current -= 1
         bar = RichText()
-        for index, name in enumerate(names):
-            style = Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"})
-            bar.append(f" {PANEL_KEYS[index]} {fit(name, sizes()[index])} ", style=style)
+        for number, row in enumerate(bar_rows(PANEL_KEYS, self.panel_names(), self.current, room)):
+            if number:
+                bar.append("\n")
+            for index, text in row:
+                bar.append(text, style=Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"}))
         self.query_one("#panel-bar", Static).update(bar)
 
     def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:

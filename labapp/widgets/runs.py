@@ -49,6 +49,8 @@ class RunsPanel(Vertical):
     def show(self, runs: list[PastRun], overlaid: set[str]) -> None:
         """Fill the table with `runs`, marking the overlaid ones."""
         self.runs = runs
+        if not self.query(DataTable):  # not composed yet (a resize or a tick can come first): the next tick fills it
+            return
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear(columns=True)

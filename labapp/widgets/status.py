@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from labapp.progress import RunProgress
 from labapp.report import number
-from labapp.strings import fit, say, width
+from labapp.strings import fit, join_words, say, unit_word, width
 from labapp.traces import RunTrace
 
 STYLES = {"idle": "dim", "loading torch": "yellow", "waiting for torch": "yellow", "starting": "yellow",
@@ -28,12 +28,15 @@ def headline(trace: RunTrace, lang: str) -> str:
     if which is None:
         return ""
     split, name = which
-    value = trace.latest.get(split, {}).get(name)
+    values = trace.latest.get(split, {})
+    value = values.get(name)
     if value is None:
         return ""
     shown = f"{value:.1%}" if "accuracy" in name and 0 <= value <= 1 else number(value)
-    prefix = "" if split == "train" else trace.lesson.label(split, lang) + " "
-    return f"{prefix}{trace.lesson.label(name, lang)} {shown}"
+    prefix = "" if split == "train" else trace.lesson.label(split, lang)
+    also = [f"{trace.lesson.label(other, lang)} {number(values[other])}" for other in trace.lesson.headline_also
+            if other in values]
+    return join_words(prefix, *also, trace.lesson.label(name, lang)) + f" {shown}"
 
 
 def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, lang: str,
@@ -45,9 +48,9 @@ def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | Non
     """
     parts = [(9, say(state, lang) if state in STYLES else state)]
     if trace is not None and progress is not None:
-        unit = trace.lesson.unit
         if progress.total:
-            parts.append((8, f"{unit} {progress.epoch}/{progress.total}"))
+            parts.append((8, say("progress", lang, unit=unit_word(trace.lesson.unit, lang), done=progress.epoch,
+                                 total=progress.total)))
         if progress.batch and progress.running:
             parts.append((6, f"{say('batch', lang)} {progress.batch[0]}/{progress.batch[1]}"))
         timing = clock(progress.elapsed())

@@ -22,9 +22,12 @@ MAX_INPUT = 200  # characters: a surname, a word, a short list
 class TryBox(Vertical):
     """An input and the answer to it, from the model that `model()` returns (None: no model yet)."""
 
-    def __init__(self, try_it: TryIt, lang: str, model: Callable[[], Any], **kwargs) -> None:
+    def __init__(self, try_it: TryIt, lang: str, model: Callable[[], Any],
+                 label: Callable[[str], str] = str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.try_it = try_it
+        self.label = label  # the lesson's words (columns, answers) in `lang`
+        self.answer: Any = None  # the last answer's value, drawn again at a new width
         self.lang = lang
         self.model = model
 
@@ -56,13 +59,26 @@ class TryBox(Vertical):
         if message.error:
             self.say(say("try failed", self.lang, error=message.error))
             return
+        self.answer = message.value
+        self.draw_answer()
+
+    def draw_answer(self) -> None:
+        """The last answer as the view of the TryIt's kind, fitted to the box's width (unfitted while hidden)."""
+        if self.answer is None:
+            return
         view = View("try", self.try_it.kind, self.try_it.title)
+        width = self.size.width - 2 if self.size.width else 10_000
         try:
-            text = RichText.from_ansi(view_text(view, message.value, self.lang, max(20, self.size.width - 2), color=True))
+            text = RichText.from_ansi(view_text(view, self.answer, self.lang, max(20, width), color=True, label=self.label))
         except Exception as error:  # noqa: BLE001 - an answer must never take the app down
             text = RichText(f"{self.try_it.title(self.lang)}: ({error})", style="dim")
         self.query_one("#try-answer", Static).update(text)
 
+    def on_resize(self) -> None:
+        """The answer again, for the new width."""
+        self.draw_answer()
+
     def say(self, message: str) -> None:
         """A line instead of an answer: no model yet, thinking, or what went wrong."""
+        self.answer = None
         self.query_one("#try-answer", Static).update(RichText(message, style="italic"))

@@ -1,7 +1,8 @@
 """The lesson's own views (results, tables, a heat map, a graph), drawn as the headless report draws them.
 
-No line ever wraps: each view keeps its lines whole and the panel scrolls both ways, so a table
-row stays one row at any width the layout gives the panel (80x24 included).
+Each view is drawn for the panel's width: a table wraps its long text columns inside themselves and a
+value wraps under itself, so a number is never cut at the panel's edge (80x24 included); what is
+still wider (a picture of digits) scrolls sideways. A new width draws the views again.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from labapp.lesson import Lesson
-from labapp.report import view_text
+from labapp.report import MIN_COLUMN, view_text, wrap_cell
 
 CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
 
@@ -40,6 +41,8 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
         self.lesson = lesson
         self.lang = lang
         self._shown: dict[str, object] = {}
+        self._views: dict[str, object] = {}  # the values last shown, drawn again for a new width
+        self._width = 0
 
     def compose(self):
         """A placeholder per view until a run fills it."""
@@ -47,8 +50,12 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
             yield Static("", id=f"view-{view.name}", classes="view -blank")
 
     def show(self, views: dict[str, object]) -> None:
-        """Draw the views whose value is new."""
+        """Draw the views whose value is new (all of them at a new width)."""
+        self._views = views
         width = max(CURVE_WIDTH, self.size.width - 2)
+        if width != self._width:
+            self._width = width
+            self._shown.clear()
         for view in self.lesson.views:
             value = views.get(view.name)
             if value is None or self._shown.get(view.name) is value:
@@ -65,12 +72,16 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
             text = RichText.from_ansi(view_text(view, value, self.lang, width, color=True,
                                                 label=lambda word: self.lesson.label(word, self.lang)))
             text.no_wrap = True
-            title = view.title(self.lang)
+            title = "\n".join(wrap_cell(view.title(self.lang), max(MIN_COLUMN, width)))
             if text.plain.startswith(title):
                 text.stylize("bold", 0, len(title))
             return text
         except Exception as error:  # noqa: BLE001 - a view must never take the app down
             return RichText(f"{view.title(self.lang)}: cannot draw ({error})", style="dim")
+
+    def on_resize(self) -> None:
+        """Draw the views again for the new width."""
+        self.show(self._views)
 
     def set_lang(self, lang: str, views: dict[str, object]) -> None:
         """Redraw every view in `lang`."""

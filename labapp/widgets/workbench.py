@@ -26,6 +26,7 @@ class WorkbenchScreen(Screen):
     """Everything the workbench shows; one LessonView per lesson and language, built once and kept."""
 
     AUTO_FOCUS = None  # nothing, or the lesson list: letters are keys, and Tab goes to the first field
+    ALLOW_IN_MAXIMIZED_VIEW = "#status, #keybar"  # a panel full screen (f) keeps the status line and the keys
 
     def __init__(self, bench: Workbench, devices: list[tuple[str, str]]) -> None:
         super().__init__()
