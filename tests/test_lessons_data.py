@@ -87,7 +87,7 @@ class Collect:
         pass
 
     def epochs(self) -> list[Metric]:
-        return [r for r in self.records if isinstance(r, Metric) and r.step is None and r.split == "train"]
+        return [r for r in self.records if isinstance(r, Metric) and r.step is None and r.split != "after training"]  # the epochs, not the trained model
 
     def after_training(self) -> dict:
         """The trained model's values: the lesson's headline, the same as its Result view."""
