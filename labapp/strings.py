@@ -109,6 +109,26 @@ WORDS: dict[str, Text] = {
     "no program": T("# 这一课还没有独立的课程程序；下面是它在 labapp 中的模块。",
                     "# No standalone course program for this lesson yet; below is its labapp module."),
     "torch failed": T("torch 无法加载：{error}", "torch could not load: {error}"),
+    # sweeps (labapp sweep and the workbench): the ranked table, the status line, messages
+    "sweep sorted": T("按最终的 {metric} 排序，{better}{over}；发散、失败和停止的运行排在最后",
+                      "sorted by final {metric}, {better}{over}; diverged, failed and stopped runs last"),
+    "sweep lower": T("越小越好", "lower is better"),
+    "sweep higher": T("越大越好", "higher is better"),
+    "sweep over seeds": T("；{seeds} 个种子的均值 ± 标准差", "; mean ± std over {seeds} seeds"),
+    "sweep final": T("最终 {metric}", "final {metric}"),
+    "sweep folder": T("运行记录", "run folder"),
+    "sweep folders": T("运行记录", "run folders"),
+    "sweep not recorded": T("（未保存）", "(not recorded)"),
+    "sweep seed": T("  种子 {seed}", "  seed {seed}"),
+    "sweep k of n": T("（{n} 个中 {k} 个）", " ({k} of {n})"),
+    "sweep": T("扫描", "sweep"),
+    "sweep done": T("扫描完成：{done} 次运行", "sweep done: {done} runs"),
+    "sweep stopped": T("扫描已停止：{count} 次中已运行 {done} 次，结果页列出这些运行",
+                       "sweep stopped: {done} of {count} runs ran; Results lists them"),
+    "sweep best": T("；最好的是 {label}（历史页标 ★）", "; best {label} (★ in Runs)"),
+    "sweep table": T("扫描结果", "Sweep results"),
+    "sweep so far": T("（{count} 次中已结束 {done} 次）", " ({done} of {count} runs ended)"),
+    "best": T("★ 扫描中最好的一次", "★ the sweep's best"),
 }
 
 

@@ -24,7 +24,7 @@ from labapp.records import read_metrics, read_run
 from labapp.report import Series, chart_series, series_label
 from labapp.runner import RunInfo, Summary
 
-__all__ = ["RunTrace", "TraceSink", "describe", "downsample", "plan_traces", "MAX_OVERLAYS"]
+__all__ = ["RunTrace", "TraceSink", "describe", "downsample", "plan_traces", "plan_sweep", "MAX_OVERLAYS"]
 
 MAX_OVERLAYS = 4  # earlier runs drawn under the current one
 
@@ -228,6 +228,29 @@ def plan_traces(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int,
     return plan_chart(title, x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
                       mark_label=mark_label, empty=why_empty(chart, current, lang),
                       integer_x=chart.x in ("epoch", "step"))
+
+
+def plan_sweep(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int, height: int,
+               log_scale: bool = False) -> ChartPlan:
+    """How `chart` draws a sweep's runs (the last may be running): each run in a colour of its own, named by its point.
+
+    A run's label is its point ('lr=0.01', with 'seed=1' when seeds vary), so the legend says which
+    curve is which; a chart with several series per run adds the series' name.
+    """
+    current = traces[-1] if traces else None
+    lines: list[Line] = []
+    for n, trace in enumerate(traces):
+        series = trace.series(chart)
+        one = len(series) == 1
+        lines += [Line(trace.label if one else f"{trace.label} {series_label(chart, key, trace.lesson, lang)}", xs, ys,
+                       COLORS[(n * len(series) + k) % len(COLORS)]) for k, (key, (xs, ys)) in enumerate(series.items())]
+    mark_x, mark_label = None, ""
+    if current is not None and current.diverged_at is not None:
+        mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=current.lesson.unit)
+        mark_x = current.diverged_at if chart.x == "epoch" else None
+    x_label = current.lesson.label(chart.x, lang) if current else chart.x
+    return plan_chart(chart.title(lang), x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
+                      mark_label=mark_label, empty=why_empty(chart, current, lang), integer_x=chart.x in ("epoch", "step"))
 
 
 def why_empty(chart: Chart, trace: RunTrace | None, lang: str) -> str:

@@ -65,6 +65,8 @@ class LessonView(Vertical):
         self.runs = RunsPanel(lesson, lang, id="runs", classes="panel")
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
+        self.sweep_table = Static("", id="sweep-table", markup=False)  # a sweep's ranked runs, as `labapp sweep` prints them
+        self._sweep_shown = ""
         self.panels: list[Widget] = [*self.charts, self.results, self.runs]
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
@@ -91,6 +93,7 @@ class LessonView(Vertical):
                                 if lesson.try_it is not None:
                                     yield TryBox(lesson.try_it, lang, self.model, id="try")
                                 yield self.no_results
+                                yield self.sweep_table
                                 yield self.views
                             yield self.runs
             with TabPane(f"{say('code', lang)} 3", id="code"):
@@ -177,16 +180,30 @@ class LessonView(Vertical):
     def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:
         """Redraw the charts and views from the workbench's runs (each widget repaints only on change)."""
         traces = bench.chart_traces(earlier)
+        sweep = bench.sweep_of(self.lesson)
         for chart in self.charts:
-            chart.show(traces, log_scale, earlier)
+            chart.show(traces, log_scale, earlier, sweep=sweep is not None)
         latest = bench.latest(self.lesson)
         self.views.show(latest.views if latest else {})
-        self.no_results.display = not (latest and latest.views)
+        self.show_sweep(bench)
+        self.no_results.display = not (latest and latest.views) and sweep is None
+
+    def show_sweep(self, bench: Workbench) -> None:
+        """The lesson's sweep, ranked: the table `labapp sweep` prints, in the UI's language (hidden when there is none)."""
+        sweep = bench.sweep_of(self.lesson)
+        self.sweep_table.display = sweep is not None
+        if sweep is None:
+            return
+        done = "" if not sweep.running else say("sweep so far", self.lang, done=len(sweep.results), count=sweep.count)
+        text = f"{say('sweep table', self.lang)}{done}\n{sweep.table(self.lang) if sweep.results else ''}"
+        if text != self._sweep_shown:
+            self._sweep_shown = text
+            self.sweep_table.update(text)
 
     def show_runs(self, bench: Workbench) -> None:
         """Fill the runs panel from disk, if it is on screen."""
         if self.runs.has_class("-current") or self.screen.has_class("roomy"):
-            self.runs.show(bench.past_runs(self.lesson), set(bench.overlaid.get(self.lesson.id, {})))
+            self.runs.show(bench.past_runs(self.lesson), set(bench.overlaid.get(self.lesson.id, {})), bench.best_folders(self.lesson))
 
     def chosen_run(self) -> PastRun | None:
         """The run highlighted in the runs panel, while that panel is the current one."""
