@@ -48,7 +48,7 @@ def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | Non
     if sweep is not None:
         parts.append((9, f"{say('sweep', lang)} {sweep[0]}/{sweep[1]}"))
         if trace is not None:
-            parts.append((5, trace.label))
+            parts.append((8, trace.label))
     if trace is not None and progress is not None:
         unit = trace.lesson.unit
         if progress.total:
