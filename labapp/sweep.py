@@ -60,7 +60,7 @@ def higher_is_better(metric: str) -> bool:
 
 def parse_axis(param: Param, text: str) -> tuple[Any, ...]:
     """The distinct values that `text` lists for `param`, each through `param.parse`; ParamError if one is bad."""
-    if not takes_list(param):
+    if not is_list(param, text):
         return (param.parse(text),)
     items = text.split(",")
     values: list[Any] = []

@@ -76,4 +76,7 @@ async def test_the_status_line_names_the_point_running_and_stop_keeps_what_finis
         await pilot.pause(0.6)
         assert "sweep stopped: 2 of 3 runs ran; Results lists them" in status_text(app)
         assert [run.status for run in app.bench.past_runs()] == ["stopped", "finished"]
-        assert app.workbench.view.sweep_table.display
+        view = app.workbench.view
+        assert view.query_one("#sweep-box").display
+        rows = [line.split()[:4] for line in str(view.sweep_table.render()).splitlines()[3:]]
+        assert rows == [["1", "2", "0.25", "finished"], ["2", "9000", "—", "stopped"]]

@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text as RichText
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Markdown, Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
@@ -66,6 +66,7 @@ class LessonView(Vertical):
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
         self.sweep_table = Static("", id="sweep-table", markup=False)  # a sweep's ranked runs, as `labapp sweep` prints them
+        self.sweep_box = ScrollableContainer(self.sweep_table, id="sweep-box")
         self._sweep_shown = ""
         self.panels: list[Widget] = [*self.charts, self.results, self.runs]
         for panel in self.panels:
@@ -93,7 +94,7 @@ class LessonView(Vertical):
                                 if lesson.try_it is not None:
                                     yield TryBox(lesson.try_it, lang, self.model, id="try")
                                 yield self.no_results
-                                yield self.sweep_table
+                                yield self.sweep_box
                                 yield self.views
                             yield self.runs
             with TabPane(f"{say('code', lang)} 3", id="code"):
@@ -191,7 +192,7 @@ class LessonView(Vertical):
     def show_sweep(self, bench: Workbench) -> None:
         """The lesson's sweep, ranked: the table `labapp sweep` prints, in the UI's language (hidden when there is none)."""
         sweep = bench.sweep_of(self.lesson)
-        self.sweep_table.display = sweep is not None
+        self.sweep_box.display = sweep is not None
         if sweep is None:
             return
         done = "" if not sweep.running else say("sweep so far", self.lang, done=len(sweep.results), count=sweep.count)
