@@ -146,6 +146,10 @@ class SweepRun:
         label = point.label(self.grid.lesson)
         return f"{label} seed={point.seed}" if len(self.grid.seeds) > 1 else label
 
+    def points(self) -> tuple[str, ...]:
+        """The point of each run started so far, as the chart's legend names it ('lr=0.01'; seeds share it)."""
+        return tuple(point.label(self.grid.lesson) for point in self.grid.points[:len(self.traces)])
+
     def ended(self, trace: RunTrace, summary: Any) -> PointResult:
         """Keep how the point of `trace` ended: its status, its final headline value and its curve."""
         import math

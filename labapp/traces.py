@@ -230,20 +230,26 @@ def plan_traces(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int,
                       integer_x=chart.x in ("epoch", "step"))
 
 
-def plan_sweep(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int, height: int,
+def plan_sweep(chart: Chart, traces: Sequence[RunTrace], points: Sequence[str], lang: str, width: int, height: int,
                log_scale: bool = False) -> ChartPlan:
-    """How `chart` draws a sweep's runs (the last may be running): each run in a colour of its own, named by its point.
+    """How `chart` draws a sweep's runs (the last may be running): each point in a colour of its own, named once.
 
-    A run's label is its point ('lr=0.01', with 'seed=1' when seeds vary), so the legend says which
-    curve is which; a chart with several series per run adds the series' name.
+    `points[i]` names the point of `traces[i]` ('lr=0.01'); the runs of one point over several seeds
+    share its colour and its one legend entry, so the legend says which curves are which point and the
+    seeds show as a band. A chart with several series per run adds the series' name.
     """
     current = traces[-1] if traces else None
+    order = list(dict.fromkeys(points))  # the points in the sweep's order
+    named: set[str] = set()
     lines: list[Line] = []
-    for n, trace in enumerate(traces):
+    for trace, point in zip(traces, points):
         series = trace.series(chart)
         one = len(series) == 1
-        lines += [Line(trace.label if one else f"{trace.label} {series_label(chart, key, trace.lesson, lang)}", xs, ys,
-                       COLORS[(n * len(series) + k) % len(COLORS)]) for k, (key, (xs, ys)) in enumerate(series.items())]
+        for k, (key, (xs, ys)) in enumerate(series.items()):
+            label = point if one else f"{point} {series_label(chart, key, trace.lesson, lang)}"
+            color = COLORS[(order.index(point) * len(series) + k) % len(COLORS)]
+            lines.append(Line("" if label in named else label, xs, ys, color))
+            named.add(label)
     mark_x, mark_label = None, ""
     if current is not None and current.diverged_at is not None:
         mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=current.lesson.unit)

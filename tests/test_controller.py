@@ -237,3 +237,20 @@ def test_stopping_a_sweep_keeps_what_finished_and_says_so(runs_dir):
     assert [p.status for p in bench.past_runs()] == ["stopped", "finished"]
     rows = bench.sweep_of().rows()
     assert [(row.varied, row.status) for row in rows] == [((("epochs", 2),), "finished"), ((("epochs", 9000),), "stopped")]
+
+
+def test_a_sweeps_chart_names_each_point_once_and_colours_its_seeds_alike(runs_dir):
+    from labapp.traces import plan_sweep
+
+    bench = Workbench((COUNTER,), "en")
+    bench.form().set("epochs", "2,3,4")
+    bench.form().set("seed", "0,1")
+    bench.start()
+    wait_for_sweep(bench)
+    sweep = bench.sweep_of()
+    assert sweep.points() == ("epochs=2", "epochs=2", "epochs=3", "epochs=3", "epochs=4", "epochs=4")
+    plan = plan_sweep(COUNTER.charts[0], sweep.traces, sweep.points(), "en", 60, 12)
+    assert [line.label for line in plan.lines] == ["epochs=2", "", "epochs=3", "", "epochs=4", ""]
+    colors = [line.color for line in plan.lines]
+    assert colors[0] == colors[1] != colors[2] == colors[3] != colors[4] == colors[5]
+    assert [len(line.xs) for line in plan.lines] == [2, 2, 3, 3, 4, 4] and not any(line.faint for line in plan.lines)

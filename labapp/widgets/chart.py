@@ -28,13 +28,14 @@ class LessonChart(PlotextPlot):
         self.traces: list[RunTrace] = []
         self.log_scale = False
         self.overlays = True
-        self.sweep = False  # the traces are a sweep's runs: all drawn alike, each named by its point
+        self.sweep: tuple[str, ...] = ()  # in a sweep, each trace's point ('lr=0.01'): drawn alike, named by point
         self.plan: ChartPlan | None = None  # the last plan drawn (tests read it)
         self._key: tuple | None = None
         self._cached: RichText | None = None
 
-    def show(self, traces: list[RunTrace], log_scale: bool = False, overlays: bool = True, sweep: bool = False) -> None:
-        """Draw `traces` (the last one is the current run, or all of a sweep's runs); repaints only if anything changed."""
+    def show(self, traces: list[RunTrace], log_scale: bool = False, overlays: bool = True,
+             sweep: tuple[str, ...] = ()) -> None:
+        """Draw `traces` (the last one is the current run; or a sweep's runs, `sweep` naming their points); repaints on change."""
         key = (tuple((id(t), t.version, t.status) for t in traces), log_scale, overlays, sweep, self.lang,
                traces[-1].progress.batch if traces and self.plan is not None and self.plan.empty else None)
         if key == self._key:
@@ -70,7 +71,7 @@ class LessonChart(PlotextPlot):
         width, height = max(1, self.size.width), max(1, self.size.height)
         plot_height = height - 2  # the title line above, the legend line below
         size = (max(10, width - 8), max(2, plot_height))
-        plan = (plan_sweep(self.chart, self.traces, self.lang, *size, self.log_scale) if self.sweep else
+        plan = (plan_sweep(self.chart, self.traces, self.sweep, self.lang, *size, self.log_scale) if self.sweep else
                 plan_traces(self.chart, self.traces, self.lang, *size, self.log_scale, self.overlays))
         self.plan = plan
         text = title_line(plan, width)

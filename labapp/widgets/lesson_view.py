@@ -183,7 +183,7 @@ class LessonView(Vertical):
         traces = bench.chart_traces(earlier)
         sweep = bench.sweep_of(self.lesson)
         for chart in self.charts:
-            chart.show(traces, log_scale, earlier, sweep=sweep is not None)
+            chart.show(traces, log_scale, earlier, sweep=sweep.points() if sweep is not None else ())
         latest = bench.latest(self.lesson)
         self.views.show(latest.views if latest else {})
         self.show_sweep(bench)
