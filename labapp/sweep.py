@@ -176,7 +176,8 @@ def parse_grid(lesson: Lesson, texts: Mapping[str, str], seeds: str | None = Non
             raise ParamError(f"{error}" + (f" (in the combination {here})" if here else "")) from None
         for seed in seed_list:
             points.append(Point(values=Values(values), varied=tuple((n, values[n]) for n in varied), seed=seed))
-    single = tuple(name for name, text in texts.items() if "," in text and not takes_list(lesson.param(name)))
+    single = tuple(name for name, text in texts.items()
+                   if "," in text and not takes_list(lesson.param(name)) and not getattr(lesson.param(name), "sweep_as", ""))
     return Grid(lesson=lesson, axes=axes, seeds=seed_list, points=tuple(points), single=single)
 
 

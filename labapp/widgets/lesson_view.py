@@ -67,6 +67,7 @@ class LessonView(Vertical):
         self.no_results = Static(say("no results", lang), id="no-results")
         self.sweep_table = Static("", id="sweep-table", markup=False)  # a sweep's ranked runs, as `labapp sweep` prints them
         self.sweep_box = ScrollableContainer(self.sweep_table, id="sweep-box")
+        self.sweep_box.display = False  # until the lesson has a sweep
         self._sweep_shown = ""
         self.panels: list[Widget] = [*self.charts, self.results, self.runs]
         for panel in self.panels:
