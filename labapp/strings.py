@@ -129,6 +129,8 @@ WORDS: dict[str, Text] = {
     "sweep table": T("扫描结果", "Sweep results"),
     "sweep so far": T("（{count} 次中已结束 {done} 次）", " ({done} of {count} runs ended)"),
     "best": T("★ 扫描中最好的一次", "★ the sweep's best"),
+    "sweep program": T("# 表单是一次扫描（{count} 次运行）：下面是第一次运行（{label}）的程序。",
+                       "# The form is a sweep ({count} runs): below is the program of its first run ({label})."),
 }
 
 

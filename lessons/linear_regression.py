@@ -154,8 +154,9 @@ PARAMS = (
     # In the workbench and `labapp sweep` the comparison is a sweep over `optimizer`: one recorded run
     # per optimizer, from the same seed (so the same initial weights), curves overlaid and ranked.
     MultiChoiceParam(name="compare", default=(), choices=tuple(OPTIMIZERS), sweep_as="optimizer",
-                     help=Text("比较这些优化器，例如 SGD,Adam 或 all（每个优化器一次运行）",
-                               "compare these optimizers, e.g. SGD,Adam or all (a run each)")),
+                     help=Text("比较这些优化器，例如 SGD,Adam 或 all（工作台和 labapp sweep 中每个一次运行）",
+                               "compare these optimizers, e.g. SGD,Adam or all (a run each in the workbench "
+                               "and labapp sweep)")),
 )
 
 

@@ -40,11 +40,14 @@ def module_source(lesson: Lesson) -> str:
 
 
 def program_text(lesson: Lesson, form: Form, lang: str) -> str:
-    """The take-away program for the form's values, else the lesson's module under a one-line note."""
+    """The take-away program for the form's values (a sweep's: its first run's), else the lesson's module under a note."""
     from labapp.program import program_source
 
     try:
-        source = program_source(lesson, form.values(), seed=form.seed(), device=form.device)
+        point = form.grid.points[0]  # type: ignore[union-attr] - None while the form is invalid: the module shows
+        source = program_source(lesson, point.values, seed=point.seed, device=form.device)
+        if source and form.is_sweep:
+            source = say("sweep program", lang, label=point.label(lesson), count=len(form.grid.points)) + "\n" + source  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - invalid values or no program: the module still shows
         source = None
     return source if source else say("no program", lang) + "\n\n" + module_source(lesson)
