@@ -80,3 +80,14 @@ async def test_the_status_line_names_the_point_running_and_stop_keeps_what_finis
         assert view.query_one("#sweep-box").display
         rows = [line.split()[:4] for line in str(view.sweep_table.render()).splitlines()[3:]]
         assert rows == [["1", "2", "0.25", "finished"], ["2", "9000", "—", "stopped"]]
+
+
+def test_the_code_tab_of_a_sweep_is_its_first_runs_program_and_says_so():
+    from labapp.controller import Form
+    from labapp.widgets.lesson_view import program_text
+
+    form = Form(lessons.get("gradient-descent"))
+    form.set("lr", "0.001, 0.01")
+    code = program_text(form.lesson, form, "en")
+    assert code.startswith("# The form is a sweep (2 runs): below is the program of its first run (lr=0.001).\n")
+    assert "lr = 0.001" in code
