@@ -329,7 +329,9 @@ class Workbench:
     def sweep_said(self, sweep: SweepRun) -> str:
         """How a sweep ended, in the UI's language: how many runs ran, and the best point."""
         best = sweep.best()
-        said = say("sweep stopped" if sweep.stopped else "sweep done", self.lang, done=len(sweep.results), count=sweep.count)
+        finished = sum(result.status == FINISHED for result in sweep.results)
+        said = say("sweep stopped" if sweep.stopped else "sweep done", self.lang, done=len(sweep.results),
+                   count=sweep.count, finished=finished)
         if best is not None:
             said += say("sweep best", self.lang, label=best.results[0].point.label(sweep.grid.lesson))
         return said

@@ -74,7 +74,8 @@ async def test_the_status_line_names_the_point_running_and_stop_keeps_what_finis
         await pilot.press("s")
         await until(pilot, lambda: app.bench.active is None and app.bench.sweep is None)
         await pilot.pause(0.6)
-        assert "sweep stopped: 2 of 3 runs ran; Results lists them" in status_text(app)
+        assert "sweep stopped after 2 of 3 runs (1 finished)" in status_text(app)
+        assert "sweep stopped after 2 of 3 runs (1 finished); Results lists them; best epochs=2" in said_text(app)
         assert [run.status for run in app.bench.past_runs()] == ["stopped", "finished"]
         view = app.workbench.view
         assert view.query_one("#sweep-box").display

@@ -233,7 +233,7 @@ def test_stopping_a_sweep_keeps_what_finished_and_says_so(runs_dir):
     assert bench.stop()
     ended = wait_for_sweep(bench)
     assert [t.status for t in ended] == ["stopped"] and len(bench.sweep_of().traces) == 2
-    assert bench.log[-1].text == "sweep stopped: 2 of 3 runs ran; Results lists them; best epochs=2 (★ in Runs)"
+    assert bench.log[-1].text == "sweep stopped after 2 of 3 runs (1 finished); Results lists them; best epochs=2 (★ in Runs)"
     assert [p.status for p in bench.past_runs()] == ["stopped", "finished"]
     rows = bench.sweep_of().rows()
     assert [(row.varied, row.status) for row in rows] == [((("epochs", 2),), "finished"), ((("epochs", 9000),), "stopped")]
