@@ -43,6 +43,7 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action("run", "run", "r"),
     Action("stop", "stop", "s"),
+    Action("step", "step", "t"),
     Action("panel", "screen.next_panel", "n"),
     Action("zoom", "screen.zoom", "f"),
     Action("lessons", "flip('sidebar')", "b"),
@@ -60,8 +61,8 @@ ACTIONS: tuple[Action, ...] = (
 )
 BY_NAME = {action.name: action for action in ACTIONS}
 
-# Keys beside the table: F5/F6 and ctrl+c work from inside a field too; digits pick tabs and panels.
-EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("ctrl+c", "quit"))
+# Keys beside the table: F5/F6/F7 and ctrl+c work from inside a field too; digits pick tabs and panels.
+EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("f7", "step"), ("ctrl+c", "quit"))
 TABS = ("learn", "train", "code")  # keys 1, 2, 3
 PANEL_KEYS = "456789"  # the Train tab's charts, then results, then runs
 

@@ -21,7 +21,7 @@ from labapp.actions import ACTIONS, key_table
 from labapp.cli import default_lang
 from labapp.controller import Workbench, ended_message
 from labapp.lesson import Lesson, ParamError
-from labapp.messages import RunEnded, RunStarted, TorchLoaded
+from labapp.messages import RunEnded, RunStarted, StepShown, TorchLoaded
 from labapp.strings import say
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.runs import RunsPanel
@@ -78,9 +78,13 @@ class LabApp(App):
             self.refresh_bindings()
             charts = True
         self.ticks += 1
-        if (charts or self.ticks % 2 == 0) and self.workbench.view is not None and self.workbench.view.is_mounted:
-            self.workbench.view.draw(self.bench, self.log_scale, self.earlier)
-            self.workbench.view.show_runs(self.bench)
+        view = self.workbench.view
+        drawable = view is not None and view.is_mounted and view.is_attached  # not while the app shuts down
+        if drawable and (charts or self.ticks % 2 == 0):
+            view.draw(self.bench, self.log_scale, self.earlier)  # type: ignore[union-attr]
+            view.show_runs(self.bench)  # type: ignore[union-attr]
+        elif drawable:
+            view.draw_step(self.bench)  # type: ignore[union-attr] - a step shows with the status line that says so
         self._draw_status()
 
     def _ended_said(self, ended: Any) -> str:
@@ -106,8 +110,11 @@ class LabApp(App):
         screen.keybar.show(self.language, self._offered, isinstance(screen.focused, Input))
 
     def _offered(self, action: str) -> bool:
-        """Whether the key bar and the buttons offer `action` now (Run: not while a run goes)."""
-        return bool(self.check_action(action, ())) and not (action == "run" and self.bench.active is not None)
+        """Whether the key bar and the buttons offer `action` now (Run: not while a run goes, unless it steps)."""
+        busy = self.bench.active is not None and not self.bench.stepping()
+        if action == "step" and self.bench.lesson.step_mode is None:
+            return False
+        return bool(self.check_action(action, ())) and not (action == "run" and busy)
 
     def watch_message(self, message: str) -> None:
         """A new message shows at once, and goes to the message log."""
@@ -170,19 +177,26 @@ class LabApp(App):
         """Run needs a valid form (while a run goes it says so); Stop needs a run going."""
         if action == "run":
             return self.bench.form().valid
+        if action == "step":  # a lesson without step mode hears the key, and says so
+            return self.bench.active is not None or self.bench.form().valid
         return self.bench.active is not None if action == "stop" else True
 
     def refresh_bindings(self) -> None:
-        """Also enable or disable the Run and Stop buttons, and redraw the key bar."""
+        """Also enable or disable the Run, Stop and Step buttons, and redraw the key bar."""
         super().refresh_bindings()
         for view in self.workbench.built.values():
-            view.enable(self._offered("run"), self._offered("stop"))
+            view.enable(self._offered("run"), self._offered("stop"), self._offered("step"))
         self._draw_status()
 
     # -- actions ----------------------------------------------------------------------------------
 
     def action_run(self) -> None:
-        """Train the open lesson with the form's values."""
+        """Train the open lesson with the form's values; a run in step mode goes on at full speed."""
+        if self.bench.run_on():
+            self.message = self.bench.tell("running on")
+            self.workbench.view.bring(0)  # type: ignore[union-attr] - the first chart: the rest of the curve
+            self.refresh_bindings()
+            return
         try:
             trace = self.bench.start()
         except ParamError as error:
@@ -193,6 +207,21 @@ class LabApp(App):
         self.workbench.view.views.clear()  # type: ignore[union-attr]
         self.refresh_bindings()
         self.tick(charts=True)
+
+    def action_step(self) -> None:
+        """One parameter update, shown in the step panel: the first starts the run in step mode."""
+        started = self.bench.active is None
+        try:
+            trace = self.bench.step()
+        except ParamError as error:
+            self.bell()
+            self.message = self.bench.say(str(error))
+            return
+        if started:
+            self.message = trace.no_records
+            self.workbench.view.views.clear()  # type: ignore[union-attr]
+        self.workbench.view.show_step()  # type: ignore[union-attr]
+        self.refresh_bindings()
 
     def action_stop(self) -> None:
         """Stop the run after its current step."""
@@ -236,13 +265,16 @@ class LabApp(App):
         self._draw_status()
 
     def _heard(self, event: str, trace: Any) -> None:
-        self.post_message(RunStarted(trace) if event == "started" else RunEnded(trace))
+        news = {"started": RunStarted, "held": StepShown}.get(event, RunEnded)
+        self.post_message(news(trace))
 
     @on(RunStarted)
     @on(RunEnded)
+    @on(StepShown)
     def _run_news(self) -> None:
-        """A run began or ended: show it at once."""
+        """A run began, made the update asked for, or ended: show it at once."""
         self.call_after_refresh(self.tick, True)
+        self.refresh_bindings()
 
     async def action_quit(self) -> None:
         """Stop a run that is going, let it record how it ended, and exit."""

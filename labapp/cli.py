@@ -22,7 +22,7 @@ from labapp.output import (EXIT_BROKEN_PIPE, GuardedStream, fix_std_descriptors,
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "help")
+RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "steps", "help")
 DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DATA_DIR), searched before the cache"
 
 
@@ -121,7 +121,31 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
     parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    parser.add_argument("--steps", default=None, metavar="N", help=f"step mode: print the first N parameter updates "
+                        f"(batch, forward values, loss, gradients, the update, the chart point), then stop; 1 to {STEPS_MAX}")
     return parser
+
+
+STEPS_MAX = 10_000  # updates that `--steps` prints at most
+
+
+def parse_steps(lesson: Lesson, values: Any, text: str | None) -> int | None:
+    """The number of updates `--steps` asks for, or None; UsageError naming the flag, the value and what is allowed."""
+    if text is None:
+        return None
+    try:
+        steps = int(text)
+    except ValueError:
+        steps = 0
+    if not 1 <= steps <= STEPS_MAX:
+        raise UsageError(f"--steps: {shown(text)} is not allowed: must be a whole number between 1 and {STEPS_MAX:,}")
+    problem = lesson.step_problem(values)
+    if problem:
+        import lessons
+
+        stepped = ", ".join(other.id for other in lessons.LESSONS if other.step_mode is not None)
+        raise UsageError(f"--steps: {shown(text)} cannot be used: {problem} (lessons with step mode: {stepped})")
+    return steps
 
 
 SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
@@ -145,13 +169,13 @@ def cmd_run(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
         if argv and argv[0] in ("-h", "--help"):
             print("usage: labapp run LESSON [--PARAM VALUE ...] [--device D] [--seed N] [--out DIR] [--quiet]\n"
-                  "                  [--data-dir DIR]\n"
+                  "                  [--data-dir DIR] [--steps N]\n"
                   "       labapp run LESSON --help   lists the lesson's parameters")
             return EXIT_OK
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
     args, values, seed, threads = parse_lesson_flags(lesson, run_parser(lesson), argv[1:])
-    return _train(lesson, values, args, seed, threads)
+    return _train(lesson, values, args, seed, threads, parse_steps(lesson, values, args.steps))
 
 
 def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tuple[argparse.Namespace, Any, int, int | None]:
@@ -170,7 +194,8 @@ def parse_lesson_flags(lesson: Lesson, parser: _Parser, argv: list[str]) -> tupl
     return args, values, lesson.seed if seed is None else seed, threads
 
 
-def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None) -> int:
+def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, threads: int | None,
+           steps: int | None = None) -> int:
     from labapp import report
     from labapp.data import DataError
     from labapp.records import RecordsError, RunRecorder
@@ -183,9 +208,12 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     if not args.no_record:
         recorder = RunRecorder(Path(args.out) if args.out else None)
         sinks.append(recorder)
-    if not args.quiet:
+    if steps is not None:  # step mode: each update in words and numbers, in place of the progress
+        sinks.append(report.StepPrinter(lesson, args.lang or default_lang(), out=sys.stdout))
+    elif not args.quiet:
         sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
-    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks)
+    run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks,
+              steps=steps)
     stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None
     if stdout is not None:  # a reader that went away ends the run as a closed pipe ends a POSIX tool
         stdout.on_broken_pipe = lambda: run.request_stop("the output pipe was closed")
@@ -232,6 +260,11 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         else:
             where = records
         say_to_stderr(f"labapp: the run {safe(summary.message)}{where}")
+        from labapp.torch_errors import explanation
+
+        explained = explanation(summary.message, args.lang or default_lang())
+        if explained:  # a torch error learners commonly meet: what it means and the usual fix
+            say_to_stderr(f"labapp: {safe(explained)}")
         return EXIT_FAILED
     if summary.status == DIVERGED:
         say_to_stderr(f"labapp: the run {safe(summary.message)}")
@@ -242,7 +275,7 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
             return EXIT_BROKEN_PIPE
         say_to_stderr(f"labapp: could not write to stdout ({stdout.why()}); the run {safe(summary.message)}{records}")
         return EXIT_FAILED
-    if summary.status == FINISHED:
+    if summary.status == FINISHED or run.gate.limit_reached:  # --steps N: stopped after N updates, as asked
         return EXIT_OK
     return EXIT_SIGINT
 
@@ -362,6 +395,11 @@ def cmd_sweep(argv: list[str]) -> int:
     failed = [r for r in results if r.status == sw.FAILED]
     if failed:
         print(f"labapp: {len(failed)} of {count} runs failed; the tracebacks are in their run.log", file=sys.stderr)
+        from labapp.torch_errors import explanation
+
+        explained = {explanation(r.message, args.lang or default_lang()) for r in failed} - {None}
+        for line in sorted(explained):  # torch errors learners commonly meet: what each means and the usual fix
+            print(f"labapp: {safe(line)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -536,7 +574,8 @@ def cmd_data(args: argparse.Namespace) -> int:
             state, where = "corrupt", f"{found.path}: {found.problem}"
         print(f"  {data.name:<12} {data.filename:<19} {state:<18} {safe(where)}")
     if missing:
-        print("\n`labapp data fetch [NAME ...]` downloads the missing files into the cache and verifies them.")
+        print("\n`labapp data fetch [NAME ...]` downloads the missing files into the cache and verifies them;"
+              "\n`labapp data import PATH` installs MNIST from a folder, its four .gz files or an archive you have.")
     return EXIT_OK
 
 
@@ -562,6 +601,34 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
         if not downloaded:
             print(f"{data.filename} is here already, verified: {safe(path)}")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_data_import(args: argparse.Namespace) -> int:
+    """Install MNIST into the cache from a folder, its four files or an archive; every file verified first."""
+    from labapp.data import DataError
+    from labapp.data_import import gathered
+    from lessons._data import MNIST
+
+    store = _store(args)
+    paths = [Path(path).expanduser() for path in args.paths]
+    try:
+        with gathered(MNIST, paths) as found:
+            for name, where in found.shown.items():
+                print(f"found {name}: {safe(where)}", flush=True)
+            if args.no_verify:
+                print("--no-verify: the files are not compared with the published ones; each is checked only as "
+                      "MNIST idx files (headers, sizes, labels 0-9)", flush=True)
+            root = store.install(MNIST, found.paths, verify=not args.no_verify,
+                                 say=lambda message: print(safe(message), flush=True), shown=found.shown)
+    except DataError as error:
+        say_to_stderr(f"labapp: {safe(error)}")
+        return EXIT_FAILED
+    checked = "checked as idx files" if args.no_verify else "verified against the published md5s"
+    print(f"{MNIST.folder} installed ({checked}): {safe(root / MNIST.filename)}")
+    found = store.status(MNIST)
+    if found.path is not None and found.path != root:
+        print(f"note: {safe(store.named)} holds a {MNIST.folder} of its own, which the lessons read first")
+    return EXIT_OK
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -599,11 +666,24 @@ def main_parser() -> _Parser:
     serve.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     data = commands.add_parser("data", help="the course's data files: where they are and whether they are intact")
     data.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
-    data_commands = data.add_subparsers(dest="data_command", metavar="fetch", parser_class=_Parser)
-    fetch = data_commands.add_parser("fetch", help="download the files that are not here yet")
+    data_commands = data.add_subparsers(dest="data_command", metavar="fetch|import", parser_class=_Parser)
+    fetch = data_commands.add_parser("fetch", help="download the files that are not here yet (mirrors tried in order)")
     fetch.add_argument("names", nargs="*", metavar="NAME",
                        help="data set names, as `labapp data` lists them (default: all)")
     fetch.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    imports = data_commands.add_parser(
+        "import", help="install MNIST from files you have: a folder, the four .gz files, or a .zip/.tar/.tar.gz",
+        description="Install MNIST into labapp's cache from files you have (a classmate's copy, a download made "
+        "elsewhere): a folder that holds the four .gz files (in any subfolder), the files themselves, or a .zip, "
+        ".tar or .tar.gz archive of them. Each file is checked against MNIST's published md5 and all four are "
+        "unpacked and checked before any is installed; a file that is cut short or not the official one is refused "
+        "by name and nothing is installed.")
+    imports.add_argument("paths", nargs="+", metavar="PATH", help="a folder, a file or an archive (several allowed)")
+    imports.add_argument("--no-verify", action="store_true",
+                         help="skip the comparison with the published files (for a split of your own, or "
+                              "uncompressed files): each is still checked as MNIST idx files (headers, sizes, "
+                              "labels 0-9)")
+    imports.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
     return parser
 
 
@@ -702,6 +782,8 @@ def _command(argv: list[str]) -> int:
     if args.command == "serve":
         return cmd_serve(args)
     if args.command == "data":
+        if args.data_command == "import":
+            return cmd_data_import(args)
         return cmd_data_fetch(args) if args.data_command == "fetch" else cmd_data(args)
     return open_workbench(args.lesson)
 

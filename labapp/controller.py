@@ -22,6 +22,7 @@ from labapp.records import PastRun, RecordsError, RunRecorder, default_root, lis
 from labapp.runner import Run
 from labapp.strings import WORDS, say
 from labapp.sweep import FINISHED, Grid, Point, PointResult, Row, parse_axis, parse_grid, rank, table_text
+from labapp.torch_errors import explanation
 from labapp.traces import RunTrace, TraceSink, describe
 
 QUIT_WAIT = 0.8  # seconds a stopping run gets to write its summary before the app exits
@@ -112,7 +113,11 @@ def ended_message(trace: RunTrace, lang: str) -> str:
     if trace.status == "diverged" and trace.progress.diverged_at is not None:
         done = trace.progress.diverged_at  # the epoch whose values were no longer finite, as the chart marks it
     if trace.status == "failed":
-        return say("ended failed", lang, message=trace.message.removeprefix("failed: "))
+        message = trace.message.removeprefix("failed: ")
+        explained = explanation(message, lang)
+        if explained:  # a torch error learners commonly meet: what it means and the usual fix, then torch's words
+            return say("ended failed explained", lang, explained=explained, message=message)
+        return say("ended failed", lang, message=message)
     if trace.status in ("finished", "stopped", "diverged"):
         return say(f"ended {trace.status}", lang, unit=unit, units=unit if done == 1 else unit + "s", done=done)
     return trace.message
@@ -244,8 +249,9 @@ class Workbench:
 
     # -- runs -------------------------------------------------------------------------------------
 
-    def start(self) -> RunTrace:
-        """Start the open lesson with its form's values, or the first run of its sweep; ParamError (the user's message) if it cannot."""
+    def start(self, stepping: bool = False) -> RunTrace:
+        """Start the open lesson with its form's values, or the first run of its sweep (`stepping`: in step
+        mode, held after its first update; not for a sweep); ParamError (the user's message) if it cannot."""
         lesson, form = self.lesson, self.form()
         if self.active is not None:
             raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
@@ -253,7 +259,11 @@ class Workbench:
             raise ParamError(form.first_error())
         if not form.is_sweep:
             point = form.grid.points[0]
-            return self._launch(lesson, point.values, point.seed, self.describe(lesson, point.values))
+            if stepping:
+                self._check_steps(lesson, point.values)
+            return self._launch(lesson, point.values, point.seed, self.describe(lesson, point.values), stepping)
+        if stepping:
+            raise ParamError(say("sweep no step", self.lang))
         self.sweep = self.sweeps[lesson.id] = SweepRun(form.grid)
         self.say(form.grid.describe())
         return self._next_point()
@@ -266,7 +276,7 @@ class Workbench:
         sweep.traces.append(trace)  # type: ignore[union-attr]
         return trace
 
-    def _launch(self, lesson: Lesson, values: Values, seed: int, label: str) -> RunTrace:
+    def _launch(self, lesson: Lesson, values: Values, seed: int, label: str, stepping: bool = False) -> RunTrace:
         """Start one recorded run of `lesson` on the training thread; the workbench's one place to make a Run."""
         runs = self.traces.setdefault(lesson.id, [])
         number = len(self.past_runs(lesson)) + 1  # numbered as the runs on disk are, so numbers never clash
@@ -283,9 +293,44 @@ class Workbench:
         # Interactive, so the thread policy leaves a cpu for the UI.
         self.run = Run(lesson, values, device=self.form(lesson).device, seed=seed, sinks=sinks, interactive=True)
         trace.progress = self.run.progress  # the runner's live progress, read by the status line from the start
+        self.run.gate.on_hold = lambda: self.notify("held", trace)
+        if stepping:
+            self.run.gate.step()
         self.active = trace
         self.run.start()
         return trace
+
+    def _check_steps(self, lesson: Lesson, values: Values) -> None:
+        """ParamError, in the UI's language, if a run of `lesson` with `values` cannot be stepped through."""
+        problem = lesson.step_problem(values)
+        if problem:
+            stepped = ", ".join(other.id for other in self.catalogue if other.step_mode is not None)
+            raise ParamError(say("no step mode", self.lang, problem=problem, lessons=stepped))
+
+    def step(self) -> RunTrace:
+        """One parameter update of the open lesson, shown: the first starts a run in step mode, the next
+        ones let the run make one more (a run at full speed stops after its next). ParamError if it cannot."""
+        if self.active is None:
+            return self.start(stepping=True)
+        if self.sweep is not None:
+            raise ParamError(say("sweep no step", self.lang))
+        if self.active.lesson is not self.lesson or self.run is None:
+            raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
+        self._check_steps(self.lesson, self.active.values)
+        self.run.gate.step()
+        return self.active
+
+    def stepping(self) -> bool:
+        """Whether the open lesson's run goes one update at a time."""
+        return self.run is not None and self.active is not None and self.active.lesson is self.lesson \
+            and self.run.gate.stepping
+
+    def run_on(self) -> bool:
+        """Let the open lesson's run in step mode go on at full speed; whether there was one."""
+        if not self.stepping():
+            return False
+        self.run.gate.run_free()  # type: ignore[union-attr] - stepping() saw the run
+        return True
 
     def _heard(self, event: str, trace: RunTrace) -> None:
         """From the training thread: the run started or ended."""
@@ -405,7 +450,10 @@ class Workbench:
         if trace is None:
             return "idle" if self.torch_ready else "loading torch"
         waiting = trace.status == "starting" and trace.lesson.uses_torch and not self.torch_ready
-        return "waiting for torch" if waiting else trace.status
+        if waiting:
+            return "waiting for torch"
+        held = trace is self.active and self.run is not None and self.run.gate.held
+        return "stepping" if held else trace.status
 
     def shown_trace(self) -> RunTrace | None:
         """The run the status line is about: the active one, else the open lesson's latest."""

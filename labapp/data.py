@@ -17,8 +17,10 @@ to find, download and verify a file so described.
 An image set such as MNIST is kept as torchvision keeps it, four uncompressed idx files in
 `<folder>/MNIST/raw/`, searched for in the same folders. A copy found is checked for the idx format
 (headers, sizes, images and labels that agree), not against checksums: a folder with a split of
-its own is fine. A missing copy is downloaded into the cache by torchvision's MNIST class, which
-checks the published md5s.
+its own is fine. A missing copy is installed into the cache from its published gzipped files:
+downloaded through its mirrors, tried in order (`DataStore.download`), or imported from files a
+classmate shared (`DataStore.install`, labapp.data_import); each is checked against its published
+checksum, unpacked into a staging folder, checked as idx files, and only then moved into place.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 ENV_VAR = "LABAPP_DATA_DIR"
 TIMEOUT_S = 30.0  # for connecting, and for a server that sends nothing at all
 DEADLINE_S = 120.0  # for a whole course file, over all its URLs: a trickling server is given up on
-IMAGES_DEADLINE_S = 900.0  # for MNIST's four files (11.6 MB) through torchvision
+IMAGES_DEADLINE_S = 900.0  # for MNIST's four gzipped files (11.6 MB), over all their mirrors
 PROGRESS_S = 5.0  # how often a download says how far it is
 UNPACKED_MAX = 64 << 20  # a gzip file that unpacks to more than this is not a course file (a gzip bomb)
 CHUNK = 1 << 16
@@ -56,6 +58,12 @@ class Dataset:
     size: int
     urls: tuple[str, ...]  # the origin first; any copy whose sha256 matches will do
     about: str
+    md5: str = ""  # the publisher's md5, where it publishes no sha256 (MNIST): checked instead
+
+    @property
+    def checksum(self) -> tuple[str, str]:
+        """(hashlib's name for the algorithm, the published hex digest) that a copy must match."""
+        return ("md5", self.md5) if self.md5 else ("sha256", self.sha256)
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,9 @@ class ImageSet:
     name: str
     folder: str  # the class's name: torchvision reads <root>/MNIST/raw/
     files: tuple[str, ...]  # for each split ('train', 't10k'): its images, then its labels
-    urls: tuple[str, ...]  # the mirrors that torchvision downloads the gzipped files from, in order
+    urls: tuple[str, ...]  # the mirrors of the gzipped files, tried in order
     about: str
+    packed: tuple[Dataset, ...] = ()  # the published gzipped files, one per name in `files` (name + '.gz')
 
     @property
     def filename(self) -> str:
@@ -160,7 +169,7 @@ def problem(path: Path, data: Dataset) -> str | None:
         kind = not_a_file(stat.st_mode)
         if kind:
             return kind
-        key = (data.sha256, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        key = (data.checksum[1], str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if key not in _checked:
             _checked[key] = _find_problem(path, data, stat.st_size)
     except OSError as error:
@@ -184,14 +193,15 @@ def not_a_file(mode: int) -> str | None:
 def _find_problem(path: Path, data: Dataset, size: int) -> str | None:
     if size > data.size:  # a 20 GB diabetes.csv.gz is not hashed for a minute to find that out
         return f"it has {size:,} bytes where the published file has {data.size:,} (too big to be it)"
+    algorithm, published = data.checksum
     if size == data.size:
-        digest = hashlib.sha256()
+        digest = hashlib.new(algorithm)
         with open(path, "rb") as f:
             left = data.size
             while left > 0 and (chunk := f.read(min(CHUNK, left))):
                 digest.update(chunk)
                 left -= len(chunk)
-        if digest.hexdigest() == data.sha256:
+        if digest.hexdigest() == published:
             return None
     why = []
     if size != data.size:
@@ -201,7 +211,7 @@ def _find_problem(path: Path, data: Dataset, size: int) -> str | None:
         why.append(gzip_problem)
     if not why:
         why.append("its content differs from the published file")
-    return ", and ".join(why) + " (sha256 mismatch)"
+    return ", and ".join(why) + f" ({algorithm} mismatch)"
 
 
 def _gzip_problem(path: Path) -> str | None:
@@ -328,9 +338,6 @@ class DataStore:
         cached = self.cache.path if images else self.cache.path / found.dataset.filename
         if found.state == CORRUPT and found.path != cached:
             raise DataCorrupt(self._corrupt_message(found))
-        if found.state == CORRUPT and images:  # torchvision unpacks them again from its checked .gz files
-            for file in found.dataset.files:
-                (self.cache.path / found.dataset.folder / "raw" / file).unlink(missing_ok=True)
         return self.download(found.dataset, say), True
 
     def download(self, data: Dataset | ImageSet, say: Say | None = None) -> Path:
@@ -363,32 +370,106 @@ class DataStore:
                 f"(or --data-dir) to a folder that holds it; then `labapp data` checks it.")
 
     def _download_images(self, data: ImageSet, say: Say | None) -> Path:
-        """Download `data` into the cache with torchvision's own class; the cache folder (its root) once checked."""
-        raw = self.cache.path / data.folder / "raw"
-        made = [folder for folder in (raw.parent, raw) if not folder.exists()]
+        """Download `data`'s gzipped files through its mirrors into the cache, verified and unpacked; the cache folder."""
+        if not data.packed:
+            raise DataMissing(f"{data.name} has no published files to download")
+        deadline = time.monotonic() + IMAGES_DEADLINE_S
+        total = sum(packed.size for packed in data.packed)
         if say is not None:
-            say(f"downloading {data.folder} ({len(data.files)} gzipped files) with torchvision from {data.urls[0]} "
-                f"into {raw}")
-        try:
-            _torchvision_download(data, self.cache.path)
-        except _DownloadFailed as error:
-            for folder in reversed(made):  # leave no empty folders behind
+            say(f"downloading {data.folder} ({len(data.packed)} gzipped files, {total:,} bytes) into "
+                f"{self.cache.path / data.filename}, each verified against its published {data.packed[0].checksum[0]}; "
+                f"mirrors tried in order: {', '.join(data.urls)}")
+        with self._staging(data) as staging:
+            found: dict[str, Path] = {}
+            for packed in data.packed:
                 try:
-                    folder.rmdir()
-                except OSError:
-                    pass
-            raise DataMissing(self._missing_images_message(data, str(error))) from None
-        why = idx_problem(raw, data.files)
-        if why:
-            raise DataCorrupt(f"{data.filename} in {self.cache} was downloaded but does not read as {data.name}: "
-                              f"{why}. Delete {raw} and try again.")
+                    found[packed.filename] = _download_mirrors(packed, staging, deadline, say)
+                except _DownloadFailed as error:
+                    raise DataMissing(self._missing_images_message(data, f"{packed.filename}: {error}")) from None
+            self._install_staged(data, found, staging, say)
         if say is not None:
-            say(f"downloaded {data.folder} (torchvision checked the published md5s): {raw}")
+            say(f"downloaded {data.folder}, verified and unpacked: {self.cache.path / data.filename}")
         return self.cache.path
+
+    def install(self, data: ImageSet, sources: dict[str, Path], verify: bool = True, say: Say | None = None,
+                shown: dict[str, str] | None = None) -> Path:
+        """Install `data` into the cache from local files: `sources` maps each of its file names, gzipped
+        ('train-images-idx3-ubyte.gz') or not, to a path. Each gzipped file is checked against its published
+        checksum (unless not `verify`; an uncompressed file has no published checksum, so it needs `verify`
+        off); all of them are unpacked and checked as idx files before any is moved into place. DataCorrupt
+        names the first file refused (as `shown` names it: 'in ARCHIVE'; else its path); nothing is left
+        half-installed. Returns the cache folder (the root)."""
+        shown = {name: shown.get(name) or str(path) for name, path in sources.items()} if shown else \
+            {name: str(path) for name, path in sources.items()}
+        with self._staging(data) as staging:
+            for name, path in sources.items():
+                packed = next((p for p in data.packed if p.filename == name), None)
+                if packed is None:  # uncompressed
+                    if verify:
+                        raise DataCorrupt(
+                            f"{name} ({shown[name]}) is uncompressed, and MNIST's checksums are published for the gzipped "
+                            f"files only, so it cannot be verified: import {name}.gz instead, or pass --no-verify to "
+                            f"install it checked only as an idx file (its headers, size and labels)")
+                    continue
+                why = _packed_problem(path, packed) if verify else _gzip_problem(path)
+                if why:
+                    raise DataCorrupt(f"{name} ({shown[name]}) is refused: {why}. Nothing was installed.")
+            self._install_staged(data, sources, staging, say, shown)
+        return self.cache.path
+
+    def _staging(self, data: ImageSet):  # type: ignore[no-untyped-def]
+        """A context: a new empty folder beside the cache's `<folder>/raw/`, removed with all it holds on exit."""
+        import contextlib
+        import shutil
+
+        @contextlib.contextmanager
+        def staged():  # type: ignore[no-untyped-def]
+            parent = self.cache.path / data.folder
+            made = [folder for folder in (self.cache.path, parent) if not folder.exists()]
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+                folder = Path(tempfile.mkdtemp(dir=parent, prefix=".staging-"))
+            except OSError as error:
+                raise DataError(f"cannot write to {parent}: {error.strerror or error}") from None
+            try:
+                yield folder
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+                for empty in reversed(made):  # leave no empty folders behind
+                    with contextlib.suppress(OSError):
+                        empty.rmdir()
+
+        return staged()
+
+    def _install_staged(self, data: ImageSet, sources: dict[str, Path], staging: Path, say: Say | None,
+                        shown: dict[str, str] | None = None) -> None:
+        """Unpack (or copy) each source into `staging` as its idx file, check them together, then move them into raw/."""
+        for name in data.files:
+            source = sources.get(name + ".gz") or sources.get(name)
+            if source is None:
+                raise DataMissing(f"{name}.gz is missing: {data.folder} needs all four files ({', '.join(data.files)})")
+            gzipped = source is sources.get(name + ".gz")
+            why = _unpack(source, staging / name, gzipped)
+            if why:
+                label = name + ".gz" if gzipped else name
+                raise DataCorrupt(f"{label} ({(shown or {}).get(label, source)}) is refused: {why}. "
+                                  f"Nothing was installed.")
+        why = idx_problem(staging, data.files)
+        if why:
+            raise DataCorrupt(f"the files do not read as {data.name}: {why}. Nothing was installed.")
+        raw = self.cache.path / data.folder / "raw"
+        try:
+            raw.mkdir(parents=True, exist_ok=True)
+            for name in data.files:
+                os.replace(staging / name, raw / name)
+        except OSError as error:
+            raise DataError(f"cannot write to {raw}: {error.strerror or error}") from None
+        if say is not None:
+            say(f"installed {', '.join(data.files)} into {raw}")
 
     def _missing_images_message(self, data: ImageSet, why: str) -> str:
         where = " or ".join(f"{f.path / data.folder / 'raw'} ({f.source})" for f in self.folders)
-        names = ", ".join(data.files[:-1]) + " and " + data.files[-1]
+        names = ", ".join(p.filename for p in data.packed[:-1]) + " and " + data.packed[-1].filename
         found = []
         for folder in self.folders:
             raw = folder.path / data.folder / "raw"
@@ -397,23 +478,26 @@ class DataStore:
             if have:
                 found.append(f"{raw} has only {', '.join(have)}")
             if packed:
-                them = "it" if len(packed) == 1 else "them"
-                found.append(f"{raw} has {', '.join(packed)} still gzipped: gunzip {them}")
-        return (f"{data.folder} is not in {where}, and downloading it with torchvision failed ({why}). "
+                found.append(f"{raw} has {', '.join(packed)} still gzipped: `labapp data import {raw}` installs them")
+        return (f"{data.folder} is not in {where}, and downloading it failed ({why}). "
                 + "".join(f"{line[0].upper()}{line[1:]}. " for line in found)
-                + f"labapp needs the four files {names}, uncompressed, in DIR/{data.filename}: download them "
-                f"from {data.urls[0]} (each name with .gz added), gunzip them there and set {ENV_VAR} (or --data-dir) "
-                f"to DIR, or put them in {self.cache.path / data.filename}; then `labapp data` checks them.")
+                + f"To work offline, get the four files {names} (from a classmate, or from {data.urls[0]} on a machine "
+                f"with internet) and run `labapp data import PATH`, where PATH is the folder that holds them, the four "
+                f"files themselves, or a .zip, .tar or .tar.gz archive of them: it verifies their published checksums "
+                f"and installs them into {self.cache.path / data.filename}. A folder that already holds the four "
+                f"uncompressed files (a split of your own) can be used as it is: set {ENV_VAR} (or --data-dir) to the "
+                f"folder above its {data.filename}.")
 
     def _corrupt_message(self, found: Status) -> str:
         data = found.dataset
         assert found.path is not None
         if isinstance(data, ImageSet):
             folder = next(f for f in self.folders if found.path == f.path)
-            fix = (f"`labapp data fetch {data.name}` unpacks or downloads it afresh" if folder is self.cache
+            fix = (f"`labapp data fetch {data.name}` downloads it afresh, or `labapp data import PATH` installs the "
+                   f"published files from PATH (a folder, the four .gz files or an archive)" if folder is self.cache
                    else f"labapp leaves files in your folder alone: replace them with the published ones "
                         f"(from {data.urls[0]}, gunzipped), or delete {found.path / data.folder} "
-                        f"(labapp then uses its cache)")
+                        f"(labapp then uses its cache, where `labapp data import PATH` installs them)")
             return f"{data.filename} in {folder} is corrupt: {found.problem}. {fix}."
         folder = next(f for f in self.folders if found.path.parent == f.path)
         fix = (f"`labapp data fetch {data.name}` replaces it with a fresh download" if folder is self.cache
@@ -488,56 +572,64 @@ def _read_timeout(response: object, seconds: float) -> None:
             pass
 
 
-def _torchvision_download(data: ImageSet, root: Path) -> None:
-    """Download and unpack `data` into <root>/<folder>/raw/ with torchvision's class, which checks the md5s.
+def _packed_problem(path: Path, packed: Dataset) -> str | None:
+    """Why `path` is not the published gzipped file `packed`, with what to do about it; None if it is."""
+    why = problem(path, packed)
+    if why is None:
+        return None
+    if _gzip_problem(path):
+        return f"{why}: it is cut short or damaged; copy it again from its source"
+    return (f"{why}: a readable gzip file, but not the official MNIST file (a split of someone's own, or another "
+            f"data set); if you trust where it came from, `labapp data import --no-verify` installs it checked only "
+            f"as MNIST idx files (headers, sizes, labels 0-9), without comparing it to the published file")
 
-    torchvision's own reads only time out one by one, so it runs on a thread of its own, given up on after
-    IMAGES_DEADLINE_S; given up on or interrupted, the files it had begun are removed.
-    """
-    import contextlib
-    import io
-    import socket
-    import threading
 
+def _unpack(source: Path, target: Path, gzipped: bool) -> str | None:
+    """Copy `source` to `target`, gunzipped if `gzipped`; why it could not be (a cut-short stream...), or None."""
     try:
-        from torchvision import datasets
-    except ImportError as error:
-        raise _DownloadFailed(f"torchvision cannot be imported: {error}") from None
-    raw = root / data.folder / "raw"
-    before = set(raw.iterdir()) if raw.is_dir() else set()
-    failures: list[BaseException] = []
+        with (gzip.open(source, "rb") if gzipped else open(source, "rb")) as f, open(target, "wb") as out:
+            unpacked = 0
+            while chunk := f.read(CHUNK):
+                unpacked += len(chunk)
+                if unpacked > UNPACKED_MAX:
+                    return f"it unpacks to more than {UNPACKED_MAX:,} bytes, more than any MNIST file"
+                out.write(chunk)
+    except EOFError:
+        return "its gzip stream is cut short"
+    except (OSError, zlib.error) as error:
+        if isinstance(error, OSError) and error.filename == str(target):
+            return f"cannot write {target}: {error.strerror or error}"
+        return f"it is not a readable {'gzip ' if gzipped else ''}file ({error})"
+    return None
 
-    def fetch() -> None:
+
+def _download_mirrors(packed: Dataset, folder: Path, deadline: float, say: Say | None) -> Path:
+    """Download `packed` into `folder` from the first of its URLs that gives the published file; _DownloadFailed
+    (each URL's reason) if none does before `deadline`."""
+    failures: dict[str, str] = {}  # url -> why
+    for url in packed.urls:
+        if say is not None:
+            say(f"  {packed.filename} ({packed.size:,} bytes) from {url}")
         try:
-            getattr(datasets, data.folder)(str(root), train=True, download=True)  # all four files, both splits
-        except BaseException as error:  # noqa: BLE001 - said by the thread that waits
-            failures.append(error)
-
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(TIMEOUT_S)  # torchvision opens its URLs with no timeout of its own
-    finished = False
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # it prints each URL; labapp's `say` tells instead
-            worker = threading.Thread(target=fetch, name="labapp-download", daemon=True)
-            worker.start()
-            worker.join(IMAGES_DEADLINE_S)
-        finished = not worker.is_alive()
-    finally:
-        socket.setdefaulttimeout(previous)
-        if not finished or failures:  # given up on, interrupted or failed: leave none of its partial files
-            for path in (set(raw.iterdir()) if raw.is_dir() else set()) - before:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-    if not finished:
-        raise _DownloadFailed(f"gave up after {IMAGES_DEADLINE_S:.0f} s: the connection is too slow")
-    if failures:  # RuntimeError, URLError, OSError...: the download failed
-        error = failures[0]
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        last = lines[-1] if lines else type(error).__name__  # the last mirror's answer
-        raise _DownloadFailed(last.removeprefix("<urlopen error ").removesuffix(">"))
+            path = _download(url, packed, folder, deadline, say, limit_s=IMAGES_DEADLINE_S)
+        except _DownloadFailed as error:
+            failures[url] = str(error)
+            if say is not None:
+                say(f"  {url} failed: {error}" + ("; trying the next mirror" if url != packed.urls[-1] else ""))
+            if time.monotonic() >= deadline:
+                break
+            continue
+        if say is not None:
+            say(f"  {packed.filename}: {packed.checksum[0]} verified")
+        return path
+    reasons = set(failures.values())
+    if len(failures) > 1 and len(reasons) == 1:  # offline, typically: said once
+        raise _DownloadFailed(f"every mirror ({len(failures)}): {reasons.pop()}")
+    raise _DownloadFailed("; ".join(f"{url}: {why}" for url, why in failures.items()))
 
 
-def _download(url: str, data: Dataset, folder: Path, deadline: float | None = None, say: Say | None = None) -> Path:
+def _download(url: str, data: Dataset, folder: Path, deadline: float | None = None, say: Say | None = None,
+              limit_s: float = DEADLINE_S) -> Path:
     """Download `url` to a temporary file in `folder`, verify it as `data`, then rename it into place.
 
     Gives up at `deadline` (time.monotonic()), however slowly the bytes come; says how far it is every
@@ -547,14 +639,14 @@ def _download(url: str, data: Dataset, folder: Path, deadline: float | None = No
     import urllib.error
     import urllib.request
 
-    deadline = time.monotonic() + DEADLINE_S if deadline is None else deadline
+    deadline = time.monotonic() + limit_s if deadline is None else deadline
     begun = next_word = time.monotonic()
 
     def left() -> float:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _DownloadFailed(f"gave up after {time.monotonic() - begun:.0f} s with {size:,} of {data.size:,} "
-                                  f"bytes: the connection is too slow (the limit is {DEADLINE_S:.0f} s)")
+                                  f"bytes: the connection is too slow (the limit is {limit_s:.0f} s)")
         return remaining
 
     try:
@@ -565,7 +657,8 @@ def _download(url: str, data: Dataset, folder: Path, deadline: float | None = No
     size = 0
     watchdog = _Watchdog(left())
     try:
-        digest = hashlib.sha256()
+        algorithm, published = data.checksum
+        digest = hashlib.new(algorithm)
         with os.fdopen(handle, "wb") as out, watchdog.open(url, timeout=min(TIMEOUT_S, left())) as response:
             while True:
                 _read_timeout(response, min(TIMEOUT_S, left()))
@@ -589,8 +682,8 @@ def _download(url: str, data: Dataset, folder: Path, deadline: float | None = No
             os.fsync(out.fileno())
         if size < data.size:
             raise _DownloadFailed(f"the download stopped after {size:,} of {data.size:,} bytes")
-        if digest.hexdigest() != data.sha256:
-            raise _DownloadFailed(f"the file it sent ({size:,} bytes) is not the published one (sha256 mismatch)")
+        if digest.hexdigest() != published:
+            raise _DownloadFailed(f"the file it sent ({size:,} bytes) is not the published one ({algorithm} mismatch)")
         target = folder / data.filename
         os.replace(temp, target)
         return target

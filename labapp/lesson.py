@@ -314,7 +314,43 @@ class ViewValue:
     value: Any
 
 
-Record = Metric | ViewValue
+@dataclass(frozen=True)
+class Step:
+    """One parameter update, as step mode shows it: yielded by a lesson right after the update.
+
+    `batch` holds the inputs and targets it used, `forward` the forward pass's values, `grads`,
+    `before` and `after` each parameter's gradient and its values before and after the update. `lr`
+    is set when the update is plain gradient descent, `new = old − lr·grad`; otherwise `rule` names
+    what updated the parameters (an optimizer). `graph` is an optional text drawing of the
+    computational graph with this step's values. `number` counts the run's updates: the runner fills it.
+    """
+
+    epoch: int
+    batch: dict[str, Any]
+    forward: dict[str, Any]
+    loss: float
+    grads: dict[str, Any]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    lr: float | None = None
+    rule: str = ""
+    loss_name: str = "loss"
+    graph: str = ""
+    number: int = 0
+
+
+@dataclass(frozen=True)
+class StepLater:
+    """A Step made only if step mode shows it: for a lesson whose numbers cost time to read (torch tensors).
+
+    The runner calls `make()` at once, while the lesson still waits at its yield, so the numbers are
+    those of the update just made; at full speed it is never called.
+    """
+
+    make: Callable[[], Step]
+
+
+Record = Metric | ViewValue | Step | StepLater
 
 
 class RunContext(Protocol):
@@ -399,6 +435,13 @@ class Lesson:
     # Display names, in both languages, for the words a lesson yields that are not identifiers:
     # split names ('course defaults'), result keys ('best w'), table columns. Looked up by `label`.
     labels: Mapping[str, Text] = field(default_factory=dict)
+    # Step mode (one update at a time): None if train() yields no Step records; else a function of the
+    # values that says why these values cannot be stepped through (a message naming the fields), or None.
+    step_mode: Callable[[Values], "str | None"] | None = None
+
+    def step_problem(self, values: Values) -> str | None:
+        """Why a run of this lesson with `values` cannot be stepped through; None if it can."""
+        return f"{self.id} has no step mode" if self.step_mode is None else self.step_mode(values)
 
     def headline_metric(self) -> tuple[str, str] | None:
         """(split, name) of the metric the status line and run lists show first; None if there is no chart."""
@@ -459,6 +502,11 @@ COMMON_LABELS: Mapping[str, Text] = {
     "step": Text("步", "step"),
     "seconds": Text("秒", "seconds"),
 }
+
+
+def every_run(hp: Values) -> str | None:
+    """Lesson.step_mode of a lesson whose every run can be stepped through, one update at a time."""
+    return None
 
 
 def less_than(low: str, high: str) -> Rule:

@@ -25,6 +25,13 @@ class RunEnded(Message):
 
 
 @dataclass
+class StepShown(Message):
+    """A run in step mode made its update, and waits for the next key."""
+
+    trace: RunTrace
+
+
+@dataclass
 class TorchLoaded(Message):
     """torch is imported; `devices` lists (device, description) found on this machine."""
 

@@ -123,4 +123,21 @@ def program_source(lesson: Lesson, values: Values, *, seed: int | None = None, d
         assert match is not None
         ending = lines[index][len(lines[index].rstrip("\r\n")):]
         lines[index] = match["head"] + literal(value) + match["tail"] + ending
-    return "".join(lines)
+    return with_changes("".join(lines), lesson)
+
+
+def with_changes(source: str, lesson: Lesson) -> str:
+    """`source` with the comment on the API changes since the course was recorded (lessons/_changes.py) written in
+    after its docstring (or at its top)."""
+    import ast
+
+    from lessons._changes import program_comment
+
+    comment = program_comment(lesson.id)
+    if not comment:
+        return source
+    body = ast.parse(source).body
+    docstring = body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
+    after = body[0].end_lineno if docstring and body[0].end_lineno else 0
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[:after]) + ("\n" if after else "") + comment + ("" if after else "\n") + "".join(lines[after:])

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from labapp.lesson import Metric, Record
+from labapp.lesson import Metric, Record, Step
 from labapp.progress import RunStatus, last_values, metric_of_row
 from labapp.runner import RunInfo, Summary
 
@@ -84,6 +84,8 @@ def record_to_json(record: Record, elapsed: float) -> dict[str, Any]:
                 "t": round(elapsed, 4)}
         line.update(record.values)
         return line
+    if isinstance(record, Step):  # an update shown in step mode: kept whole, for the record of a stepped run
+        return {"kind": "step", "t": round(elapsed, 4), **asdict(record)}
     return {"kind": "view", "view": record.view, "t": round(elapsed, 4), "value": record.value}
 
 

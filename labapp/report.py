@@ -14,10 +14,11 @@ from typing import Any, TextIO
 
 from rich.cells import cell_len
 
-from labapp.lesson import Chart, Lesson, Metric, Record, View, ViewValue
+from labapp.lesson import Chart, Lesson, Metric, Record, Step, View, ViewValue
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
+from labapp.strings import say
 
 SHADES = " .:-=+*#%@"  # low loss -> high loss
 PLOT_HEIGHT = 15  # rows of a plot in the headless report
@@ -100,6 +101,97 @@ class BarProgress:
     def finish(self, summary: Summary) -> None:
         """Hide the bar's refresh thread."""
         self.progress.stop()
+
+
+def _numbers(value: Any) -> str:
+    """A number, or a list of numbers, as step mode prints it: `-9.3333`, `[1.0, 2.0, 3.0]`."""
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_numbers, value)) + "]"
+    return number(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else safe(value)
+
+
+def _signed(value: float) -> str:
+    """A number inside a formula: negative ones in brackets, `(-9.3333)`."""
+    return f"({number(float(value))})" if value < 0 else number(float(value))
+
+
+SHORT_LINE = 34  # characters of a step's line that still fit the Step panel at 80x24 beside its names
+
+
+def _packed(words: list[str]) -> list[str]:
+    """`words` joined by two spaces into lines of at most SHORT_LINE characters (a longer word keeps a line)."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 2 + len(word) <= SHORT_LINE:
+            lines[-1] += "  " + word
+        else:
+            lines.append(word if not lines else "  " + word)
+    return lines
+
+
+def step_text(lesson: Lesson, step: Step, points: list[Metric], lang: str) -> str:
+    """One update of step mode as lines of text: batch, forward values, loss, gradients, the update, the chart points."""
+    label = lambda word: safe(lesson.label(word, lang))  # noqa: E731
+    # one fact a line, short enough for the workbench's panel at 80x24 (a short batch, one sample, on one line)
+    def lines(name: str, texts: list[str]) -> list[tuple[str, str]]:
+        joined = "   ".join(texts)
+        return [(name if n == 0 else "", text) for n, text in enumerate([joined] if len(joined) <= SHORT_LINE else texts)]
+
+    rows = lines(say("step batch", lang), [f"{label(k)} {_numbers(v)}" for k, v in step.batch.items()])
+    rows += lines(say("step forward", lang), [f"{label(k)} = {_numbers(v)}" for k, v in step.forward.items()])
+    rows += [(label(step.loss_name), number(float(step.loss)))]
+    rows += lines(say("step grads", lang), [f"∂{step.loss_name}/∂{k} = {_numbers(v)}" for k, v in step.grads.items()])
+    for n, (name, grad) in enumerate(step.grads.items()):
+        old, new = step.before.get(name), step.after.get(name)
+        first = say("step update", lang) if n == 0 else ""
+        if step.lr is not None and isinstance(old, (int, float)) and isinstance(grad, (int, float)):
+            rows += [(first, f"{name} ← {name} − lr·grad"),
+                     ("", f"  = {number(float(old))} − {number(step.lr)} × {_signed(grad)}"), ("", f"  = {number(float(new))}")]
+        else:
+            rows += [(first, f"{name}: {_numbers(old)} → {_numbers(new)}" + (f"  ({safe(step.rule)})" if step.rule else ""))]
+    added = []
+    for m in points:  # `epoch 1: cost 4.6667  w 1.0933`, wrapped
+        values = [f"{safe(k)} {number(v)}" for k, v in m.values.items()] or [""]
+        added += _packed([f"{label(lesson.unit)} {m.epoch}: {values[0]}".rstrip(), *values[1:]])
+    added = added or [say("step no point", lang, unit=label(lesson.unit))]
+    rows += [(say("step chart", lang) if n == 0 else "", text) for n, text in enumerate(added)]
+    size = max(cell_len(name) for name, _ in rows)
+    head = say("step head", lang, number=step.number, unit=label(lesson.unit), epoch=step.epoch)
+    lines = [head] + [f"  {name}{' ' * (size - cell_len(name))}  {text}" for name, text in rows]
+    if step.graph:
+        lines += ["", say("step graph", lang)] + ["  " + safe(line) for line in step.graph.splitlines()]
+    return "\n".join(lines)
+
+
+class StepPrinter:
+    """A sink for headless step mode: each update shown, in the form `step_text` gives, with the chart points it added."""
+
+    def __init__(self, lesson: Lesson, lang: str, out: TextIO = sys.stdout) -> None:
+        self.lesson, self.lang, self.out = lesson, lang, out
+        self.step: Step | None = None
+        self.points: list[Metric] = []
+
+    def start(self, info: RunInfo) -> None:
+        """Say what runs where, and that it goes one update at a time."""
+        print(f"{info.lesson.id} on {info.device} ({info.device_name}), seed {info.seed}, "
+              f"{say('step mode', self.lang)}", file=self.out, flush=True)
+
+    def record(self, record: Record, elapsed: float) -> None:
+        """A step is printed once the next one comes (or the run ends), with the points that came in between."""
+        if isinstance(record, Step):
+            self._print()
+            self.step, self.points = record, []
+        elif isinstance(record, Metric) and self.step is not None:
+            self.points.append(record)
+
+    def finish(self, summary: Summary) -> None:
+        """The last step shown."""
+        self._print()
+
+    def _print(self) -> None:
+        if self.step is not None:
+            print("\n" + step_text(self.lesson, self.step, self.points, self.lang), file=self.out, flush=True)
+        self.step = None
 
 
 def plottable(value: Any) -> bool:
@@ -301,6 +393,8 @@ class Keep:
         """Keep it, or let an older one of its kind go."""
         if isinstance(record, ViewValue):
             self._views[record.view] = record
+            return
+        if not isinstance(record, Metric):  # a Step: the step printer shows it as it comes
             return
         self._count += 1
         key = (record.split, record.step is None)

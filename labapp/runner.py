@@ -17,13 +17,13 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from labapp.data import DataError, DataStore
-from labapp.lesson import Lesson, Metric, Record, Values, ViewValue, shown
+from labapp.lesson import Lesson, Metric, Record, Step, StepLater, Values, ViewValue, shown
 from labapp.progress import RunProgress, RunStatus
 
 FINISHED, STOPPED, DIVERGED, FAILED = RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED
@@ -213,6 +213,66 @@ class StopFlag:
         return self._set
 
 
+class StepGate:
+    """Step mode: lets a run's parameter updates (its Step records) through one at a time, or all of them.
+
+    Stepping, the training thread waits at each Step until `step` allows one more, `run_free` lets the
+    rest through at full speed, or a stop is asked for; a Step is shown (handed to the sinks) only while
+    stepping. With `stop_at_limit` (headless `--steps N`) the run stops where it would wait.
+    """
+
+    POLL = 0.1  # seconds between looks at the stop flag while waiting (a signal handler cannot notify)
+
+    def __init__(self, steps: int = 0, stop_at_limit: bool = False) -> None:
+        self._changed = threading.Condition()
+        self.stepping = steps > 0
+        self.allowed = steps  # updates still to let through before waiting
+        self.stop_at_limit = stop_at_limit
+        self.held = False  # waiting now, after the updates shown so far
+        self.shown = 0  # the number of the last update shown
+        self.limit_reached = False
+        self.on_hold: Callable[[], None] = lambda: None  # called (on the training thread) when it starts waiting
+
+    def step(self, count: int = 1) -> None:
+        """Let `count` more updates through, then wait again (a run at full speed starts stepping)."""
+        with self._changed:
+            self.stepping = True
+            self.allowed += count
+            self._changed.notify_all()
+
+    def run_free(self) -> None:
+        """Let every remaining update through at full speed."""
+        with self._changed:
+            self.stepping = False
+            self._changed.notify_all()
+
+    def admit(self, stop: StopFlag) -> bool | None:
+        """At a Step: True to show it, False to let it pass unshown (full speed), None to end the run here."""
+        told = False
+        with self._changed:
+            while self.stepping and self.allowed == 0:
+                if self.stop_at_limit:
+                    self.limit_reached = True
+                    return None
+                if stop.is_set():
+                    return None
+                self.held = True
+                if not told:
+                    told = True
+                    self._changed.release()  # the callback may read the gate
+                    try:
+                        self.on_hold()
+                    finally:
+                        self._changed.acquire()
+                    continue
+                self._changed.wait(self.POLL)
+            self.held = False
+            if not self.stepping:
+                return False
+            self.allowed -= 1
+            return True
+
+
 def _first_non_finite(metric: Metric) -> tuple[str, float] | None:
     for name, value in metric.values.items():
         if isinstance(value, float) and not math.isfinite(value):
@@ -225,7 +285,7 @@ class Run:
 
     def __init__(self, lesson: Lesson, values: Values, *, device: str = "auto", seed: int | None = None,
                  threads: int | None = None, data_dir: str | None = None, sinks: Sequence[Sink] = (),
-                 interactive: bool = False) -> None:
+                 interactive: bool = False, steps: int | None = None) -> None:
         self.lesson = lesson
         self.values = values
         self.device_request = device
@@ -246,6 +306,8 @@ class Run:
         self.data_paths: dict[str, Path] = {}
         self.kept: Any = None  # the latest model snapshot the lesson kept (run.keep), for its TryIt
         self.progress = RunProgress.for_lesson(lesson, values)  # live progress, read from other threads
+        # Step mode: `steps` updates shown, then the run stops (headless --steps); the workbench steps it itself.
+        self.gate = StepGate(steps or 0, stop_at_limit=steps is not None)
 
     # -- before training -------------------------------------------------------------------
 
@@ -377,9 +439,19 @@ class Run:
             progress.start()
             records = self.lesson.train(self.values, context)
             self._trainer = threading.get_ident()
+            updates = 0
             try:
                 self._interruptible = True
                 for record in records:
+                    if isinstance(record, (Step, StepLater)):
+                        updates += 1
+                        shown = self.gate.admit(self._stop)
+                        if shown is None:  # stopped while waiting, or the last of `steps` was shown
+                            break
+                        if not shown:
+                            continue
+                        record = replace(record.make() if isinstance(record, StepLater) else record, number=updates)
+                        self.gate.shown = updates
                     if self._stop.is_set() and isinstance(record, Metric):
                         # A lesson that saw the stop returns, yielding only its results (views) on the
                         # way out; one still training is stopped here, at its next metric.
@@ -389,7 +461,7 @@ class Run:
                         sink.record(record, elapsed)
                     if isinstance(record, ViewValue):
                         results[record.view] = record.value
-                    else:
+                    elif isinstance(record, Metric):
                         progress.add(record)
                     bad = _first_non_finite(record) if isinstance(record, Metric) else None
                     if bad is not None:
@@ -403,8 +475,14 @@ class Run:
                 if close is not None:
                     close()
                 gc.unfreeze()  # collected as usual again, between runs
-            if status == FINISHED and self._stop.is_set():
+            if status == FINISHED and self.gate.limit_reached:
+                shown = self.gate.shown
+                status, message = STOPPED, (f"stopped at {self.lesson.unit} {progress.reached} in step mode: "
+                                            f"{shown} update{'' if shown == 1 else 's'} shown, as --steps asked")
+            elif status == FINISHED and self._stop.is_set():
                 status, message = STOPPED, f"stopped at {self.lesson.unit} {progress.reached}"
+                if self.gate.stepping and self.gate.shown:
+                    message += f" in step mode, after update {self.gate.shown}"
                 if self._stop_reason:
                     message += f": {self._stop_reason}"
         except (OverflowError, FloatingPointError) as error:

@@ -73,6 +73,27 @@ WORDS: dict[str, Text] = {
     "leave field": T("离开输入框", "leave field"),
     "next field": T("下一项", "next field"),
     "palette": T("命令", "palette"),
+    # step mode: one parameter update at a time (the step key, the step panel, `labapp run --steps`)
+    "step": T("单步", "Step"),
+    "step about": T("只做一次参数更新并显示它；再按做下一次，“运行”则全速跑完",
+                    "make one parameter update and show it; again for the next; Run goes on at full speed"),
+    "stepping": T("单步中", "stepping"),
+    "step mode": T("单步模式", "step mode"),
+    "step head": T("第 {number} 次更新 · {unit} {epoch}", "update {number} · {unit} {epoch}"),
+    "step batch": T("批数据", "batch"),
+    "step forward": T("前向", "forward"),
+    "step grads": T("梯度", "gradients"),
+    "step update": T("更新", "update"),
+    "step chart": T("图上", "chart"),
+    "step no point": T("没有新点（每{unit}结束时画一个）", "no new point (one per {unit}, at its end)"),
+    "step graph": T("计算图（节点的值，梯度 ∂l/∂节点）", "computational graph (node values, ∂l/∂node)"),
+    "step panel": T("单步", "Step"),
+    "no step yet": T("按 {step} 做一次参数更新：这里显示它用的批数据、前向的值、损失、梯度和更新。",
+                     "Press {step} for one parameter update: its batch, forward values, loss, gradients and update "
+                     "show here."),
+    "step next": T("{step} 下一次 · {run} 全速跑完 · {stop} 停止", "{step} next · {run} run on · {stop} stop"),
+    "no step mode": T("{problem}；可以单步的课：{lessons}", "{problem}; lessons with step mode: {lessons}"),
+    "running on": T("全速继续训练", "running on at full speed"),
     # the form
     "device help": T("训练所用的设备", "where training runs"),
     "seed help": T("随机种子：相同的种子得到相同的结果", "random seed: the same seed gives the same run"),
@@ -131,6 +152,11 @@ WORDS: dict[str, Text] = {
     "best": T("★ 扫描中最好的一次", "★ the sweep's best"),
     "sweep program": T("# 表单是一次扫描（{count} 次运行）：下面是第一次运行（{label}）的程序。",
                        "# The form is a sweep ({count} runs): below is the program of its first run ({label})."),
+    "sweep no step": T("单步模式一次只走一次运行：先把表单里的列表改成一个值",
+                       "step mode steps through one run: give one value, not a list, in the form"),
+    # errors explained (labapp/torch_errors.py: the table of errors; these words frame a row of it)
+    "torch error explained": T("这是什么意思：{meaning} 通常的改法：{fix}", "What it means: {meaning} The usual fix: {fix}"),
+    "ended failed explained": T("失败：{explained}（torch 的原话：{message}）", "failed: {explained} (torch said: {message})"),
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labapp.lesson import Chart, Lesson, Metric, ParamError, Record, Values, ViewValue
+from labapp.lesson import Chart, Lesson, Metric, ParamError, Record, Step, Values, ViewValue
 from labapp.plotting import (BATCH_OF, COLORS, COURSE_DEFAULTS, DIVERGED_AT, FAINT_COLORS, NO_POINTS,
                              NO_POINTS_YET, NO_RUN, WHY_EVERY_FEW, WHY_FEWER, WHY_FIRST_EPOCH, WHY_NONE,
                              WHY_STARTING, ChartPlan, Line, downsample, plan_chart)
@@ -55,6 +55,8 @@ class RunTrace:
     run_dir: str = ""
     no_records: str = ""  # why the run keeps no records on disk, when it keeps none
     version: int = 0  # bumped on every change, so widgets redraw only when something changed
+    step: Step | None = None  # the latest update shown in step mode
+    step_at: int = 0  # how many points there were before it: the ones after it are the points it added
     progress: RunProgress = field(default=None, repr=False)  # type: ignore[assignment] - set in __post_init__
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _series: dict[Chart, tuple[int, Series]] = field(default_factory=dict, repr=False)
@@ -93,6 +95,8 @@ class RunTrace:
         with self._lock:
             if isinstance(record, ViewValue):
                 self.views[record.view] = record.value
+            elif isinstance(record, Step):
+                self.step, self.step_at = record, len(self.points)
             else:
                 self.points.append(record)
             self.version += 1
@@ -109,6 +113,11 @@ class RunTrace:
         chart_series(chart, new, series)
         self._series[chart] = (done + len(new), series)
         return series
+
+    def step_points(self, limit: int = 8) -> list[Metric]:
+        """The chart points that came after the latest step shown (the ones it added), at most `limit`."""
+        with self._lock:
+            return self.points[self.step_at:self.step_at + limit] if self.step is not None else []
 
     def name(self, lang: str) -> str:
         """'#2 lr=0.05', or '#1 course defaults' in `lang`."""

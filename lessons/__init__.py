@@ -12,6 +12,7 @@ from pathlib import Path
 
 from labapp.data import Dataset, ImageSet
 from labapp.lesson import Lesson, TextFiles
+from lessons._changes import BY_LESSON, WithChanges
 
 TEXT = Path(__file__).parent / "text"
 
@@ -19,7 +20,8 @@ TEXT = Path(__file__).parent / "text"
 def discover() -> tuple[Lesson, ...]:
     """The LESSON of every lesson module here (shared `_modules` skipped), ordered by number; ValueError on a clash.
 
-    A lesson without an explanation of its own gets the text files named after its id.
+    A lesson without an explanation of its own gets the text files named after its id; every lesson's
+    explanation ends with its section on the API changes since the course was recorded (lessons/_changes.py).
     """
     found = []
     for module_info in pkgutil.iter_modules(__path__):
@@ -31,6 +33,8 @@ def discover() -> tuple[Lesson, ...]:
             continue
         if not (lesson.explanation.zh or lesson.explanation.en):
             lesson = dataclasses.replace(lesson, explanation=TextFiles(TEXT / lesson.id))
+        if lesson.id in BY_LESSON:  # the API changes since the course was recorded, as a section of their own
+            lesson = dataclasses.replace(lesson, explanation=WithChanges(lesson.explanation, lesson.id))
         found.append(lesson)
     for key in ("id", "number"):
         seen: dict[object, Lesson] = {}

@@ -1,6 +1,7 @@
 """Lesson 3: backpropagation with autograd: tensors that require grad, backward(), and the update."""
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue
+from labapp.lesson import (Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View, ViewValue,
+                           every_run)
 
 
 x_data = [1.0, 2.0, 3.0]
@@ -46,6 +47,35 @@ def graph_lines(tensor, names):
     return lines
 
 
+MODEL = {"wx": "x·w", "wx+b": "x·w + b", "quadratic": "w1·x² + w2·x + b"}
+# ∂ŷ/∂(parameter), the local gradient that the chain rule multiplies ∂l/∂ŷ by: (as written, its value at x)
+LOCAL = {"w": ("x", lambda x: x), "b": ("1", lambda x: 1.0), "w1": ("x²", lambda x: x ** 2), "w2": ("x", lambda x: x)}
+
+
+def graph_drawing(x, y, p, grads, variant):
+    """One sample's computational graph as text, from the loss down to its inputs: each node's value
+    and ∂l/∂node (the parameters' from autograd's .grad), then the chain rule that gives the same numbers."""
+    y_pred = forward(x, p, variant)
+    r = y_pred - y
+    nodes = [("", f"l = r² = {r ** 2:.4g}", "∂l/∂l = 1"),
+             ("└ ", f"r = ŷ − y = {r:.4g}", f"∂l/∂r = 2r = {2 * r:.4g}"),
+             ("  ├ ", f"ŷ = {MODEL[variant]} = {y_pred:.4g}", f"∂l/∂ŷ = ∂l/∂r = {2 * r:.4g}")]
+    children = ["x", *p]
+    for n, name in enumerate(children):
+        corner = "  │ " + ("└ " if n == len(children) - 1 else "├ ")
+        if name == "x":
+            nodes.append((corner, f"x = {x:.4g}", ""))
+        else:
+            nodes.append((corner, f"{name} = {p[name]:.4g}", f"∂l/∂{name} = {grads[name]:.4g}  (.grad)"))
+    nodes.append(("  └ ", f"y = {y:.4g}", ""))
+    width = max(len(prefix + left) for prefix, left, _ in nodes)
+    lines = [f"{prefix + left:<{width}}   {right}".rstrip() for prefix, left, right in nodes]
+    for name in p:  # the chain rule, by hand, gives autograd's numbers
+        local, value = LOCAL[name]
+        lines.append(f"∂l/∂{name} = ∂l/∂ŷ·{local} = {2 * r:.4g}·{value(x):.4g} = {2 * r * value(x):.4g}")
+    return "\n".join(lines)
+
+
 def train(hp: Values, run):
     """Per-sample updates with autograd; one metric per epoch."""
     import torch
@@ -61,10 +91,15 @@ def train(hp: Values, run):
         for x, y in zip(x_data, y_data):
             l = loss(x, y, p, hp.variant)
             l.backward()
-            grads.append([x, y] + [t.grad.item() for t in p.values()])
+            grad = {name: t.grad.item() for name, t in p.items()}
+            old = {name: t.item() for name, t in p.items()}
+            grads.append([x, y, *grad.values()])
             for t in p.values():
                 t.data = t.data - hp.lr * t.grad.data
                 t.grad.data.zero_()
+            yield Step(epoch, batch={"x": x, "y": y}, forward={"ŷ": forward(x, old, hp.variant)}, loss=l.item(),
+                       grads=grad, before=old, after={name: t.item() for name, t in p.items()}, lr=hp.lr,
+                       graph=graph_drawing(x, y, old, grad, hp.variant))
         values = {"loss": l.item()}  # the last sample's loss, as the course prints it
         values.update({name: t.item() for name, t in p.items()})
         yield Metric(epoch=epoch, values=values)
@@ -100,6 +135,7 @@ LESSON = Lesson(
            View("grads", "table", Text("最后一个 epoch 各样本的梯度", "Gradients of the last epoch")),
            View("graph", "text", Text("计算图（最后一次前向）", "Computational graph (last forward pass)"))),
     train=train,
+    step_mode=every_run,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),},
 )

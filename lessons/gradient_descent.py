@@ -1,6 +1,7 @@
 """Lesson 2: gradient descent with a hand-derived gradient: batch, stochastic and mini-batch."""
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue
+from labapp.lesson import (Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View, ViewValue,
+                           every_run)
 
 
 x_data = [1.0, 2.0, 3.0]
@@ -44,8 +45,11 @@ def train(hp: Values, run):
         steps = []
         for xs, ys in batches(hp):
             grad_val = gradient(xs, ys, w)
-            w -= hp.lr * grad_val
+            w_old, w = w, w - hp.lr * grad_val  # the update: w ← w − lr·grad
             steps.append([xs, ys, grad_val])
+            yield Step(epoch, batch={"x": xs, "y": ys}, forward={"ŷ = x·w": [forward(x, w_old) for x in xs]},
+                       loss=cost(xs, ys, w_old), loss_name="cost", grads={"w": grad_val},
+                       before={"w": w_old}, after={"w": w}, lr=hp.lr)
         yield Metric(epoch=epoch, values={"cost": cost_val, "w": w})
         if run.should_stop:
             break
@@ -73,6 +77,7 @@ LESSON = Lesson(
     views=(View("result", "values", Text("结果", "Result")),
            View("updates", "table", Text("最后一个 epoch 的每次更新", "Updates of the last epoch"))),
     train=train,
+    step_mode=every_run,
     uses_torch=False,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),

@@ -5,6 +5,7 @@ import math
 
 from labapp.lesson import (BoolParam, Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, MultiChoiceParam,
                            Text, Values, View, ViewValue)
+from lessons._steps import Updates
 
 
 # Each optimizer of the lesson: its class in torch.optim, and which of the lesson's extra params it takes.
@@ -65,18 +66,20 @@ def describe(name: str, hp: Values) -> str:
     return f"{OPTIMIZERS[name][0]}({arguments})"
 
 
-def train_epoch(model, optimizer, criterion, x_data, y_data) -> float:
-    """One full-batch update; returns the loss before it."""
+def train_epoch(model, optimizer, criterion, x_data, y_data):
+    """One full-batch update; returns the loss before it and the predictions it came from."""
+    predictions = []
 
     def closure():  # the course's cycle up to the step: zero_grad, forward, loss, backward
         optimizer.zero_grad()
         y_pred = model(x_data)
         loss = criterion(y_pred, y_data)
         loss.backward()
+        predictions.append(y_pred)
         return loss
 
-    # LBFGS calls the closure several times per step; the other optimizers call it once.
-    return optimizer.step(closure).item()
+    # LBFGS calls the closure several times per step (and returns the first loss); the others call it once.
+    return optimizer.step(closure), predictions[0]
 
 
 def train(hp: Values, run):
@@ -90,6 +93,8 @@ def train(hp: Values, run):
     first = make_model().to(run.device)  # drawn once from the run's seed, then copied for each optimizer
     models = {name: copy.deepcopy(first) for name in names}
     optimizers = {name: make_optimizer(name, models[name].parameters(), hp) for name in names}
+    if not hp.compare:  # step mode follows one model: each update's record
+        updates = Updates(models[hp.optimizer], optimizers[hp.optimizer], {"linear.weight": "w", "linear.bias": "b"})
     criterion = getattr(torch.nn, LOSSES[hp.loss])(reduction=hp.reduction)
     predict_before = first(x_test).item()
     diverged = {}  # optimizer -> epoch: in a comparison it stops there and the others go on
@@ -99,8 +104,10 @@ def train(hp: Values, run):
             if name in diverged:
                 continue
             model = models[name]
-            loss = train_epoch(model, optimizers[name], criterion, x_data, y_data)
-            values = {"loss": loss, "w": model.linear.weight.item(), "b": model.linear.bias.item()}
+            loss, y_pred = train_epoch(model, optimizers[name], criterion, x_data, y_data)
+            if not hp.compare:
+                yield updates.record(epoch, batch={"x": x_data, "y": y_data}, forward={"ŷ = w·x + b": y_pred}, loss=loss)
+            values = {"loss": loss.item(), "w": model.linear.weight.item(), "b": model.linear.bias.item()}
             if hp.compare and not all(map(math.isfinite, values.values())):
                 diverged[name] = epoch
                 continue
@@ -131,6 +138,13 @@ def nesterov_needs_momentum(hp: Values) -> str | None:
     """Rule: Nesterov momentum is a look-ahead along the velocity, so there must be one."""
     if hp.nesterov and hp.momentum == 0 and "SGD-momentum" in (hp.compare or (hp.optimizer,)):
         return "nesterov, momentum: Nesterov momentum needs momentum > 0 (momentum is 0)"
+    return None
+
+
+def steps_one_optimizer(hp: Values) -> str | None:
+    """Step mode shows the updates of one model, so not those of a comparison."""
+    if hp.compare:
+        return f"compare: step mode follows one optimizer; leave compare empty (none) to step through {hp.optimizer}"
     return None
 
 
@@ -172,6 +186,7 @@ LESSON = Lesson(
            View("comparison", "table", Text("各优化器的最终结果", "Final values per optimizer")),
            View("settings", "values", Text("各优化器的设置", "Optimizer settings"))),
     train=train,
+    step_mode=steps_one_optimizer,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),
             "optimizer": Text("优化器", "optimizer")},

@@ -1,6 +1,7 @@
 """Lesson 6: logistic regression: a sigmoid after nn.Linear, binary cross-entropy, P(pass | hours)."""
 
-from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue
+from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue, every_run
+from lessons._steps import Updates
 
 
 x_list = [[1.0], [2.0], [3.0]]  # hours of study, (3, 1)
@@ -33,6 +34,7 @@ def train(hp: Values, run):
     model = make_model().to(run.device)
     criterion = torch.nn.BCELoss(reduction=hp.reduction)
     optimizer = torch.optim.SGD(model.parameters(), lr=hp.lr)
+    updates = Updates(model, optimizer, {"linear.weight": "w", "linear.bias": "b"})  # for step mode
 
     for epoch in range(1, hp.epochs + 1):
         optimizer.zero_grad()
@@ -40,6 +42,7 @@ def train(hp: Values, run):
         loss = criterion(y_pred, y_data)
         loss.backward()
         optimizer.step()
+        yield updates.record(epoch, batch={"x": x_data, "y": y_data}, forward={"ŷ = σ(w·x + b)": y_pred}, loss=loss)
         w, b = model.linear.weight.item(), model.linear.bias.item()
         yield Metric(epoch=epoch, values={"loss": loss.item(), "w": w, "b": b})
         if run.should_stop:
@@ -76,6 +79,7 @@ LESSON = Lesson(
            View("probability", "curve", Text("P(及格 | 学习时间)，0.5 线与交点",
                                              "P(pass | hours), the 0.5 line and the crossing"))),
     train=train,
+    step_mode=every_run,
     labels={"P(pass | 4 hours)": Text("P(及格 | 4 小时)", "P(pass | 4 hours)"),
             "P(pass) = 0.5 at hours": Text("P(及格) = 0.5 时的小时数", "P(pass) = 0.5 at hours"),
             "hours": Text("小时", "hours"), "P(pass)": Text("P(及格)", "P(pass)")},

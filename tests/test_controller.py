@@ -254,3 +254,11 @@ def test_a_sweeps_chart_names_each_point_once_and_colours_its_seeds_alike(runs_d
     colors = [line.color for line in plan.lines]
     assert colors[0] == colors[1] != colors[2] == colors[3] != colors[4] == colors[5]
     assert [len(line.xs) for line in plan.lines] == [2, 2, 3, 3, 4, 4] and not any(line.faint for line in plan.lines)
+
+
+def test_step_mode_is_refused_for_a_sweep_with_the_reason(runs_dir):
+    bench = Workbench((lessons.get("gradient-descent"),), "en")
+    bench.form().set("lr", "0.001, 0.01")
+    with pytest.raises(ParamError, match="step mode steps through one run: give one value, not a list, in the form"):
+        bench.step()
+    assert bench.active is None and bench.sweep is None

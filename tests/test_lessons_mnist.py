@@ -5,6 +5,9 @@ and direction depend on the label, plus noise), enough to train on in a blink an
 a model learns. The course's numbers on the real MNIST are checked by hand and by benchmarks/mnist.py.
 """
 
+import dataclasses
+import gzip
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -55,11 +58,10 @@ def offline(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(data, "cache_dir", lambda: cache)
     monkeypatch.delenv(data.ENV_VAR, raising=False)
 
-    def no_network(dataset, root):
-        (root / dataset.folder / "raw").mkdir(parents=True, exist_ok=True)  # as torchvision does before it fails
+    def no_network(packed, folder, deadline, say):
         raise data._DownloadFailed("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(data, "_torchvision_download", no_network)
+    monkeypatch.setattr(data, "_download_mirrors", no_network)
     return cache
 
 
@@ -132,7 +134,8 @@ def test_offline_without_mnist_says_what_where_and_how(tmp_path, offline):
         DataStore(mine).locate(MNIST)
     message = str(error.value)
     for needle in (f"MNIST is not in {mine}/MNIST/raw (--data-dir) or {offline}/MNIST/raw (cache)",
-                   "Name or service not known", "train-images-idx3-ubyte.gz still gzipped: gunzip it",
+                   "Name or service not known",
+                   "train-images-idx3-ubyte.gz still gzipped: `labapp data import",  "labapp data import PATH",
                    "t10k-labels-idx1-ubyte", "https://ossci-datasets.s3.amazonaws.com/mnist/", "LABAPP_DATA_DIR",
                    "--data-dir"):
         assert needle in message
@@ -140,15 +143,22 @@ def test_offline_without_mnist_says_what_where_and_how(tmp_path, offline):
     assert list(offline.iterdir()) == []  # no empty folders left in the cache
 
 
-def test_a_download_goes_into_the_cache_through_torchvision(tiny, offline, monkeypatch):
-    def downloaded(dataset, root):  # what torchvision leaves: the unpacked files in <root>/MNIST/raw/
-        shutil.copytree(tiny / "MNIST", root / "MNIST")
+def test_a_download_goes_into_the_cache_verified_and_unpacked(tiny, offline, monkeypatch):
+    files = {name + ".gz": gzip.compress((tiny / "MNIST" / "raw" / name).read_bytes(), mtime=0) for name in MNIST.files}
+    published = dataclasses.replace(MNIST, packed=tuple(
+        dataclasses.replace(p, md5=hashlib.md5(files[p.filename]).hexdigest(), size=len(files[p.filename]))
+        for p in MNIST.packed))
 
-    monkeypatch.setattr(data, "_torchvision_download", downloaded)
+    def downloaded(packed, folder, deadline, say):  # what a mirror gives: the gzipped file, checked
+        (folder / packed.filename).write_bytes(files[packed.filename])
+        return folder / packed.filename
+
+    monkeypatch.setattr(data, "_download_mirrors", downloaded)
     said = []
-    assert DataStore().locate(MNIST, said.append) == offline
+    assert DataStore().locate(published, said.append) == offline
     assert said[0].startswith("downloading MNIST") and said[-1].startswith("downloaded MNIST")
     assert DataStore().status(MNIST).state == data.PRESENT
+    assert sorted(p.name for p in (offline / "MNIST").iterdir()) == ["raw"]  # no staging folder left
 
 
 def test_labapp_run_offline_exits_2_with_the_message(tmp_path, offline, capsys, runs_dir):

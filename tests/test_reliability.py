@@ -537,24 +537,6 @@ def test_headers_that_trickle_are_given_up_on_at_the_deadline_too(tmp_path, monk
     listener.close()
 
 
-def test_mnist_through_torchvision_is_given_up_on_at_its_deadline_and_leaves_nothing(tmp_path, monkeypatch):
-    import types
-
-    def hanging(root, train, download):  # begins a file, then waits as a trickling mirror would
-        raw = Path(root) / "MNIST" / "raw"
-        raw.mkdir(parents=True, exist_ok=True)
-        (raw / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b")
-        time.sleep(3)
-
-    torchvision = types.ModuleType("torchvision")
-    torchvision.datasets = types.SimpleNamespace(MNIST=hanging)
-    monkeypatch.setitem(sys.modules, "torchvision", torchvision)
-    monkeypatch.setattr(data, "IMAGES_DEADLINE_S", 0.3)
-    with pytest.raises(data._DownloadFailed, match="gave up after"):
-        data._torchvision_download(MNIST, tmp_path)
-    assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
-
-
 DRIVER = """
 import sys
 import lessons

@@ -29,6 +29,7 @@ from labapp.strings import fit, say, width
 from labapp.widgets.chart import LessonChart
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.runs import RunsPanel
+from labapp.widgets.step_panel import StepPanel
 from labapp.widgets.try_box import TryBox
 from labapp.widgets.views import ViewsPanel
 
@@ -72,7 +73,9 @@ class LessonView(Vertical):
         self.sweep_box = ScrollableContainer(self.sweep_table, id="sweep-box")
         self.sweep_box.display = False  # until the lesson has a sweep
         self._sweep_shown = ""
-        self.panels: list[Widget] = [*self.charts, self.results, self.runs]
+        # step mode's panel, for a lesson that has one: last, so the other panels keep their keys
+        self.step = StepPanel(lesson, lang, id="step", classes="panel") if lesson.step_mode is not None else None
+        self.panels: list[Widget] = [*self.charts, self.results, self.runs, *([self.step] if self.step else [])]
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
@@ -101,6 +104,8 @@ class LessonView(Vertical):
                                 yield self.sweep_box
                                 yield self.views
                             yield self.runs
+                            if self.step is not None:
+                                yield self.step
             with TabPane(f"{say('code', lang)} 3", id="code"):
                 yield VerticalScroll(Static("", id="source"), id="code-scroll")
 
@@ -159,7 +164,8 @@ class LessonView(Vertical):
 
     def panel_names(self) -> list[str]:
         """The panels' names in the UI's language: chart titles, results, runs."""
-        return [chart.title(self.lang) for chart in self.lesson.charts] + [say("results", self.lang), say("runs", self.lang)]
+        names = [chart.title(self.lang) for chart in self.lesson.charts] + [say("results", self.lang), say("runs", self.lang)]
+        return names + ([say("step panel", self.lang)] if self.step is not None else [])
 
     def draw_bar(self) -> None:
         """The panel bar: `4 Loss  5 Accuracy  6 Results ...`, the current one highlighted, each clickable."""
@@ -192,6 +198,7 @@ class LessonView(Vertical):
         self.views.show(latest.views if latest else {})
         self.show_sweep(bench)
         self.no_results.display = not (latest and latest.views) and sweep is None
+        self.draw_step(bench)
 
     def show_sweep(self, bench: Workbench) -> None:
         """The lesson's sweep, ranked: the table `labapp sweep` prints, in the UI's language (hidden when there is none)."""
@@ -205,6 +212,17 @@ class LessonView(Vertical):
             self._sweep_shown = text
             self.sweep_table.update(text)
 
+    def draw_step(self, bench: Workbench) -> None:
+        """The step panel, from the lesson's latest run (cheap when nothing changed: every tick may call it)."""
+        if self.step is not None:
+            latest = bench.latest(self.lesson)
+            self.step.show(latest, held=bench.state() == "stepping" and bench.active is latest)
+
+    def show_step(self) -> None:
+        """Bring the step panel on screen (step mode has begun or gone on)."""
+        if self.step is not None and self.panels[self.current] is not self.step:
+            self.bring(self.panels.index(self.step))
+
     def show_runs(self, bench: Workbench) -> None:
         """Fill the runs panel from disk, if it is on screen."""
         if self.runs.has_class("-current") or self.screen.has_class("roomy"):
@@ -214,10 +232,11 @@ class LessonView(Vertical):
         """The run highlighted in the runs panel, while that panel is the current one."""
         return self.runs.highlighted() if self.runs.has_class("-current") else None
 
-    def enable(self, run: bool, stop: bool) -> None:
-        """Enable or disable the Run and Stop buttons."""
-        for button in self.query("#run, #stop"):  # none yet while the view is being built
-            button.disabled = not (run if button.id == "run" else stop)
+    def enable(self, run: bool, stop: bool, step: bool = False) -> None:
+        """Enable or disable the Run, Stop and Step buttons."""
+        wanted = {"run": run, "stop": stop, "step": step}
+        for button in self.query("#run, #stop, #step-button"):  # none yet while the view is being built
+            button.disabled = not wanted[(button.id or "").removesuffix("-button")]
 
     def on_resize(self) -> None:
         """The bar's names fit the new width."""

@@ -48,10 +48,14 @@ class ParamForm(VerticalScroll, can_focus=False):
         yield Label(f"[b]device[/b] [dim]{say('device help', self.lang)}[/dim]", id="label-device", classes="param-label")
         yield Select(self._device_options(), value=self.state.device, allow_blank=False, id="device", compact=True)
         with Horizontal(id="buttons"):
-            for name, variant in (("run", "success"), ("stop", "error"), ("reset", "default"), ("defaults", "default")):
+            buttons = [("run", "success"), ("stop", "error"), ("reset", "default"), ("defaults", "default")]
+            if self.state.lesson.step_mode is not None:
+                buttons.insert(2, ("step", "primary"))
+            for name, variant in buttons:
                 action = BY_NAME[name]
-                yield Button(f"{action.label(self.lang)} {action.key}", id=name, action=action.target,
-                             variant=variant, compact=True)  # type: ignore[arg-type]
+                # the step button's id is not `step`: that is the step panel's
+                yield Button(f"{action.label(self.lang)} {action.key}", id=name if name != "step" else "step-button",
+                             action=action.target, variant=variant, compact=True)  # type: ignore[arg-type]
 
     def _field(self, param: Param) -> Widget:
         value = self.state.texts[param.name]

@@ -11,7 +11,7 @@ from labapp.strings import fit, say, width
 from labapp.traces import RunTrace
 
 STYLES = {"idle": "dim", "loading torch": "yellow", "waiting for torch": "yellow", "starting": "yellow",
-          "running": "bold green", "finished": "bold cyan", "stopped": "bold yellow",
+          "running": "bold green", "stepping": "bold magenta", "finished": "bold cyan", "stopped": "bold yellow",
           "diverged": "bold red", "failed": "bold red"}
 
 
@@ -56,7 +56,7 @@ def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | Non
         if progress.batch and progress.running:
             parts.append((6, f"{say('batch', lang)} {progress.batch[0]}/{progress.batch[1]}"))
         timing = clock(progress.elapsed())
-        eta = progress.eta()
+        eta = progress.eta() if state != "stepping" else None  # waiting for a key: no time left to tell
         if eta is not None:
             timing += f" {say('eta', lang)} {clock(eta)}"
         parts.append((7, timing))
