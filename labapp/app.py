@@ -22,6 +22,7 @@ from labapp.cli import default_lang
 from labapp.controller import Workbench, ended_message
 from labapp.lesson import Lesson, ParamError
 from labapp.messages import RunEnded, RunStarted, StepShown, TorchLoaded
+from labapp.strings import say
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.runs import RunsPanel
 from labapp.widgets.workbench import WorkbenchScreen
@@ -73,8 +74,7 @@ class LabApp(App):
         """Hear of a run's end; redraw the status line, and every other tick the charts and views."""
         ended = self.bench.poll()
         if ended is not None:
-            folder = f" · {ended.run_dir}" if ended.run_dir else ""
-            self.message = self.bench.say(ended_message(ended, self.language) + folder)
+            self.message = self._ended_said(ended)
             self.refresh_bindings()
             charts = True
         self.ticks += 1
@@ -87,6 +87,18 @@ class LabApp(App):
             view.draw_step(self.bench)  # type: ignore[union-attr] - a step shows with the status line that says so
         self._draw_status()
 
+    def _ended_said(self, ended: Any) -> str:
+        """What the status line says when a run ends: how, and where it is kept; in a sweep, which run and how the sweep ended."""
+        bench = self.bench
+        said = ended_message(ended, self.language) + (f" · {ended.run_dir}" if ended.run_dir else "")
+        sweep = bench.sweep_of(ended.lesson)
+        if sweep is None or ended not in sweep.traces:
+            return bench.say(said)
+        if not sweep.running:
+            return bench.say(bench.sweep_said(sweep))
+        step = f"{say('sweep', self.language)} {sweep.traces.index(ended) + 1}/{sweep.count} {ended.label}: "
+        return bench.say(step + said)
+
     def _draw_status(self) -> None:
         screen, bench = self.workbench, self.bench
         if not screen.status_line.is_mounted:  # not yet, or no longer
@@ -94,7 +106,7 @@ class LabApp(App):
         trace = bench.shown_trace()
         progress = bench.progress(trace) if trace is not None else None
         screen.status_line.show(bench.state(), trace, progress, bench.form().device, self.message, self.language,
-                                open_lesson=bench.lesson.id)
+                                open_lesson=bench.lesson.id, sweep=bench.sweep_step())
         screen.keybar.show(self.language, self._offered, isinstance(screen.focused, Input))
 
     def _offered(self, action: str) -> bool:

@@ -358,8 +358,9 @@ def sweep_parser(lesson: Lesson) -> _Parser:
                      f"of the values given (at most {MAX_RUNS} runs), one after another, each recorded")
     group = parser.add_argument_group("lesson parameters (a list such as 0.001,0.01,0.1 sweeps; course defaults)")
     for param in lesson.params:
-        kind = "VALUES" if takes_list(param) else "VALUE"
-        one = "" if takes_list(param) else " (one value, not a list)"
+        listed = takes_list(param) or bool(getattr(param, "sweep_as", ""))
+        kind = "VALUES" if listed else "VALUE"
+        one = "" if listed else " (one value, not a list)"
         group.add_argument(param.flag, dest=param.name, metavar=kind, default=None,
                            help=f"{param.help.en}; default {param.format(param.default)}; {param.allowed()}{one}")
     parser.add_argument("--seeds", default=None, help=f"seeds to repeat each point over, such as 0,1,2 (default {lesson.seed}, the lesson's)")

@@ -21,6 +21,7 @@ from labapp.progress import RunProgress
 from labapp.records import PastRun, RecordsError, RunRecorder, default_root, kept_rows, list_runs
 from labapp.runner import Run
 from labapp.strings import WORDS, say, unit_word
+from labapp.sweep import FINISHED, Grid, Point, PointResult, Row, parse_axis, parse_grid, rank, table_text
 from labapp.torch_errors import explanation
 from labapp.traces import RunTrace, TraceSink, describe
 
@@ -48,7 +49,8 @@ class Form:
         self.fields: tuple[Param, ...] = (*lesson.params, seed_param(lesson))
         self.texts = {p.name: p.format(p.default) for p in self.fields}
         self.errors: dict[str, str] = {}  # field name -> its message
-        self.rule_error = ""  # the first cross-field rule the values break
+        self.rule_error = ""  # the first cross-field rule the values break (or the sweep's size)
+        self.grid: Grid | None = None  # what Run runs: one point, or a sweep when a field lists values
         self.device = "auto"
         self.check()
 
@@ -62,19 +64,25 @@ class Form:
         self.check()
 
     def check(self) -> None:
-        """Validate every field, then the lesson's cross-field rules."""
+        """Validate every field (a list, `0.001, 0.01`, where a param takes one), then the rules for every combination."""
         self.errors.clear()
         for param in self.fields:
             try:
-                param.parse(self.texts[param.name])
+                parse_axis(param, self.texts[param.name])
             except ParamError as error:
                 self.errors[param.name] = str(error)
-        self.rule_error = ""
+        self.rule_error, self.grid = "", None
         if not self.errors:
             try:
-                self.values()
+                self.grid = parse_grid(self.lesson, {p.name: self.texts[p.name] for p in self.lesson.params},
+                                       seeds=self.texts["seed"])
             except ParamError as error:
                 self.rule_error = str(error)
+
+    @property
+    def is_sweep(self) -> bool:
+        """Whether Run means a sweep (a field lists several values, or the seed several seeds)."""
+        return self.grid is not None and self.grid.is_sweep
 
     @property
     def valid(self) -> bool:
@@ -82,11 +90,11 @@ class Form:
         return not self.errors and not self.rule_error
 
     def values(self) -> Values:
-        """The lesson's validated values (the seed apart); ParamError if not valid."""
+        """The lesson's validated values (the seed apart) for one run; ParamError if not valid or a sweep."""
         return self.lesson.resolve({p.name: self.texts[p.name] for p in self.lesson.params})
 
     def seed(self) -> int:
-        """The seed the run will use."""
+        """The seed one run will use; ParamError for a list of seeds."""
         return self.fields[-1].parse(self.texts["seed"])
 
     def first_error(self) -> str:
@@ -117,6 +125,73 @@ def ended_message(trace: RunTrace, lang: str) -> str:
 
 
 @dataclass
+class SweepRun:
+    """A sweep in the workbench: its grid, a trace per point started, and how each ended (ranked as `labapp sweep` ranks)."""
+
+    grid: Grid
+    traces: list[RunTrace] = field(default_factory=list)  # in the grid's order; the last may be running
+    results: list[PointResult] = field(default_factory=list)  # one per point that ended
+    stopped: bool = False  # asked to stop: no further point starts
+
+    @property
+    def count(self) -> int:
+        """How many runs the sweep has."""
+        return len(self.grid.points)
+
+    @property
+    def running(self) -> bool:
+        """Whether a point is still running or still to start."""
+        return len(self.results) < len(self.traces) or (not self.stopped and len(self.traces) < self.count)
+
+    def next_point(self) -> Point | None:
+        """The point to start next, if the sweep goes on."""
+        return None if self.stopped or len(self.traces) >= self.count else self.grid.points[len(self.traces)]
+
+    def label(self, point: Point) -> str:
+        """The point as its legend and the runs list name it: 'lr=0.01', with its seed when seeds vary."""
+        label = point.label(self.grid.lesson)
+        return f"{label} seed={point.seed}" if len(self.grid.seeds) > 1 else label
+
+    def points(self) -> tuple[str, ...]:
+        """The point of each run started so far, as the chart's legend names it ('lr=0.01'; seeds share it)."""
+        return tuple(point.label(self.grid.lesson) for point in self.grid.points[:len(self.traces)])
+
+    def ended(self, trace: RunTrace, summary: Any) -> PointResult:
+        """Keep how the point of `trace` ended: its status, its final headline value and its curve."""
+        import math
+
+        split, name = self.grid.lesson.headline_metric() or ("train", "loss")
+        final = summary.final.get(split, {}).get(name) if summary is not None else None
+        final = float(final) if isinstance(final, (int, float)) and math.isfinite(final) else None
+        curve = [(m.epoch, float(m.values[name])) for m in trace.points
+                 if m.step is None and m.split == split and isinstance(m.values.get(name), (int, float))]
+        result = PointResult(point=self.grid.points[self.traces.index(trace)], status=str(trace.status),
+                             message=trace.message, final=final, curve=curve,
+                             path=Path(trace.run_dir) if trace.run_dir else None,
+                             duration_s=summary.duration_s if summary is not None else 0.0)
+        self.results.append(result)
+        return result
+
+    def rows(self) -> list[Row]:
+        """The points that ended, best first by the lesson's headline metric (mean over seeds)."""
+        return rank(self.grid.lesson, self.results)
+
+    def best(self) -> Row | None:
+        """The best point, once one has finished."""
+        rows = self.rows()
+        return rows[0] if rows and rows[0].status == FINISHED and rows[0].mean is not None else None
+
+    def best_folders(self) -> set[str]:
+        """The run folders of the best point (one per seed)."""
+        best = self.best()
+        return {str(r.path) for r in best.results if r.path} if best else set()
+
+    def table(self, lang: str) -> str:
+        """The ranked table of the runs that ended, as `labapp sweep` prints it, in `lang`."""
+        return table_text(self.grid.lesson, self.rows(), len(self.grid.seeds), lang)
+
+
+@dataclass
 class Message:
     """A line of the message log."""
 
@@ -141,6 +216,8 @@ class Workbench:
     log: list[Message] = field(default_factory=list)
     run: Run | None = None
     active: RunTrace | None = None
+    sweep: SweepRun | None = None  # the sweep going on, if any
+    sweeps: dict[str, SweepRun] = field(default_factory=dict)  # lesson id -> its latest sweep (kept when done)
     torch_ready: bool = False
 
     def __post_init__(self) -> None:
@@ -174,16 +251,36 @@ class Workbench:
     # -- runs -------------------------------------------------------------------------------------
 
     def start(self, stepping: bool = False) -> RunTrace:
-        """Start the open lesson with its form's values (`stepping`: in step mode, held after its first
-        update); ParamError (the user's message) if it cannot."""
+        """Start the open lesson with its form's values, or the first run of its sweep (`stepping`: in step
+        mode, held after its first update; not for a sweep); ParamError (the user's message) if it cannot."""
         lesson, form = self.lesson, self.form()
         if self.active is not None:
             raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
-        values, seed = form.values(), form.seed()
+        if form.grid is None:
+            raise ParamError(form.first_error())
+        if not form.is_sweep:
+            point = form.grid.points[0]
+            if stepping:
+                self._check_steps(lesson, point.values)
+            return self._start_new(lesson, point.values, point.seed, self.describe(lesson, point.values), stepping)
         if stepping:
-            self._check_steps(lesson, values)
-        number = len(self.past_runs(lesson)) + 1  # numbered as the runs on disk are, so numbers never clash
-        trace = RunTrace(lesson=lesson, values=values, number=number, label=self.describe(lesson, values))
+            raise ParamError(say("sweep no step", self.lang))
+        self.sweep = self.sweeps[lesson.id] = SweepRun(form.grid)
+        self.say(form.grid.describe())
+        return self._next_point()
+
+    def _next_point(self) -> RunTrace:
+        """Start the sweep's next point, a normal recorded run."""
+        sweep = self.sweep
+        point = sweep.next_point()  # type: ignore[union-attr] - called only while a sweep goes on
+        trace = self._start_new(sweep.grid.lesson, point.values, point.seed, sweep.label(point))  # type: ignore[union-attr]
+        sweep.traces.append(trace)  # type: ignore[union-attr]
+        return trace
+
+    def _start_new(self, lesson: Lesson, values: Values, seed: int, label: str, stepping: bool = False) -> RunTrace:
+        """Start a new recorded run of `lesson` (numbered as the runs on disk are, so numbers never clash)."""
+        number = len(self.past_runs(lesson)) + 1
+        trace = RunTrace(lesson=lesson, values=values, number=number, label=label)
         recorder: RunRecorder | None = RunRecorder(self.runs_root())
         try:
             recorder.check(lesson.id)
@@ -250,6 +347,8 @@ class Workbench:
         ones let the run make one more (a run at full speed stops after its next). ParamError if it cannot."""
         if self.active is None:
             return self.start(stepping=True)
+        if self.sweep is not None:
+            raise ParamError(say("sweep no step", self.lang))
         if self.active.lesson is not self.lesson or self.run is None:
             raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
         self._check_steps(self.lesson, self.active.values)
@@ -285,14 +384,19 @@ class Workbench:
         self.notify(event, trace)
 
     def stop(self) -> bool:
-        """Ask the active run to stop after its current step; whether one was running."""
+        """Ask the active run to stop after its current step (and a sweep to start no other); whether one was running."""
         if self.run is None:
             return False
+        if self.sweep is not None:
+            self.sweep.stopped = True
         self.run.request_stop()
         return True
 
     def poll(self) -> RunTrace | None:
-        """The active run, if it has ended since the last poll (kept as ended; its model kept)."""
+        """The active run, if it has ended since the last poll (kept as ended; its model kept).
+
+        In a sweep, the next point starts here, once the one before has ended: never two at once.
+        """
         run, trace = self.run, self.active
         if run is None or trace is None or not run.join(0):
             return None
@@ -304,10 +408,46 @@ class Workbench:
         self.run = self.active = None
         self.history.pop(trace.lesson.id, None)  # read again: it has a new run
         self.say(trace.message)
+        sweep = self.sweep
+        if sweep is not None and trace in sweep.traces:
+            sweep.ended(trace, run.summary)
+            if sweep.next_point() is not None:
+                self._next_point()
+            else:
+                self.sweep = None
+                self.say(self.sweep_said(sweep))
         return trace
+
+    def sweep_said(self, sweep: SweepRun) -> str:
+        """How a sweep ended, in the UI's language: how many runs ran, and the best point."""
+        best = sweep.best()
+        finished = sum(result.status == FINISHED for result in sweep.results)
+        said = say("sweep stopped" if sweep.stopped else "sweep done", self.lang, done=len(sweep.results),
+                   count=sweep.count, finished=finished)
+        if best is not None:
+            said += say("sweep best", self.lang, label=best.results[0].point.label(sweep.grid.lesson))
+        return said
+
+    def sweep_of(self, lesson: Lesson | None = None) -> SweepRun | None:
+        """The sweep that `lesson`'s latest run belongs to (going on or done), if it does."""
+        lesson = lesson or self.lesson
+        sweep, latest = self.sweeps.get(lesson.id), self.latest(lesson)
+        return sweep if sweep is not None and latest is not None and latest in sweep.traces else None
+
+    def sweep_step(self) -> tuple[int, int] | None:
+        """(the point running, of how many) while a sweep goes on."""
+        sweep = self.sweep
+        return (len(sweep.traces), sweep.count) if sweep is not None and sweep.running else None
+
+    def best_folders(self, lesson: Lesson | None = None) -> set[str]:
+        """The run folders of the best point of `lesson`'s latest sweep (the runs list marks them)."""
+        sweep = self.sweeps.get((lesson or self.lesson).id)
+        return sweep.best_folders() if sweep is not None else set()
 
     def shutdown(self, wait: float = QUIT_WAIT) -> None:
         """Stop the active run and give it `wait` seconds to record how it ended."""
+        if self.sweep is not None:
+            self.sweep.stopped = True
         if self.run is not None:
             self.run.request_stop()
             self.run.join(wait)
@@ -372,10 +512,14 @@ class Workbench:
             return False
         self.traces.pop(self.lesson.id, None)
         self.overlaid.pop(self.lesson.id, None)
+        self.sweeps.pop(self.lesson.id, None)
         return True
 
     def chart_traces(self, earlier: bool) -> list[RunTrace]:
-        """What the charts draw, last = the current run: overlaid runs from disk, then this session's."""
+        """What the charts draw, last = the current run: overlaid runs from disk, then this session's; a sweep's runs alone."""
+        sweep = self.sweep_of()
+        if sweep is not None:
+            return list(sweep.traces)
         session = self.traces.get(self.lesson.id, [])
         folders = {trace.run_dir for trace in session}
         past = [trace for path, trace in self.overlaid.get(self.lesson.id, {}).items() if path not in folders]

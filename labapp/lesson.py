@@ -568,9 +568,12 @@ class MultiChoiceParam(Param):
     """Any of a fixed list of strings, written comma-separated (`SGD,Adam`), or `all`, or `none`.
 
     The value is a tuple of choices in the order written, without repeats; `none` is the empty tuple.
+    `sweep_as` names a ChoiceParam with the same choices: in a sweep (the workbench, `labapp sweep`)
+    each choice listed is a run of its own with that param set to it (lesson 4's optimizer comparison).
     """
 
     choices: tuple[str, ...]
+    sweep_as: str = ""
 
     def allowed(self) -> str:
         return "a comma-separated list of " + ", ".join(self.choices) + "; or all, or none"

@@ -588,7 +588,15 @@ def list_runs(root: Path, lesson: str | None = None) -> list[PastRun]:
             run = read_run(run_dir)
             if run is not None:
                 runs.append(run)
-    return sorted(runs, key=lambda run: (_utc(run.started), run.path.name))
+    return sorted(runs, key=lambda run: (_utc(run.started), _written(run.path / "config.json"), run.path.name))
+
+
+def _written(path: Path) -> int:
+    """When `path` was written (ns), 0 if unknown: orders runs started within the same second (a sweep's)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _utc(started: str) -> float:

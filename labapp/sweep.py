@@ -13,7 +13,8 @@ adds the caller's own sinks to each run (`factory(point, index, count)`); `on_re
 
 A list is written with commas (`0.001,0.01,0.1`) for number, choice and switch params; every item
 goes through that param's own parse. MultiChoice, Tensor and Text params take one value in a sweep
-(their own syntax has commas in it). The lesson's cross-field rules apply to every combination.
+(their own syntax has commas in it), except a MultiChoice with `sweep_as`: lesson 4's `compare`
+lists optimizers, and each is a run of its own (`--compare all` is `--optimizer SGD,...,LBFGS`). The lesson's cross-field rules apply to every combination.
 Ranking uses the lesson's headline metric (Lesson.headline_metric): higher is better when its name
 speaks of something got right (accuracy, correct, right), lower for everything else (loss, cost, mse).
 Over several seeds a point shows the mean and the sample standard deviation of its final values.
@@ -59,7 +60,7 @@ def higher_is_better(metric: str) -> bool:
 
 def parse_axis(param: Param, text: str) -> tuple[Any, ...]:
     """The distinct values that `text` lists for `param`, each through `param.parse`; ParamError if one is bad."""
-    if not takes_list(param):
+    if not is_list(param, text):
         return (param.parse(text),)
     items = text.split(",")
     values: list[Any] = []
@@ -157,6 +158,7 @@ def parse_grid(lesson: Lesson, texts: Mapping[str, str], seeds: str | None = Non
             raise ParamError(f"{name}: not a param of {lesson.id}") from None
         axes[name] = parse_axis(param, text)
     axes = {p.name: axes[p.name] for p in lesson.params if p.name in axes}  # the lesson's order
+    axes = _swept_as(lesson, axes)
     seed_list = parse_seeds(str(lesson.seed) if seeds is None else seeds)  # the lesson's own seed by default
     count = math.prod(len(values) for values in axes.values()) * len(seed_list)
     if count > max_runs:
@@ -174,8 +176,21 @@ def parse_grid(lesson: Lesson, texts: Mapping[str, str], seeds: str | None = Non
             raise ParamError(f"{error}" + (f" (in the combination {here})" if here else "")) from None
         for seed in seed_list:
             points.append(Point(values=Values(values), varied=tuple((n, values[n]) for n in varied), seed=seed))
-    single = tuple(name for name, text in texts.items() if "," in text and not takes_list(lesson.param(name)))
+    single = tuple(name for name, text in texts.items()
+                   if "," in text and not takes_list(lesson.param(name)) and not getattr(lesson.param(name), "sweep_as", ""))
     return Grid(lesson=lesson, axes=axes, seeds=seed_list, points=tuple(points), single=single)
+
+
+def _swept_as(lesson: Lesson, axes: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """A list that stands for runs of another param (`compare` -> `optimizer`) becomes that param's axis."""
+    for param in lesson.params:
+        target = getattr(param, "sweep_as", "")
+        if not target or not axes.get(param.name, ((),))[0]:
+            continue
+        if len(axes.get(target, ())) > 1:
+            raise ParamError(f"{param.name}, {target}: both list several {target}s: give the list in one of them")
+        axes[target], axes[param.name] = tuple(axes[param.name][0]), ((),)
+    return {p.name: axes[p.name] for p in lesson.params if p.name in axes}
 
 
 @dataclass
@@ -345,6 +360,13 @@ TOP_CURVES = 6  # series in the overlay; the rest are counted as "+N more"
 MARKERS = ("*", "+", "o", "x", "#", "%")  # without colour, one character per series tells them apart
 
 
+def width(text: str) -> int:
+    """Terminal columns of `text` (a Chinese character takes two)."""
+    from labapp.strings import width as columns
+
+    return columns(text)
+
+
 def value_text(row: Row) -> str:
     """'0.0123' or '0.0123 ± 0.0004' (mean ± sample std over seeds), or '—' when no seed finished."""
     from labapp.report import number
@@ -357,29 +379,32 @@ def value_text(row: Row) -> str:
 
 
 def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en") -> str:
-    """The results table: rank, the varied params, final headline (mean ± std over seeds), status, run folders."""
+    """The results table, in `lang`: rank, the varied params, final headline (mean ± std over seeds), status, run folders."""
+    from labapp.strings import say
+
     split, name = lesson.headline_metric() or ("train", "loss")
-    better = "higher" if higher_is_better(name) else "lower"
     metric = f"{lesson.label(split, lang)} {lesson.label(name, lang)}"
-    over = f"; mean ± std over {seeds} seeds" if seeds > 1 else ""
+    over = say("sweep over seeds", lang, seeds=seeds) if seeds > 1 else ""
     names = [n for n, _ in rows[0].varied] if rows else []
-    header = ["#", *names, f"final {metric}", "status", "run folder" + ("s" if seeds > 1 else "")]
+    header = ["#", *names, say("sweep final", lang, metric=metric), say("status", lang),
+              say("sweep folders" if seeds > 1 else "sweep folder", lang)]
     body: list[list[str]] = []
     for place, row in enumerate(rows, 1):
-        status = row.status
-        if status != FINISHED and len(row.results) > 1:
-            status += f" ({sum(r.status != FINISHED for r in row.results)} of {len(row.results)})"
-        folders = [(f"{r.path}" if r.path else "(not recorded)") + (f"  seed {r.point.seed}" if seeds > 1 else "")
-                   for r in row.results]
+        status = say(row.status, lang) if row.status in _STATUS_ORDER else row.status
+        if row.status != FINISHED and len(row.results) > 1:
+            status += say("sweep k of n", lang, k=sum(r.status != FINISHED for r in row.results), n=len(row.results))
+        folders = [(f"{r.path}" if r.path else say("sweep not recorded", lang))
+                   + (say("sweep seed", lang, seed=r.point.seed) if seeds > 1 else "") for r in row.results]
         cells = [str(place), *(lesson.param(n).format(v) for n, v in row.varied), value_text(row), status]
         body.append([*cells, folders[0]])
         body += [[""] * len(cells) + [folder] for folder in folders[1:]]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
+    widths = [max(width(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + cells[-1]
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths)) + "  " + cells[-1]
 
-    title = f"sorted by final {metric}, {better} is better{over}; diverged, failed and stopped runs last"
+    better = say("sweep higher" if higher_is_better(name) else "sweep lower", lang)
+    title = say("sweep sorted", lang, metric=metric, better=better, over=over)
     return "\n".join([title, line(header), *(line(cells).rstrip() for cells in body)])
 
 

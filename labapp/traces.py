@@ -25,7 +25,7 @@ from labapp.report import Series, chart_series, series_label
 from labapp.runner import RunInfo, Summary
 from labapp.strings import unit_word
 
-__all__ = ["RunTrace", "TraceSink", "describe", "downsample", "plan_traces", "MAX_OVERLAYS"]
+__all__ = ["RunTrace", "TraceSink", "describe", "downsample", "plan_traces", "plan_sweep", "MAX_OVERLAYS"]
 
 MAX_OVERLAYS = 4  # earlier runs drawn under the current one
 
@@ -247,6 +247,35 @@ def plan_traces(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int,
     return plan_chart(title, x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
                       mark_label=mark_label, empty=why_empty(chart, current, lang),
                       integer_x=chart.x in ("epoch", "step"))
+
+
+def plan_sweep(chart: Chart, traces: Sequence[RunTrace], points: Sequence[str], lang: str, width: int, height: int,
+               log_scale: bool = False) -> ChartPlan:
+    """How `chart` draws a sweep's runs (the last may be running): each point in a colour of its own, named once.
+
+    `points[i]` names the point of `traces[i]` ('lr=0.01'); the runs of one point over several seeds
+    share its colour and its one legend entry, so the legend says which curves are which point and the
+    seeds show as a band. A chart with several series per run adds the series' name.
+    """
+    current = traces[-1] if traces else None
+    order = list(dict.fromkeys(points))  # the points in the sweep's order
+    named: set[str] = set()
+    lines: list[Line] = []
+    for trace, point in zip(traces, points):
+        series = trace.series(chart)
+        one = len(series) == 1
+        for k, (key, (xs, ys)) in enumerate(series.items()):
+            label = point if one else f"{point} {series_label(chart, key, trace.lesson, lang)}"
+            color = COLORS[(order.index(point) * len(series) + k) % len(COLORS)]
+            lines.append(Line("" if label in named else label, xs, ys, color))
+            named.add(label)
+    mark_x, mark_label = None, ""
+    if current is not None and current.diverged_at is not None:
+        mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=current.lesson.unit)
+        mark_x = current.diverged_at if chart.x == "epoch" else None
+    x_label = current.lesson.label(chart.x, lang) if current else chart.x
+    return plan_chart(chart.title(lang), x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
+                      mark_label=mark_label, empty=why_empty(chart, current, lang), integer_x=chart.x in ("epoch", "step"))
 
 
 def why_empty(chart: Chart, trace: RunTrace | None, lang: str) -> str:

@@ -169,8 +169,12 @@ PARAMS = (
                help=Text("二阶矩系数 β2（Adam、AdamW、Adamax）", "second-moment factor β2 (Adam, AdamW, Adamax)")),
     FloatParam(name="weight_decay", default=0.0, min=0, max=10,
                help=Text("权重衰减（除 Rprop、LBFGS 外）", "weight decay (all but Rprop and LBFGS)")),
-    MultiChoiceParam(name="compare", default=(), choices=tuple(OPTIMIZERS),
-                     help=Text("比较这些优化器，例如 SGD,Adam 或 all", "compare these optimizers, e.g. SGD,Adam or all")),
+    # In the workbench and `labapp sweep` the comparison is a sweep over `optimizer`: one recorded run
+    # per optimizer, from the same seed (so the same initial weights), curves overlaid and ranked.
+    MultiChoiceParam(name="compare", default=(), choices=tuple(OPTIMIZERS), sweep_as="optimizer",
+                     help=Text("比较这些优化器，例如 SGD,Adam 或 all（工作台和 labapp sweep 中每个一次运行）",
+                               "compare these optimizers, e.g. SGD,Adam or all (a run each in the workbench "
+                               "and labapp sweep)")),
 )
 
 

@@ -107,4 +107,5 @@ async def test_lesson_4_says_why_a_comparison_has_no_step_mode():
         await pilot.press("t")
         await pilot.pause(0.2)
         assert app.bench.active is None
-        assert any("compare: step mode follows one optimizer" in m.text for m in app.bench.log)
+        # in the workbench a comparison is a sweep (one run per optimizer): step mode follows one run
+        assert any("step mode steps through one run: give one value, not a list" in m.text for m in app.bench.log)

@@ -151,3 +151,114 @@ def test_a_diverged_run_is_said_to_diverge_at_the_epoch_the_chart_marks():
     progress.finish("diverged", diverged_at=80)
     trace = RunTrace(lesson=COUNTER, values=COUNTER.defaults(), number=1, label="", progress=progress)
     assert ended_message(trace, "en").startswith("diverged at epoch 80")
+
+
+# -- sweeps: a field lists values, Run runs each combination in turn ----------------------------------
+
+def wait_for_sweep(bench: Workbench, timeout: float = 60) -> list[RunTrace]:
+    """Poll until the sweep has ended; every run that ended, in order. Asserts one run at a time."""
+    deadline, ended = time.monotonic() + timeout, []
+    while bench.sweep is not None or bench.active is not None:
+        assert sum(trace.running for trace in bench.traces.get(bench.lesson.id, [])) <= 1, "two runs at once"
+        trace = bench.poll()
+        if trace is not None:
+            ended.append(trace)
+        assert time.monotonic() < deadline, "the sweep did not end"
+        time.sleep(0.01)
+    return ended
+
+
+def test_a_field_takes_a_list_checked_as_typed_with_the_field_value_and_rule():
+    gd = lessons.get("gradient-descent")
+    form = Form(gd)
+    form.set("lr", "0.001, 0.01, 0.1")
+    assert form.valid and form.is_sweep and form.grid.axes["lr"] == (0.001, 0.01, 0.1)
+    form.set("lr", "0.001, 0.01,")
+    assert form.errors["lr"] == ("lr: item 3 of '0.001, 0.01,' is empty: give values separated by commas, each "
+                                 "> 0 and <= 1000")
+    form.set("lr", "0.001, -1")
+    assert form.errors["lr"].startswith("lr: '-1' is out of range") and "(item 2 of '0.001, -1')" in form.errors["lr"]
+    form.set("lr", "0.01")
+    form.set("seed", "0,1,x")
+    assert form.errors["seed"].startswith("seed: 'x' is not a whole number") and "(item 3 of '0,1,x')" in form.errors["seed"]
+    form.set("seed", "0,1,2")
+    assert form.valid and form.is_sweep and form.grid.seeds == (0, 1, 2)
+    form.set("epochs", ",".join(str(n) for n in range(1, 80)))
+    assert not form.valid and form.rule_error.startswith("sweep: 79 x 3 seeds is 237 runs: at most 200")
+    form.reset()
+    assert form.valid and not form.is_sweep
+
+
+def test_a_sweep_runs_each_point_in_turn_records_each_and_ranks_them(runs_dir):
+    bench = Workbench((lessons.get("gradient-descent"),), "en")
+    bench.form().set("lr", "0.001, 0.01, 0.1")
+    first = bench.start()
+    assert bench.sweep_step() == (1, 3) and first.label == "lr=0.001"
+    ended = wait_for_sweep(bench)
+    assert [t.label for t in ended] == ["lr=0.001", "lr=0.01", "lr=0.1"] and all(t.status == "finished" for t in ended)
+    assert len(bench.past_runs()) == 3 and {str(p.path) for p in bench.past_runs()} == {t.run_dir for t in ended}
+    sweep = bench.sweep_of()
+    assert [row.varied for row in sweep.rows()] == [(("lr", 0.1),), (("lr", 0.01),), (("lr", 0.001),)]
+    assert bench.best_folders() == {ended[2].run_dir}
+    assert bench.chart_traces(earlier=False) == ended, "every point's curve, whatever the overlay switch"
+    assert bench.log[-1].text == "sweep done: 3 runs; best lr=0.1 (★ in Runs)"
+    table = sweep.table("en").splitlines()
+    assert table[0] == "sorted by final train cost, lower is better; diverged, failed and stopped runs last"
+    assert [line.split()[:2] for line in table[2:]] == [["1", "0.1"], ["2", "0.01"], ["3", "0.001"]]
+    assert sweep.table("zh").startswith("按最终的 ")
+
+
+def test_seeds_repeat_each_point_and_the_table_shows_mean_and_spread(runs_dir):
+    bench = Workbench((COUNTER,), "en")
+    bench.form().set("epochs", "2,3")
+    bench.form().set("seed", "0,1")
+    bench.start()
+    ended = wait_for_sweep(bench)
+    assert [t.label for t in ended] == ["epochs=2 seed=0", "epochs=2 seed=1", "epochs=3 seed=0", "epochs=3 seed=1"]
+    text = bench.sweep_of().table("en")
+    assert "mean ± std over 2 seeds" in text and "0.125 ± 0" in text and "0.25 ± 0" in text
+    assert len(bench.best_folders()) == 2
+
+
+def test_stopping_a_sweep_keeps_what_finished_and_says_so(runs_dir):
+    bench = Workbench((COUNTER,), "en")
+    bench.form().set("epochs", "2,9000,10000")
+    bench.form().set("sleep", "0.005")
+    bench.start()
+    deadline = time.monotonic() + 30
+    while bench.sweep_step() != (2, 3) or bench.active.epoch < 2:
+        bench.poll()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert bench.stop()
+    ended = wait_for_sweep(bench)
+    assert [t.status for t in ended] == ["stopped"] and len(bench.sweep_of().traces) == 2
+    assert bench.log[-1].text == "sweep stopped after 2 of 3 runs (1 finished); Results lists them; best epochs=2 (★ in Runs)"
+    assert [p.status for p in bench.past_runs()] == ["stopped", "finished"]
+    rows = bench.sweep_of().rows()
+    assert [(row.varied, row.status) for row in rows] == [((("epochs", 2),), "finished"), ((("epochs", 9000),), "stopped")]
+
+
+def test_a_sweeps_chart_names_each_point_once_and_colours_its_seeds_alike(runs_dir):
+    from labapp.traces import plan_sweep
+
+    bench = Workbench((COUNTER,), "en")
+    bench.form().set("epochs", "2,3,4")
+    bench.form().set("seed", "0,1")
+    bench.start()
+    wait_for_sweep(bench)
+    sweep = bench.sweep_of()
+    assert sweep.points() == ("epochs=2", "epochs=2", "epochs=3", "epochs=3", "epochs=4", "epochs=4")
+    plan = plan_sweep(COUNTER.charts[0], sweep.traces, sweep.points(), "en", 60, 12)
+    assert [line.label for line in plan.lines] == ["epochs=2", "", "epochs=3", "", "epochs=4", ""]
+    colors = [line.color for line in plan.lines]
+    assert colors[0] == colors[1] != colors[2] == colors[3] != colors[4] == colors[5]
+    assert [len(line.xs) for line in plan.lines] == [2, 2, 3, 3, 4, 4] and not any(line.faint for line in plan.lines)
+
+
+def test_step_mode_is_refused_for_a_sweep_with_the_reason(runs_dir):
+    bench = Workbench((lessons.get("gradient-descent"),), "en")
+    bench.form().set("lr", "0.001, 0.01")
+    with pytest.raises(ParamError, match="step mode steps through one run: give one value, not a list, in the form"):
+        bench.step()
+    assert bench.active is None and bench.sweep is None

@@ -173,6 +173,22 @@ def test_compare_report_shows_every_optimizer_and_one_curve_each(comparison):
     assert list(series) == list(summary.final) and all(len(xs) == 1000 for xs, _ in series.values())
 
 
+def test_compare_as_a_sweep_gives_each_optimizer_its_side_by_side_numbers():
+    """The workbench's (and `labapp sweep`'s) comparison: one run per optimizer, from the same seed, same numbers."""
+    from labapp.sweep import Sweep, parse_grid, rank
+
+    lesson = lessons.get("linear-regression")
+    grid = parse_grid(lesson, {"compare": "SGD,Adam,LBFGS", "epochs": "50"})
+    results = Sweep(grid, device="cpu", runs_root=None).run()
+    side_by_side, _ = train("linear-regression", compare="SGD,Adam,LBFGS", epochs=50)
+    for result in results:
+        name = result.point.values["optimizer"]
+        assert result.status == FINISHED and result.final == side_by_side.final[name]["loss"], name
+    assert len({result.curve[0][1] for result in results}) == 1, "the same initial weights give the same first loss"
+    assert [row.varied[0][1] for row in rank(lesson, results)] == sorted(
+        ("SGD", "Adam", "LBFGS"), key=lambda name: side_by_side.final[name]["loss"])
+
+
 def test_compare_leaves_out_an_optimizer_that_diverges():
     summary, metrics = train("linear-regression", compare="SGD,Rprop", lr=1, epochs=100)
     rows = {row[0]: row[1:] for row in summary.results["comparison"]["rows"]}

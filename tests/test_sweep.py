@@ -78,14 +78,24 @@ def test_the_grid_is_capped():
         parse_grid(GD, {"lr": "0.1,0.2"}, seeds=",".join(map(str, range(101))))
 
 
-def test_multichoice_tensor_and_text_params_take_their_commas_as_one_value():
+def test_lesson_4s_compare_is_a_sweep_over_optimizer():
     regression = lessons.get("linear-regression")
-    grid = parse_grid(regression, {"optimizer": "SGD,Adam", "compare": "Adam,Adagrad"})
-    assert grid.axes["compare"] == (("Adam", "Adagrad"),) and grid.varied == ("optimizer",)
-    assert "compare takes one value in a sweep, not a list: Adam,Adagrad" in grid.describe()
+    grid = parse_grid(regression, {"compare": "all"})
+    assert grid.varied == ("optimizer",) and grid.axes["compare"] == ((),)
+    assert [p.values["optimizer"] for p in grid.points] == list(regression.param("optimizer").choices)
+    assert parse_grid(regression, {"compare": "Adam,SGD"}).points == parse_grid(regression, {"optimizer": "Adam,SGD"}).points
+    assert parse_grid(regression, {"compare": "Adam", "optimizer": "SGD"}).points[0].values["optimizer"] == "Adam"
+    with pytest.raises(ParamError, match="compare, optimizer: both list several optimizers: give the list in one of them"):
+        parse_grid(regression, {"compare": "SGD,Adam", "optimizer": "SGD,Adam"})
+    with pytest.raises(ParamError, match=r"needs momentum > 0 .*\(in the combination optimizer=SGD-momentum\)"):
+        parse_grid(regression, {"compare": "SGD-momentum,Adam", "momentum": "0", "nesterov": "on"})
+
+
+def test_tensor_and_text_params_take_their_commas_as_one_value():
     losses = lessons.get("loss-functions")
     square = "[[0.2, 0.8, 0.1], [0.9, 0.1, 0.3], [0.1, 0.2, 0.7]]"
     assert parse_grid(losses, {"input": square}).axes["input"] == ([[0.2, 0.8, 0.1], [0.9, 0.1, 0.3], [0.1, 0.2, 0.7]],)
+    assert "input takes one value in a sweep, not a list" in parse_grid(losses, {"input": square}).describe()
     with pytest.raises(ParamError, match=r"MSE needs input and target of the same shape \(in the combination loss=MSE\)"):
         parse_grid(losses, {"loss": "CrossEntropy,MSE", "input": square})
     names = parse_grid(lessons.get("rnn-classifier"), {"predict": "Alice,Bob", "lr": "0.001,0.01"})

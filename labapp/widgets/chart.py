@@ -11,7 +11,7 @@ from textual_plotext import PlotextPlot
 
 from labapp.lesson import Chart
 from labapp.plotting import ChartPlan, draw, fit, legend_line, title_line
-from labapp.traces import MAX_OVERLAYS, RunTrace, plan_traces
+from labapp.traces import MAX_OVERLAYS, RunTrace, plan_sweep, plan_traces
 
 __all__ = ["LessonChart", "MAX_OVERLAYS"]
 
@@ -28,17 +28,19 @@ class LessonChart(PlotextPlot):
         self.traces: list[RunTrace] = []
         self.log_scale = False
         self.overlays = True
+        self.sweep: tuple[str, ...] = ()  # in a sweep, each trace's point ('lr=0.01'): drawn alike, named by point
         self.plan: ChartPlan | None = None  # the last plan drawn (tests read it)
         self._key: tuple | None = None
         self._cached: RichText | None = None
 
-    def show(self, traces: list[RunTrace], log_scale: bool = False, overlays: bool = True) -> None:
-        """Draw `traces` (the last one is the current run); repaints only if anything changed."""
-        key = (tuple((id(t), t.version, t.status) for t in traces), log_scale, overlays, self.lang,
+    def show(self, traces: list[RunTrace], log_scale: bool = False, overlays: bool = True,
+             sweep: tuple[str, ...] = ()) -> None:
+        """Draw `traces` (the last one is the current run; or a sweep's runs, `sweep` naming their points); repaints on change."""
+        key = (tuple((id(t), t.version, t.status) for t in traces), log_scale, overlays, sweep, self.lang,
                traces[-1].progress.batch if traces and self.plan is not None and self.plan.empty else None)
         if key == self._key:
             return
-        self.traces, self.log_scale, self.overlays = list(traces), log_scale, overlays
+        self.traces, self.log_scale, self.overlays, self.sweep = list(traces), log_scale, overlays, sweep
         self._key = key
         self._cached = None
         self.refresh()
@@ -68,8 +70,9 @@ class LessonChart(PlotextPlot):
     def _draw(self) -> RichText:
         width, height = max(1, self.size.width), max(1, self.size.height)
         plot_height = height - 2  # the title line above, the legend line below
-        plan = plan_traces(self.chart, self.traces, self.lang, max(10, width - 8), max(2, plot_height),
-                           self.log_scale, self.overlays)
+        size = (max(10, width - 8), max(2, plot_height))
+        plan = (plan_sweep(self.chart, self.traces, self.sweep, self.lang, *size, self.log_scale) if self.sweep else
+                plan_traces(self.chart, self.traces, self.lang, *size, self.log_scale, self.overlays))
         self.plan = plan
         text = title_line(plan, width)
         if plan.empty:

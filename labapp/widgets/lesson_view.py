@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text as RichText
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Markdown, Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
@@ -42,11 +42,14 @@ def module_source(lesson: Lesson) -> str:
 
 
 def program_text(lesson: Lesson, form: Form, lang: str) -> str:
-    """The take-away program for the form's values, else the lesson's module under a one-line note."""
+    """The take-away program for the form's values (a sweep's: its first run's), else the lesson's module under a note."""
     from labapp.program import program_source
 
     try:
-        source = program_source(lesson, form.values(), seed=form.seed(), device=form.device)
+        point = form.grid.points[0]  # type: ignore[union-attr] - None while the form is invalid: the module shows
+        source = program_source(lesson, point.values, seed=point.seed, device=form.device)
+        if source and form.is_sweep:
+            source = say("sweep program", lang, label=point.label(lesson), count=len(form.grid.points)) + "\n" + source  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - invalid values or no program: the module still shows
         source = None
     return source if source else say("no program", lang) + "\n\n" + module_source(lesson)
@@ -67,6 +70,10 @@ class LessonView(Vertical):
         self.runs = RunsPanel(lesson, lang, id="runs", classes="panel")
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
+        self.sweep_table = Static("", id="sweep-table", markup=False)  # a sweep's ranked runs, as `labapp sweep` prints them
+        self.sweep_box = ScrollableContainer(self.sweep_table, id="sweep-box")
+        self.sweep_box.display = False  # until the lesson has a sweep
+        self._sweep_shown = ""
         # step mode's panel, for a lesson that has one: last, so the other panels keep their keys
         self.step = StepPanel(lesson, lang, id="step", classes="panel") if lesson.step_mode is not None else None
         self.panels: list[Widget] = [*self.charts, self.results, self.runs, *([self.step] if self.step else [])]
@@ -95,6 +102,7 @@ class LessonView(Vertical):
                                 if lesson.try_it is not None:
                                     yield TryBox(lesson.try_it, lang, self.model, label=lambda word: lesson.label(word, lang), id="try")
                                 yield self.no_results
+                                yield self.sweep_box
                                 yield self.views
                             yield self.runs
                             if self.step is not None:
@@ -174,12 +182,26 @@ class LessonView(Vertical):
     def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:
         """Redraw the charts and views from the workbench's runs (each widget repaints only on change)."""
         traces = bench.chart_traces(earlier)
+        sweep = bench.sweep_of(self.lesson)
         for chart in self.charts:
-            chart.show(traces, log_scale, earlier)
+            chart.show(traces, log_scale, earlier, sweep=sweep.points() if sweep is not None else ())
         latest = bench.latest(self.lesson)
         self.views.show(latest.views if latest else {})
-        self.no_results.display = not (latest and latest.views)
+        self.show_sweep(bench)
+        self.no_results.display = not (latest and latest.views) and sweep is None
         self.draw_step(bench)
+
+    def show_sweep(self, bench: Workbench) -> None:
+        """The lesson's sweep, ranked: the table `labapp sweep` prints, in the UI's language (hidden when there is none)."""
+        sweep = bench.sweep_of(self.lesson)
+        self.sweep_box.display = sweep is not None
+        if sweep is None:
+            return
+        done = "" if not sweep.running else say("sweep so far", self.lang, done=len(sweep.results), count=sweep.count)
+        text = f"{say('sweep table', self.lang)}{done}\n{sweep.table(self.lang) if sweep.results else ''}"
+        if text != self._sweep_shown:
+            self._sweep_shown = text
+            self.sweep_table.update(text)
 
     def draw_step(self, bench: Workbench) -> None:
         """The step panel, from the lesson's latest run (cheap when nothing changed: every tick may call it)."""
@@ -195,7 +217,7 @@ class LessonView(Vertical):
     def show_runs(self, bench: Workbench) -> None:
         """Fill the runs panel from disk, if it is on screen."""
         if self.runs.has_class("-current") or self.screen.has_class("roomy"):
-            self.runs.show(bench.past_runs(self.lesson), set(bench.overlaid.get(self.lesson.id, {})))
+            self.runs.show(bench.past_runs(self.lesson), set(bench.overlaid.get(self.lesson.id, {})), bench.best_folders(self.lesson))
 
     def chosen_run(self) -> PastRun | None:
         """The run highlighted in the runs panel, while that panel is the current one."""

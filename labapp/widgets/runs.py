@@ -46,8 +46,8 @@ class RunsPanel(Vertical):
         yield Static("", id="runs-path", markup=False)
         yield Static(say("runs help", self.lang), id="runs-help")
 
-    def show(self, runs: list[PastRun], overlaid: set[str]) -> None:
-        """Fill the table with `runs`, marking the overlaid ones."""
+    def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★)."""
         self.runs = runs
         if not self.query(DataTable):  # not composed yet (a resize or a tick can come first): the next tick fills it
             return
@@ -58,13 +58,15 @@ class RunsPanel(Vertical):
         final = self.lesson.label(which[1], self.lang) if which else say("final", self.lang)
         table.add_columns("", "#", say("started", self.lang), say("status", self.lang), final, say("changed", self.lang))
         for index, run in enumerate(runs):
-            table.add_row("✓" if str(run.path) in overlaid else " ", len(runs) - index, run.started[5:16].replace("T", " "),
+            mark = ("★" if str(run.path) in best else "") + ("✓" if str(run.path) in overlaid else "")
+            table.add_row(mark or " ", len(runs) - index, run.started[5:16].replace("T", " "),
                           say(run.status, self.lang) if run.status in ("finished", "stopped", "diverged", "failed",
                                                                        "interrupted", "running") else run.status,
                           final_headline(self.lesson, run), changed_params(self.lesson, run.path, self.lang))
         if runs:
             table.move_cursor(row=min(row, len(runs) - 1))
         self._show_path()
+        self.query_one("#runs-help", Static).update(say("runs help", self.lang) + (f" · {say('best', self.lang)}" if best else ""))
         if not runs:
             self.query_one("#runs-path", Static).update(say("no runs", self.lang))
 

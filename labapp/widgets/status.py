@@ -40,13 +40,18 @@ def headline(trace: RunTrace, lang: str) -> str:
 
 
 def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, lang: str,
-                 open_lesson: str | None = None) -> list[tuple[int, str]]:
+                 open_lesson: str | None = None, sweep: tuple[int, int] | None = None) -> list[tuple[int, str]]:
     """(priority, text) for each part of the first line, in display order; lower priority is dropped first.
 
     The run's lesson id is kept whatever the width when it is not the lesson on screen (a run goes on
-    while another lesson is open), so its numbers are never read as the open lesson's.
+    while another lesson is open), so its numbers are never read as the open lesson's. In a sweep,
+    `sweep` is (the run going, of how many) and is kept whatever the width, with the run's point.
     """
     parts = [(9, say(state, lang) if state in STYLES else state)]
+    if sweep is not None:
+        parts.append((9, f"{say('sweep', lang)} {sweep[0]}/{sweep[1]}"))
+        if trace is not None:
+            parts.append((8, trace.label))
     if trace is not None and progress is not None:
         if progress.total:
             parts.append((8, say("progress", lang, unit=unit_word(trace.lesson.unit, lang), done=progress.epoch,
@@ -82,12 +87,12 @@ class StatusLine(Static):
     _shown: RichText | None = None
 
     def show(self, state: str, trace: RunTrace | None, progress: RunProgress | None, device: str, message: str,
-             lang: str, open_lesson: str | None = None) -> None:
+             lang: str, open_lesson: str | None = None, sweep: tuple[int, int] | None = None) -> None:
         """Redraw from the current state, run and message."""
         columns = max(20, self.size.width - 2)
         line = RichText()
         line.append("● ", style=STYLES.get(state, "bold"))
-        line.append(first_line(status_parts(state, trace, progress, device, lang, open_lesson), columns))
+        line.append(first_line(status_parts(state, trace, progress, device, lang, open_lesson, sweep), columns))
         message = " ".join(message.split())
         if width(message) > columns:
             more = f" ({say('more', lang)})"
