@@ -178,7 +178,7 @@ class LabApp(App):
             self.message = self.bench.say(str(error))
             return
         self.message = trace.no_records
-        self.workbench.view.views.clear()  # type: ignore[union-attr]
+        self.workbench.view.clear_views()  # type: ignore[union-attr]
         self.refresh_bindings()
         self.tick(charts=True)
 
@@ -192,7 +192,7 @@ class LabApp(App):
         if not self.bench.reset():
             self.message = self.bench.tell("busy", lesson=self.bench.lesson.id)
             return
-        self.workbench.view.views.clear()  # type: ignore[union-attr]
+        self.workbench.view.clear_views()  # type: ignore[union-attr]
         self.message = ""
         self.tick(charts=True)
 

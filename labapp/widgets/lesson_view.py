@@ -1,8 +1,9 @@
 """The area for one lesson: title, then Learn / Train / Code tabs. Built once per lesson and language.
 
 The Train tab holds the form and the panels: one per chart, the results (the lesson's views and
-its try-it box) and the runs on disk. Narrow, one panel shows at a time (keys 4, 5, ...); roomy
-(WorkbenchScreen's `roomy` class), all of them. The explanation and the code render when first shown.
+its try-it box), a classifier's mistakes (its confusion views) and the runs on disk. Narrow, one
+panel shows at a time (keys 4, 5, ...); roomy (WorkbenchScreen's `roomy` class), all of them. The
+explanation and the code render when first shown.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
 
+from labapp import confusion
 from labapp.actions import PANEL_KEYS
 from labapp.controller import Form, Workbench
 from labapp.records import PastRun
@@ -61,11 +63,15 @@ class LessonView(Vertical):
         self.model = model
         self.form = ParamForm(form, devices, lang, id="form")
         self.charts = [LessonChart(chart, lang, classes="chart panel") for chart in lesson.charts]
-        self.views = ViewsPanel(lesson, lang, id="views")
+        confusions = [view for view in lesson.views if view.kind == confusion.KIND]
+        self.views = ViewsPanel(lesson, lang, [v for v in lesson.views if v not in confusions], id="views")
+        # what a classifier gets wrong: a panel of its own, next to the results
+        self.mistakes = ViewsPanel(lesson, lang, confusions, empty=say("no results", lang), id="mistakes",
+                                   classes="panel") if confusions else None
         self.runs = RunsPanel(lesson, lang, id="runs", classes="panel")
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
-        self.panels: list[Widget] = [*self.charts, self.results, self.runs]
+        self.panels: list[Widget] = [*self.charts, self.results, *filter(None, [self.mistakes]), self.runs]
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
@@ -92,6 +98,8 @@ class LessonView(Vertical):
                                     yield TryBox(lesson.try_it, lang, self.model, id="try")
                                 yield self.no_results
                                 yield self.views
+                            if self.mistakes is not None:
+                                yield self.mistakes
                             yield self.runs
             with TabPane(f"{say('code', lang)} 3", id="code"):
                 yield VerticalScroll(Static("", id="source"), id="code-scroll")
@@ -134,11 +142,14 @@ class LessonView(Vertical):
             chart.refresh()
 
     def bring(self, index: int) -> None:
-        """Make panel `index` current, focus its runs table (never a text box: the panel keys must keep working), zoom it if zoomed."""
+        """Make panel `index` current, focus its runs table or the mistakes (never a text box: the panel keys must
+        keep working), zoom it if zoomed."""
         self.show_panel(index)
         panel = self.panels[self.current]
         for widget in panel.query("#runs-table"):
             widget.focus()
+        if panel is self.mistakes:
+            panel.focus()  # the arrow keys scroll it
         if self.screen.maximized is not None:
             self.screen.maximize(panel, container=False)
 
@@ -150,8 +161,9 @@ class LessonView(Vertical):
             self.screen.maximize(self.panels[self.current], container=False)
 
     def panel_names(self) -> list[str]:
-        """The panels' names in the UI's language: chart titles, results, runs."""
-        return [chart.title(self.lang) for chart in self.lesson.charts] + [say("results", self.lang), say("runs", self.lang)]
+        """The panels' names in the UI's language: chart titles, results, mistakes (a classifier's), runs."""
+        return ([chart.title(self.lang) for chart in self.lesson.charts] + [say("results", self.lang)]
+                + ([say("mistakes", self.lang)] if self.mistakes is not None else []) + [say("runs", self.lang)])
 
     def draw_bar(self) -> None:
         """The panel bar: `4 Loss  5 Accuracy  6 Results ...`, the current one highlighted, each clickable."""
@@ -181,7 +193,15 @@ class LessonView(Vertical):
             chart.show(traces, log_scale, earlier)
         latest = bench.latest(self.lesson)
         self.views.show(latest.views if latest else {})
+        if self.mistakes is not None:
+            self.mistakes.show(latest.views if latest else {})
         self.no_results.display = not (latest and latest.views)
+
+    def clear_views(self) -> None:
+        """Empty the results and the mistakes (a new run starts, or the lesson is reset)."""
+        self.views.clear()
+        if self.mistakes is not None:
+            self.mistakes.clear()
 
     def show_runs(self, bench: Workbench) -> None:
         """Fill the runs panel from disk, if it is on screen."""
