@@ -134,6 +134,8 @@ def train(hp: Values, run):
 
     yield ViewValue("result", _diabetes.final_result(model, criterion, dataset.x_data.to(run.device),
                                            dataset.y_data.to(run.device)))
+    yield ViewValue("mistakes", _diabetes.mistakes(model, dataset.x_data.to(run.device),
+                                                   dataset.y_data.to(run.device)))
 
 
 PARAMS = (
@@ -156,7 +158,7 @@ LESSON = Lesson(
             Chart(Text("准确率", "Accuracy"), y=("accuracy",)),
             Chart(Text("每个 iteration 的损失", "Loss per iteration"), y=("loss",), x="step")),
     views=(View("batches", "values", Text("小批量", "Mini-batches")),
-           View("result", "values", Text("结果", "Result"))),
+           View("result", "values", Text("结果", "Result")), _diabetes.MISTAKES),
     train=train,
     data=(DIABETES,),
     headline=("train", "accuracy"),

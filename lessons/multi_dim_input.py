@@ -59,6 +59,7 @@ def train(hp: Values, run):
             break
 
     yield ViewValue("result", _diabetes.final_result(model, criterion, x_data, y_data))
+    yield ViewValue("mistakes", _diabetes.mistakes(model, x_data, y_data))
 
 
 PARAMS = (
@@ -77,7 +78,7 @@ LESSON = Lesson(
     params=PARAMS,
     charts=(Chart(Text("损失（BCE）", "Loss (BCE)"), y=("loss",)),
             Chart(Text("准确率", "Accuracy"), y=("accuracy",))),
-    views=(View("result", "values", Text("结果", "Result")),),
+    views=(View("result", "values", Text("结果", "Result")), _diabetes.MISTAKES),
     train=train,
     data=(DIABETES,),
     headline=("train", "accuracy"),
