@@ -240,10 +240,11 @@ def counts_lines(value: dict[str, Any], labels: Sequence[str], width: int, palet
     digits = max(len(str(c)) for row in matrix for c in row)
     grids = [_grid(labels, digits, 1, whole=True), _grid(labels, digits, 1)]
     grids += [_grid(labels, digits, 0)] if palette.zebra else []
-    grid = next((g for g in grids if g.width() <= width), grids[-1])
+    grid = next((g for g in grids if g.width() <= width), grids[1])  # blocks keep a space between cells
     cells = [[(str(c) if c else "·", _cell_style(palette, t, p, c, shares[t][p])) for p, c in enumerate(row)]
              for t, row in enumerate(matrix)]
-    per_block = max(1, (width - max(map(cell_len, grid.codes)) - 1) // (grid.cell + grid.gap))
+    fit = max(1, (width - max(map(cell_len, grid.codes)) - 1) // (grid.cell + grid.gap))
+    per_block = -(-len(matrix) // -(-len(matrix) // fit))  # as many columns in each block as can be
     lines: list[RichText] = []
     for start in range(0, len(matrix), per_block):
         block = range(start, min(start + per_block, len(matrix)))

@@ -107,14 +107,14 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
         theme = {name: Color.parse(variables[name]) for name in ("foreground-muted", "success", "error", "warning")}
         return confusion.Palette(title="bold", head=solid(theme["foreground-muted"]), right=solid(theme["success"]),
                                  wrong=f"bold {solid(theme['error'])}", slight=solid(theme["warning"]), none="dim",
-                                 zebra=f"on {background.blend(background + foreground, 0.08).hex6}",
+                                 zebra=f"on {background.blend(background + foreground, 0.15).hex6}",
                                  ink=solid(foreground), paper=background.hex6)
 
     def view_renderable(self, view, value: object, width: int) -> RichText:
         """One view as unwrapped text, its title bold; a view that cannot be drawn says so."""
         try:
             if view.kind == confusion.KIND:
-                width = max(20, self._widths[1] - 1)  # the matrix chooses its layout for the room there is
+                width = max(20, self._widths[1])  # the matrix chooses its layout for the room there is
                 lines = confusion.render(value, self.lang, width, self.palette(),
                                          lambda word: self.lesson.label(word, self.lang))
                 text = RichText("\n").join([*confusion.prose(view.title(self.lang), width, "bold"), *lines])
