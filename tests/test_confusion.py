@@ -262,3 +262,20 @@ async def test_the_mistakes_panel_is_one_key_away_at_80x24_and_fits_it(lang):
         await pilot.press("f")
         await press_run(pilot)  # a new run empties the panel until its first epoch
         await until(pilot, lambda: app.bench.active is None)
+
+
+async def test_the_mistakes_follow_the_theme():
+    app = LabApp(lesson_id="classifier", lang="en", catalogue=(COUNTER, CLASSIFIER))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_run(pilot)
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("classifier"))
+        await pilot.press("5")
+        shown = app.workbench.view.mistakes.query_one("#view-mistakes")
+        await until(pilot, lambda: "Name" in shown.render().plain)
+
+        def styles():
+            return {str(span.style) for span in shown.render().spans}
+
+        dark = styles()
+        app.theme = "textual-light"
+        await until(pilot, lambda: styles() != dark)  # drawn again in the new theme's colours
