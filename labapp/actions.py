@@ -66,7 +66,7 @@ BY_NAME = {action.name: action for action in ACTIONS}
 # Keys beside the table: F5/F6/F7 and ctrl+c work from inside a field too; digits pick tabs and panels.
 EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("f7", "step"), ("ctrl+c", "quit"))
 TABS = ("learn", "train", "code")  # keys 1, 2, 3
-PANEL_KEYS = "456789"  # the Train tab's charts, then results, then runs
+PANEL_KEYS = "456789"  # the Train tab's charts, then results, a classifier's mistakes, then runs
 
 
 def key_table() -> list[tuple[str, str, str, bool]]:

@@ -206,7 +206,7 @@ class LabApp(App):
             self.message = self.bench.say(str(error))
             return
         self.message = trace.no_records
-        self.workbench.view.views.clear()  # type: ignore[union-attr]
+        self.workbench.view.clear_views()  # type: ignore[union-attr]
         self.refresh_bindings()
         self.tick(charts=True)
 
@@ -221,7 +221,7 @@ class LabApp(App):
             return
         if started:
             self.message = trace.no_records
-            self.workbench.view.views.clear()  # type: ignore[union-attr]
+            self.workbench.view.clear_views()  # type: ignore[union-attr]
         self.workbench.view.show_step()  # type: ignore[union-attr]
         self.refresh_bindings()
 
@@ -240,7 +240,7 @@ class LabApp(App):
             return
         self.message = self.bench.tell("run folder", path=trace.run_dir)
         if view is not None:
-            view.views.clear()
+            view.clear_views()
         self.refresh_bindings()
         self.tick(charts=True)
 
@@ -254,7 +254,7 @@ class LabApp(App):
         if not self.bench.reset():
             self.message = self.bench.tell("busy", lesson=self.bench.lesson.id)
             return
-        self.workbench.view.views.clear()  # type: ignore[union-attr]
+        self.workbench.view.clear_views()  # type: ignore[union-attr]
         self.message = ""
         self.tick(charts=True)
 

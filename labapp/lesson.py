@@ -304,7 +304,7 @@ class View:
     kinds: 'values' (name -> number or text), 'table' ({'columns': [...], 'rows': [[...]]}),
     'heatmap' ({'x': [...], 'y': [...], 'z': rows of y by columns of x, 'x_label', 'y_label',
     'mark': [x, y]}), 'curve' ({'x': [...], 'y': [...], 'x_label', 'y_label', 'hline', 'vline'}),
-    'text' (a string).
+    'text' (a string), 'confusion' (what a classifier gets wrong: labapp.confusion.summary's value).
     """
 
     name: str

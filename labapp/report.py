@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from rich.cells import cell_len
 
+from labapp import confusion
 from labapp.lesson import Chart, Lesson, Metric, Record, Step, View, ViewValue, in_lang
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
@@ -407,6 +408,11 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
         return f"{title}\n{table_text(value, label, width)}"
     if view.kind == "heatmap":
         return heatmap_text(title, value, width)
+    if view.kind == confusion.KIND:
+        palette = confusion.ANSI if color else confusion.PLAIN
+        lines = confusion.render(value, lang, width - 2, palette, label)
+        return confusion.ansi(confusion.prose(title, width, palette.title), color) + "\n" + confusion.ansi(
+            lines, color, indent="  ")
     if view.kind == "curve":
         series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
         return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),

@@ -180,6 +180,21 @@ WORDS: dict[str, Text] = {
     "unit step": T("步", "step"),
     "unit evaluation": T("次", "evaluation"),
     "progress": T("第 {done}/{total} {unit}", "{unit} {done}/{total}"),
+    # what the classifier gets wrong (labapp/confusion.py) and its panel
+    "mistakes": T("错在哪里", "Mistakes"),
+    "confusion right": T("{total} 个中答对 {right} 个（{share}）", "{right} of {total} right ({share})"),
+    "confusion pairs": T("最常混淆（真实 → 预测）", "Most confused (true → predicted)"),
+    "confusion pair": T("{count} 次，占真实为 {true} 的 {share}", "{count} times, {share} of true {true}"),
+    "confusion no mistakes": T("没有错误", "no mistakes"),
+    "confusion counts": T("个数（行：真实类别，列：预测类别）", "Counts (rows: the true class, columns: the predicted)"),
+    "confusion shares": T("占每个真实类别的百分比（· 为 0），右边是每一类的准确率",
+                          "% of each true class (· none); at the right, each class's accuracy"),
+    "confusion capped": T("；99 表示 99 或以上", "; 99 means 99 or more"),
+    "confusion accuracy": T("准确率", "accuracy"),
+    "confusion gallery": T("模型最有把握的错误：{shown} 个（共错 {wrong} 个）", "The mistakes it was surest of: {shown} of {wrong}"),
+    "confusion gallery key": T("真实 → 预测，模型给这个答案的概率", "true → predicted, the probability the model gave its answer"),
+    "confusion row": T("第 {n} 行", "row {n}"),
+    "confusion empty": T("没有可数的答案", "no answers to count"),
 }
 
 

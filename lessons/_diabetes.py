@@ -3,7 +3,10 @@
 Not a lesson: the model and the training loop are in each lesson's own file.
 """
 
-from labapp.lesson import Text, both
+from labapp import confusion
+from labapp.lesson import Text, View, both
+
+CLASSES = ["0", "1"]  # the label's two values, in the order of the confusion matrix
 
 def accuracy(y_pred, y_data):
     """The share of rows where the predicted class (P ≥ 0.5 means 1) is the label."""
@@ -42,6 +45,23 @@ def after_training(model, criterion, x_data, y_data, epoch):
 
 AFTER = "after training"  # the split of the trained model's values
 HEADLINE = (AFTER, "accuracy")
+
+
+def mistakes(model, x_data, y_data):
+    """What the trained model gets wrong, on the rows it trained on (the course keeps no test split)."""
+    import torch
+
+    with torch.no_grad():
+        y_pred = model(x_data).flatten()                   # (N,): P(y = 1) for each row
+    predicted = (y_pred >= 0.5).long()                     # the class it answers
+    sure = torch.where(predicted == 1, y_pred, 1 - y_pred)  # the probability it gives that answer
+    return confusion.summary(CLASSES, y_data.flatten().long().tolist(), predicted.tolist(), sure.tolist(),
+                             example=lambda i: i + 1)      # a row is shown by its number in the file
+
+
+MISTAKES = View("mistakes", confusion.KIND, Text("错在哪里：训练数据上的混淆矩阵（课程没有留出测试集）",
+                                                 "What it gets wrong: the confusion matrix on the rows it trained on "
+                                                 "(the course keeps no test split)"))
 
 
 # The words of the reports above, in both languages.

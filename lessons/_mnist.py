@@ -5,30 +5,32 @@ A lesson brings its model; `train_and_test` does what the course's main loop doe
 
 import time
 
+from labapp import confusion
 from labapp.lesson import ChoiceParam, Chart, FloatParam, IntParam, Metric, Text, View, ViewValue
 from lessons import _mnist_data as mnist_data
 from lessons._data import MNIST
 
 REPORT_EVERY = 300  # the course prints the mean loss of every 300 batches
+DIGITS = [str(digit) for digit in range(10)]  # the classes, in the order of the model's outputs
 
 
-def test(model, test_data, wrong_wanted=8):
-    """The course's test(): the share of test images whose largest output is the label; and a few it gets wrong."""
+def test(model, test_data):
+    """The course's test(): the share of test images whose largest output is the label; and every answer,
+    as lists (labels, predicted, the probability the model gave its answer) for the confusion matrix."""
     import torch
 
     model.eval()
-    correct, seen, wrong = 0, 0, []
+    correct, seen, answers = 0, 0, []
     with torch.no_grad():
         for images, labels in test_data.batches(shuffle=False):
             outputs = model(images)
             _, predicted = torch.max(outputs, dim=1)  # the class with the largest output
-            right = predicted == labels
-            correct += right.sum()                       # stays on the device: one sync at the end
-            if len(wrong) < wrong_wanted:
-                wrong += (torch.nonzero(~right).flatten() + seen).tolist()[:wrong_wanted - len(wrong)]
+            correct += (predicted == labels).sum()       # stays on the device: one sync at the end
             seen += len(labels)
+            answers.append((labels, predicted, outputs.softmax(dim=1).amax(dim=1)))  # how sure it was
     model.train()
-    return correct.item() / seen, wrong
+    labels, predicted, probability = (torch.cat(column).tolist() for column in zip(*answers))
+    return correct.item() / seen, (labels, predicted, probability)
 
 
 def train_and_test(model, hp, run):
@@ -68,11 +70,13 @@ def train_and_test(model, hp, run):
                 return
         if not reported:  # an epoch shorter than 300 batches: its mean, so that the chart is never empty
             yield Metric(epoch=epoch, step=step, values={"loss": running_loss.item() / (batch_idx + 1)})
-        accuracy, wrong = test(model, test_data)
+        accuracy, answers = test(model, test_data)
         seconds = time.perf_counter() - start
         yield Metric(epoch=epoch, values={"loss": epoch_loss.item() / (batch_idx + 1), "seconds": seconds})
         yield Metric(epoch=epoch, split="test", values={"accuracy": accuracy})
-        yield ViewValue("digits", mnist_data.digits(model, test_dataset, run.device, wrong))
+        yield ViewValue("digits", mnist_data.digits(model, test_dataset, run.device))
+        yield ViewValue("mistakes", confusion.summary(DIGITS, *answers,
+                                                      example=lambda i: test_dataset.data[i].tolist()))
         run.checkpoint(epoch, model=model, optimizer=optimizer, step=step)  # with the random generators: resumable
 
 
@@ -92,7 +96,9 @@ CHARTS = (Chart(Text("训练损失（每轮的平均）", "Training loss (mean p
                 y=("loss",), x="step"))
 VIEWS = (View("data", "values", Text("数据", "Data")),
          View("digits", "text", Text("测试图片：模型的回答（pred）和标签（true）",
-                                     "Test digits: the model's answer (pred) and the label (true)")))
+                                     "Test digits: the model's answer (pred) and the label (true)")),
+         View("mistakes", confusion.KIND, Text("错在哪里：测试集上的混淆矩阵",
+                                               "What it gets wrong: the confusion matrix on the test split")))
 HEADLINE = ("test", "accuracy")
 LABELS = {
     "training images": Text("训练图片", "training images"),

@@ -134,6 +134,7 @@ def train(hp: Values, run):
 
     yield from _diabetes.after_training(model, criterion, dataset.x_data.to(run.device),
                                         dataset.y_data.to(run.device), epoch)
+    yield ViewValue("mistakes", _diabetes.mistakes(model, dataset.x_data.to(run.device), dataset.y_data.to(run.device)))
 
 
 PARAMS = (
@@ -156,7 +157,7 @@ LESSON = Lesson(
             Chart(Text("准确率（每轮训练中累计）", "Accuracy (running, during each epoch)"), y=("accuracy",)),
             Chart(Text("每次迭代（每批）的损失", "Loss per iteration"), y=("loss",), x="step")),
     views=(View("batches", "values", Text("小批量", "Mini-batches")),
-           View("result", "values", Text("结果", "Result"))),
+           View("result", "values", Text("结果", "Result")), _diabetes.MISTAKES),
     train=train,
     data=(DIABETES,),
     headline=_diabetes.HEADLINE,

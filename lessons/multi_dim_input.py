@@ -61,6 +61,7 @@ def train(hp: Values, run):
             break
 
     yield from _diabetes.after_training(model, criterion, x_data, y_data, epoch)
+    yield ViewValue("mistakes", _diabetes.mistakes(model, x_data, y_data))
 
 
 PARAMS = (
@@ -79,7 +80,7 @@ LESSON = Lesson(
     params=PARAMS,
     charts=(Chart(Text("损失（BCE）", "Loss (BCE)"), y=("loss",)),
             Chart(Text("准确率（每轮更新前）", "Accuracy (each epoch, before its update)"), y=("accuracy",))),
-    views=(View("result", "values", Text("结果", "Result")),),
+    views=(View("result", "values", Text("结果", "Result")), _diabetes.MISTAKES),
     train=train,
     data=(DIABETES,),
     headline=_diabetes.HEADLINE,

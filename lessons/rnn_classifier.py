@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from labapp import confusion
 from labapp.lesson import (BoolParam, both, Chart, FloatParam, IntParam, Lesson, Metric, Text, TextParam, TryIt, Values,
                            View, ViewValue, shown)
 from lessons._blocks import watch
@@ -56,15 +57,17 @@ def shapes(model, inputs, lengths):
 
 
 def test(model, seq, lengths, device):
-    """The predicted country of every name (the names sorted longest first, as packing wants)."""
+    """The predicted country of every name and the probability the model gives it (the names sorted longest
+    first, as packing wants)."""
     import torch
 
     model.eval()
     with torch.no_grad():
-        predicted = [model(seq[i:i + 1024, :int(lengths[i])].to(device), lengths[i:i + 1024]).argmax(dim=1).cpu()
-                     for i in range(0, len(lengths), 1024)]
+        outputs = [model(seq[i:i + 1024, :int(lengths[i])].to(device), lengths[i:i + 1024])
+                   for i in range(0, len(lengths), 1024)]
     model.train()
-    return torch.cat(predicted)
+    probability, predicted = torch.cat(outputs).softmax(dim=1).max(dim=1)  # the likeliest country, how likely
+    return predicted.cpu(), probability.cpu()
 
 
 def predict(state, text: str):
@@ -112,6 +115,7 @@ def train(hp: Values, run):
     test_seq, test_len, test_y = make_tensors(*zip(*[(n, index[c]) for n, c in test_rows]))
     order = test_len.argsort(descending=True)  # sorted once: every test batch is then longest first
     test_seq, test_len, test_y = test_seq[order], test_len[order], test_y[order]
+    test_names = [test_rows[i][0] for i in order.tolist()]
     majority = max(countries, key=lambda c: int((test_y == index[c]).sum()))
     baseline = float((test_y == index[majority]).float().mean())  # the accuracy of always answering it
     longest = train_seq.shape[1]
@@ -147,13 +151,15 @@ def train(hp: Values, run):
                 break
         if run.should_stop:
             break
-        predicted = test(model, test_seq, test_len, run.device)
+        predicted, probability = test(model, test_seq, test_len, run.device)
         accuracy = float((predicted == test_y).float().mean())
         best = max(best, (accuracy, -epoch))
         state = snapshot(model, hp, countries, epoch, accuracy)
         run.keep(state)  # the model that the Try-it box and --predict answer with
         yield Metric(epoch=epoch, values={"loss": loss_sum / len(train_y)})
         yield Metric(epoch=epoch, values={"accuracy": accuracy}, split="test")
+        yield ViewValue("mistakes", confusion.summary(countries, test_y.tolist(), predicted.tolist(),
+                                                      probability.tolist(), example=lambda i: test_names[i]))
         run.checkpoint(epoch, model=model, optimizer=optimizer, shuffle=shuffle, step=step, best=list(best),
                        countries=countries)  # what --resume continues from, and --load answers with
 
@@ -162,10 +168,6 @@ def train(hp: Values, run):
     yield ViewValue("result", {"best test accuracy": both(f"{best[0]:.1%}（第 {-best[1]} 轮）", f"{best[0]:.1%} at epoch {-best[1]}"),
                                "last test accuracy": both(f"{state['test_accuracy']:.1%}（第 {state['epoch']} 轮）",
                                                           f"{state['test_accuracy']:.1%} at epoch {state['epoch']}")})
-    rows = [[c, int((test_y == i).sum()), f"{float((predicted[test_y == i] == i).float().mean()):.1%}"]
-            for i, c in enumerate(countries) if (test_y == i).any()]
-    yield ViewValue("countries", {"columns": ["country", "test names", "accuracy"],
-                                  "rows": sorted(rows, key=lambda row: -row[1])})
     if hp.predict is not None:  # an empty text, too, gets its answer: "no name given"
         yield ViewValue("predictions", predict(state, hp.predict))
 
@@ -231,7 +233,8 @@ LESSON = Lesson(
            View("result", "values", Text("结果", "Result")),
            View("data", "values", Text("数据", "Data")),
            View("shapes", "table", Text("张量形状（第一批）", "Tensor shapes (first batch)")),
-           View("countries", "table", Text("各国测试准确率", "Test accuracy per country")),
+           View("mistakes", confusion.KIND, Text("错在哪里：测试集上的混淆矩阵",
+                                                 "What it gets wrong: the confusion matrix on the test split")),
            View("checkpoint", "values", Text("模型文件", "Model file"))),
     train=train,
     data=(NAMES_TRAIN, NAMES_TEST),

@@ -121,6 +121,10 @@ def test_multi_dim_input_course_settings_reach_the_majority_plateau(registered):
     assert result["predicted 1"]["en"] == f"{ROWS} of {ROWS} rows"
     assert f"{sink.after_training()['accuracy']:.1%}" == result["accuracy"] and sink.after_training()["loss"] == result["loss"]  # the plateau is the majority class
     assert result["always guessing the majority class"] == "65.3%"
+    mistakes = sink.view("mistakes")  # the confusion matrix shows the plateau: every row answered 1
+    assert mistakes["labels"] == ["0", "1"] and mistakes["counts"] == [[0, ROWS - ONES], [0, ONES]]
+    assert len(mistakes["mistakes"]) == 8 and all(m["true"] == 0 and 1 <= m["example"] <= ROWS
+                                                   for m in mistakes["mistakes"])
     if registered.real:
         assert epochs[0].values["loss"] > 0.69 and abs(last["loss"] - 0.6455) < 0.002
 
@@ -128,6 +132,10 @@ def test_multi_dim_input_course_settings_reach_the_majority_plateau(registered):
 def test_multi_dim_input_relu_gets_past_the_plateau(registered):
     summary, sink = train(registered, "multi-dim-input", activation="relu", epochs="1000")
     assert summary.final["train"]["accuracy"] > 0.75
+    counts = sink.view("mistakes")["counts"]  # of the trained model: its accuracy, and both answers given
+    assert sum(map(sum, counts)) == ROWS
+    assert f"{(counts[0][0] + counts[1][1]) / ROWS:.1%}" == sink.view("result")["accuracy"]
+    assert counts[0][0] > 0 and counts[1][1] > 0
     assert sink.epochs()[-1].values["loss"] < 0.5
 
 
@@ -149,6 +157,8 @@ def test_dataset_dataloader_course_settings(registered):
     assert [m.step for m in steps] == list(range(1, 2401))  # iterations count on across epochs
     assert epochs[-1].values["loss"] == pytest.approx(ENTROPY, abs=0.005)
     assert epochs[-1].values["accuracy"] == pytest.approx(SHARE)
+    counts = sink.view("mistakes")["counts"]  # rows answered 1, as the result counts them
+    assert f"{counts[0][1] + counts[1][1]} of {ROWS} rows" == sink.view("result")["predicted 1"]
     # The epoch loss is the mean over its batches, weighted by their rows (the last has 23).
     last = [m.values["loss"] for m in steps if m.epoch == 100]
     assert epochs[-1].values["loss"] == pytest.approx((sum(last[:-1]) * 32 + last[-1] * 23) / ROWS)

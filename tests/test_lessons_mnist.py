@@ -8,6 +8,7 @@ a model learns. The course's numbers on the real MNIST are checked by hand and b
 import dataclasses
 import gzip
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -16,13 +17,13 @@ import pytest
 import torch
 
 import lessons
-from labapp import cli, data
+from labapp import cli, confusion, data
 from labapp.data import DataCorrupt, DataMissing, DataStore
 from labapp.lesson import Metric, Values, ViewValue, in_lang
 from labapp.runner import FINISHED, run_lesson
 from lessons import _blocks, _mnist, _mnist_data, cnn_advanced, cnn_basics, sequential, softmax_mnist
 from lessons._data import MNIST
-from tests.conftest import labapp
+from tests.conftest import SHARED_DATA, labapp
 from tests.mnist_fixtures import write_mnist
 
 TRAIN, TEST = 320, 80
@@ -259,6 +260,47 @@ def test_softmax_mnist_headless_reports_loss_accuracy_and_digits(tiny, runs_dir)
     assert "normalised once into one tensor (320, 1, 28, 28)" in out
     assert "first test images" in out and "pred " in out and "true " in out
     assert "\x1b[" not in out  # no escape codes in a pipe
+    assert "What it gets wrong: the confusion matrix on the test split" in out
+
+
+def confusion_report(out: str) -> tuple[list[list[int]], list[str], float, list[str]]:
+    """From a headless report: the counts matrix, the accuracy column, the printed test accuracy, the captions."""
+    lines = [line.strip() for line in out.splitlines()]
+    at = lines.index("Counts (rows: the true class, columns: the predicted)")
+    assert lines[at + 1].split() == [str(d) for d in range(10)]
+    counts = [[0 if cell == "·" else int(cell) for cell in line.split()[1:]] for line in lines[at + 2:at + 12]]
+    at = next(i for i, line in enumerate(lines) if line.startswith("% of each true class"))
+    header = next(i for i in range(at, len(lines)) if lines[i].startswith("0 "))
+    per_class = [line.split()[-1] for line in lines[header + 1:header + 11]]
+    accuracy = float(re.search(r"final test: accuracy (\S+)", out).group(1))
+    captions = re.findall(r"(\d) → (\d) (\S+%)", out)
+    return counts, per_class, accuracy, captions
+
+
+def test_the_headless_report_shows_what_the_classifier_gets_wrong(tiny, runs_dir):
+    done = labapp("run", "softmax-mnist", "--epochs", "1", "--lang", "en", env={data.ENV_VAR: str(tiny)})
+    assert done.returncode == 0, done.stderr
+    counts, per_class, accuracy, captions = confusion_report(done.stdout)
+    assert sum(map(sum, counts)) == TEST
+    assert sum(counts[k][k] for k in range(10)) / TEST == accuracy
+    assert per_class == [confusion.percent(counts[k][k] / sum(counts[k])) if sum(counts[k]) else "—"
+                         for k in range(10)]
+    wrong = TEST - sum(counts[k][k] for k in range(10))
+    assert len(captions) == min(8, wrong) and all(t != p for t, p, _ in captions)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw" / "t10k-images-idx3-ubyte").is_file(),
+                    reason="the course's MNIST files are not here")
+def test_one_epoch_on_the_course_mnist_prints_its_confusion_matrix(runs_dir):
+    done = labapp("run", "softmax-mnist", "--epochs", "1", "--lang", "en", "--no-record",
+                  env={data.ENV_VAR: str(SHARED_DATA)}, timeout=600)
+    assert done.returncode == 0, done.stderr
+    counts, per_class, accuracy, captions = confusion_report(done.stdout)
+    test_images = int(re.search(r"test images +(\d+)", done.stdout).group(1))
+    assert sum(map(sum, counts)) == test_images
+    assert sum(counts[k][k] for k in range(10)) / test_images == accuracy
+    assert len(per_class) == 10 and all(share.endswith("%") for share in per_class)
+    assert len(captions) >= 6
 
 
 @pytest.mark.parametrize("lesson_id, texts", [
@@ -278,6 +320,10 @@ def test_each_lesson_trains_on_tiny_mnist(tiny, lesson_id, texts):
     assert losses[-1] < losses[0] and 0 <= accuracies[-1] <= 1
     assert keep.view("data")["training images"] == TRAIN and "pred" in keep.view("digits")["en"] and "前几张测试图片" in keep.view("digits")["zh"]
     assert keep.info.threads >= 1  # the runner's policy chooses
+    mistakes = [r.value for r in keep.records if isinstance(r, ViewValue) and r.view == "mistakes"]
+    assert len(mistakes) == 3  # after each epoch
+    for value, accuracy in zip(mistakes, accuracies):  # the test split, counted whole; its diagonal is the accuracy
+        assert confusion.total(value["counts"]) == TEST and confusion.right(value["counts"]) / TEST == accuracy
 
 
 def test_the_course_loss_is_the_mean_of_every_300_batches(tiny):

@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 import lessons
-from labapp import data
-from labapp.lesson import ParamError, in_lang
+from labapp import confusion, data
+from labapp.lesson import ParamError, ViewValue, in_lang
 from labapp.records import RunRecorder
 from labapp.runner import FINISHED, STOPPED, Run, run_lesson
 from lessons import rnn_basics, rnn_classifier
 from lessons._data import NAMES_TEST, NAMES_TRAIN
+from lessons._names import read_names
 from tests.conftest import ROOT, SHARED_DATA, labapp
 from tests.data_fixtures import checksum_of, stand_in, stand_in_code
 from tests.test_lessons_data import Collect
@@ -167,6 +168,15 @@ def test_a_short_training_learns_the_endings(names):
     seen = sink.view("data")
     assert seen["training names"] == 601 and seen["countries"] == 3
     assert run.kept["epoch"] == 4 and run.kept["countries"] == ["English", "Japanese", "Russian"]
+    mistakes = [r.value for r in sink.records if isinstance(r, ViewValue) and r.view == "mistakes"]
+    assert len(mistakes) == 4  # after each epoch, on the whole test split
+    for value, metric in zip(mistakes, tests):
+        assert value["labels"] == ["English", "Japanese", "Russian"] and confusion.total(value["counts"]) == 200
+        assert confusion.right(value["counts"]) / 200 == pytest.approx(metric.values["accuracy"])
+    # the gallery's names are test names, with the country the file gives them
+    test_rows = dict(read_names(names / "names_test.csv.gz"))
+    first = mistakes[0]
+    assert first["mistakes"] and all(test_rows[m["example"]] == first["labels"][m["true"]] for m in first["mistakes"])
 
 
 @pytest.mark.parametrize("texts, hidden, cat", [({}, "(4, 32, 16)", "(32, 32)"),
@@ -276,6 +286,11 @@ def test_headless_predict_prints_three_countries_per_name(names_folder, runs_dir
     assert table[1].split()[0] == "Nakamoto" and len(table) == 1 + 3 + 3 + 1
     assert all(line.rstrip().endswith("%") for line in table[1:7])
     assert "Müller → Muller" in out and "(empty)" in out and "no name given" in out
+    lines = [line.strip() for line in out.splitlines()]
+    at = next(i for i, line in enumerate(lines) if line.startswith("% of each true class"))
+    rows = {line.split()[0]: line.split()[-1] for line in lines[at + 2:at + 5]}  # under the header line
+    assert set(rows) == {"English", "Japanese", "Russian"} and all(v.endswith("%") for v in rows.values())
+    assert "Most confused (true → predicted)" in out
     [run_dir] = (runs_dir / "rnn-classifier").iterdir()
     assert (run_dir / "checkpoint-last.pt").is_file() and (run_dir / "checkpoint-best.pt").is_file()
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
@@ -294,3 +309,16 @@ def test_one_epoch_on_the_course_data_beats_always_russian():
     assert sink.view("data")["training names"] == 13_374 and sink.view("data")["test names"] == 6_700
     accuracy = [m for m in sink.epochs() if m.split == "test"][0].values["accuracy"]
     assert 0.6 < accuracy < 0.75  # 66 % after the first epoch; ≈ 81 % after five
+    value = sink.view("mistakes")  # what it gets wrong: 18 countries, each with its accuracy, at 80 columns
+    assert len(value["labels"]) == 18 and confusion.total(value["counts"]) == 6_700
+    assert confusion.right(value["counts"]) / 6_700 == pytest.approx(accuracy)
+    lines = [line.plain for line in confusion.render(value, "en", 78)]
+    assert max(len(line) for line in lines) <= 78
+    at = next(i for i, line in enumerate(lines) if line.startswith("% of each true class"))
+    header = next(i for i in range(at, len(lines)) if lines[i].split()[:1] in (["Ar"], ["Ara"]))
+    shares = [line.split() for line in lines[header + 1:header + 19]]
+    right = [r / n for r, n in confusion.per_class(value["counts"])]
+    assert [row[-1] for row in shares] == [confusion.percent(share) for share in right]
+    t, p, count = confusion.most_confused(value["counts"])[0]
+    assert lines[2] == f"{value['labels'][t]} → {value['labels'][p]}  {count} times, " \
+                       f"{confusion.percent(count / sum(value['counts'][t]))} of true {value['labels'][t]}"

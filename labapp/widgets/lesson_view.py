@@ -1,8 +1,9 @@
 """The area for one lesson: title, then Learn / Train / Code tabs. Built once per lesson and language.
 
 The Train tab holds the form and the panels: one per chart, the results (the lesson's views and
-its try-it box) and the runs on disk. Narrow, one panel shows at a time (keys 4, 5, ...); roomy
-(WorkbenchScreen's `roomy` class), all of them. The explanation and the code render when first shown.
+its try-it box), a classifier's mistakes (its confusion views) and the runs on disk. Narrow, one
+panel shows at a time (keys 4, 5, ...); roomy (WorkbenchScreen's `roomy` class), all of them. The
+explanation and the code render when first shown.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
 
+from labapp import confusion
 from labapp.actions import PANEL_KEYS
 from labapp.controller import Form, Workbench
 from labapp.records import PastRun
@@ -66,7 +68,11 @@ class LessonView(Vertical):
         self.model = model
         self.form = ParamForm(form, devices, lang, id="form")
         self.charts = [LessonChart(chart, lang, classes="chart panel") for chart in lesson.charts]
-        self.views = ViewsPanel(lesson, lang, id="views")
+        confusions = [view for view in lesson.views if view.kind == confusion.KIND]
+        self.views = ViewsPanel(lesson, lang, [v for v in lesson.views if v not in confusions], id="views")
+        # what a classifier gets wrong: a panel of its own, next to the results
+        self.mistakes = ViewsPanel(lesson, lang, confusions, empty=say("no results", lang), id="mistakes",
+                                   classes="panel") if confusions else None
         self.runs = RunsPanel(lesson, lang, id="runs", classes="panel")
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
@@ -76,7 +82,7 @@ class LessonView(Vertical):
         self._sweep_shown = ""
         # step mode's panel, for a lesson that has one: last, so the other panels keep their keys
         self.step = StepPanel(lesson, lang, id="step", classes="panel") if lesson.step_mode is not None else None
-        self.panels: list[Widget] = [*self.charts, self.results, self.runs, *([self.step] if self.step else [])]
+        self.panels: list[Widget] = [*self.charts, self.results, *filter(None, [self.mistakes, self.runs, self.step])]
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
@@ -104,6 +110,8 @@ class LessonView(Vertical):
                                 yield self.no_results
                                 yield self.sweep_box
                                 yield self.views
+                            if self.mistakes is not None:
+                                yield self.mistakes
                             yield self.runs
                             if self.step is not None:
                                 yield self.step
@@ -148,11 +156,14 @@ class LessonView(Vertical):
             chart.refresh()
 
     def bring(self, index: int) -> None:
-        """Make panel `index` current, focus its runs table (never a text box: the panel keys must keep working), zoom it if zoomed."""
+        """Make panel `index` current, focus its runs table or the mistakes (never a text box: the panel keys must
+        keep working), zoom it if zoomed."""
         self.show_panel(index)
         panel = self.panels[self.current]
         for widget in panel.query("#runs-table"):
             widget.focus()
+        if panel is self.mistakes:
+            panel.focus()  # the arrow keys scroll it
         if self.screen.maximized is not None:
             self.screen.maximize(panel, container=False)
 
@@ -164,9 +175,10 @@ class LessonView(Vertical):
             self.screen.maximize(self.panels[self.current], container=False)
 
     def panel_names(self) -> list[str]:
-        """The panels' names in the UI's language: chart titles, results, runs."""
-        names = [chart.title(self.lang) for chart in self.lesson.charts] + [say("results", self.lang), say("runs", self.lang)]
-        return names + ([say("step panel", self.lang)] if self.step is not None else [])
+        """The panels' names in the UI's language: chart titles, results, mistakes (a classifier's), runs, step."""
+        names = {self.results: say("results", self.lang), self.mistakes: say("mistakes", self.lang),
+                 self.runs: say("runs", self.lang), self.step: say("step panel", self.lang)}
+        return [chart.title(self.lang) for chart in self.lesson.charts] + [names[p] for p in self.panels[len(self.charts):]]
 
     def draw_bar(self) -> None:
         """The panel bar: `4 Loss  5 Accuracy  6 Results ...` on one or two rows, the current one highlighted, each clickable."""
@@ -190,6 +202,8 @@ class LessonView(Vertical):
         self.show_sweep(bench)
         self.no_results.display = not (latest and latest.views) and sweep is None
         self.draw_step(bench)
+        if self.mistakes is not None:
+            self.mistakes.show(latest.views if latest else {})
 
     def show_sweep(self, bench: Workbench) -> None:
         """The lesson's sweep, ranked: the table `labapp sweep` prints, in the UI's language (hidden when there is none)."""
@@ -213,6 +227,12 @@ class LessonView(Vertical):
         """Bring the step panel on screen (step mode has begun or gone on)."""
         if self.step is not None and self.panels[self.current] is not self.step:
             self.bring(self.panels.index(self.step))
+
+    def clear_views(self) -> None:
+        """Empty the results and the mistakes (a new run starts, or the lesson is reset)."""
+        self.views.clear()
+        if self.mistakes is not None:
+            self.mistakes.clear()
 
     def show_runs(self, bench: Workbench) -> None:
         """Fill the runs panel from disk, if it is on screen."""

@@ -7,18 +7,26 @@ still wider (a picture of digits) scrolls sideways. A new width draws the views 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text as RichText
+from textual.color import Color
 from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
-from labapp.lesson import Lesson
+from labapp import confusion
+from labapp.lesson import Lesson, View
 from labapp.report import MIN_COLUMN, view_text, wrap_cell
 
 CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
 
 
 class ViewsPanel(ScrollableContainer, can_focus=True):
-    """One Static per view of the lesson; each redrawn only when its value changes. Scrolls both ways."""
+    """One Static per view of the lesson (or of `views`, some of them); each redrawn only when its value
+    changes, and all of them when the panel's width or the theme changes. Scrolls both ways.
+
+    `empty`, if given, is said while no view has a value.
+    """
 
     DEFAULT_CSS = """
     ViewsPanel {
@@ -34,41 +42,85 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
     ViewsPanel > .view.-blank {
         display: none;
     }
+    ViewsPanel > .views-empty {
+        color: $text-muted;
+    }
     """
 
-    def __init__(self, lesson: Lesson, lang: str, **kwargs) -> None:
+    def __init__(self, lesson: Lesson, lang: str, views: Sequence[View] | None = None, empty: str = "",
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.lesson = lesson
         self.lang = lang
+        self.views = tuple(lesson.views if views is None else views)
+        self.empty = empty
         self._shown: dict[str, object] = {}
-        self._views: dict[str, object] = {}  # the values last shown, drawn again for a new width
-        self._width = 0
+        self._latest: dict[str, object] = {}
+        self._widths = (0, 0)  # the panel's and its content's, when the views were drawn
 
     def compose(self):
         """A placeholder per view until a run fills it."""
-        for view in self.lesson.views:
+        if self.empty:
+            yield Static(self.empty, classes="views-empty")
+        for view in self.views:
             yield Static("", id=f"view-{view.name}", classes="view -blank")
 
+    def on_mount(self) -> None:
+        """Redraw in the colours of a new theme."""
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
+
+    def on_resize(self) -> None:
+        """Views drawn for the width (curves, the confusion matrix) are drawn again for a new one."""
+        self.show(self._latest)
+
+    def redraw(self) -> None:
+        """Draw every view again."""
+        self._shown.clear()
+        self.show(self._latest)
+
     def show(self, views: dict[str, object]) -> None:
-        """Draw the views whose value is new (all of them at a new width)."""
-        self._views = views
-        width = max(CURVE_WIDTH, self.size.width - 2)
-        if width != self._width:
-            self._width = width
+        """Draw the views whose value is new, or every view if the panel's width changed."""
+        self._latest = views
+        widths = (self.size.width, self.scrollable_content_region.width)
+        if widths != self._widths:
+            self._widths = widths
             self._shown.clear()
-        for view in self.lesson.views:
+        for view in self.views:
             value = views.get(view.name)
             if value is None or self._shown.get(view.name) is value:
                 continue
             self._shown[view.name] = value
             widget = self.query_one(f"#view-{view.name}", Static)
-            widget.update(self.view_renderable(view, value, width))
+            widget.update(self.view_renderable(view, value, max(CURVE_WIDTH, widths[0] - 2)))
             widget.remove_class("-blank")
             widget.add_class("filled")
+        for note in self.query(".views-empty"):
+            note.display = not self._shown
+
+    def palette(self) -> confusion.Palette:
+        """The confusion view's colours, from the theme: right in its success colour, wrong in its error colour."""
+        variables = self.app.get_css_variables()
+        _, _, background, foreground = self.colors
+
+        def solid(color: Color) -> str:  # a colour as it shows on this panel's background
+            return (background + color).hex6
+
+        theme = {name: Color.parse(variables[name]) for name in ("foreground-muted", "success", "error", "warning")}
+        return confusion.Palette(title="bold", head=solid(theme["foreground-muted"]), right=solid(theme["success"]),
+                                 wrong=f"bold {solid(theme['error'])}", slight=solid(theme["warning"]), none="dim",
+                                 zebra=f"on {background.blend(background + foreground, 0.15).hex6}",
+                                 ink=solid(foreground), paper=background.hex6)
 
     def view_renderable(self, view, value: object, width: int) -> RichText:
         """One view as unwrapped text, its title bold; a view that cannot be drawn says so."""
         try:
+            if view.kind == confusion.KIND:
+                width = max(20, self._widths[1])  # the matrix chooses its layout for the room there is
+                lines = confusion.render(value, self.lang, width, self.palette(),
+                                         lambda word: self.lesson.label(word, self.lang))
+                text = RichText("\n").join([*confusion.prose(view.title(self.lang), width, "bold"), *lines])
+                text.no_wrap = True
+                return text
             text = RichText.from_ansi(view_text(view, value, self.lang, width, color=True,
                                                 label=lambda word: self.lesson.label(word, self.lang)))
             text.no_wrap = True
@@ -79,10 +131,6 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
         except Exception as error:  # noqa: BLE001 - a view must never take the app down
             return RichText(f"{view.title(self.lang)}: cannot draw ({error})", style="dim")
 
-    def on_resize(self) -> None:
-        """Draw the views again for the new width."""
-        self.show(self._views)
-
     def set_lang(self, lang: str, views: dict[str, object]) -> None:
         """Redraw every view in `lang`."""
         self.lang = lang
@@ -92,7 +140,10 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
     def clear(self) -> None:
         """Empty every view (a new run is starting)."""
         self._shown.clear()
+        self._latest = {}
         for widget in self.query(".view").results(Static):
             widget.update("")
             widget.add_class("-blank")
             widget.remove_class("filled")
+        for note in self.query(".views-empty"):
+            note.display = True
