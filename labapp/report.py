@@ -253,7 +253,8 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
         series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
         return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),
                     value.get("vline"), lang=lang)
-    return f"{title}\n" + "\n".join("  " + safe(line) for line in str(value).splitlines())
+    text = label(str(value))  # a lesson may yield a word its labels explain, in either language
+    return f"{title}\n" + "\n".join("  " + safe(line) for line in text.splitlines())
 
 
 def final_report(lesson: Lesson, summary: Summary, records: list[Record], lang: str, color: bool,

@@ -1,0 +1,110 @@
+"""The classic mistakes made on purpose (issue 17): off by default, each with its effect shown and explained."""
+
+import pytest
+
+import lessons
+from labapp import cli
+from labapp.lesson import Metric, ViewValue
+from labapp.runner import DIVERGED, FINISHED, run_lesson
+
+
+class Keep:
+    def __init__(self):
+        self.records = []
+
+    def start(self, info):
+        self.info = info
+
+    def record(self, record, elapsed):
+        self.records.append(record)
+
+    def finish(self, summary):
+        pass
+
+    def metrics(self, split="train"):
+        return [r for r in self.records if isinstance(r, Metric) and r.split == split and r.step is None]
+
+    def views(self):
+        return {r.view: r.value for r in self.records if isinstance(r, ViewValue)}
+
+
+def train(lesson_id, data_dir=None, **texts):
+    lesson = lessons.get(lesson_id)
+    keep = Keep()
+    summary = run_lesson(lesson, lesson.resolve({k: str(v) for k, v in texts.items()}), [keep], data_dir=data_dir)
+    return summary, keep
+
+
+# -- zero_grad off: lessons 3 and 4 -------------------------------------------------------------------
+
+@pytest.mark.parametrize("lesson_id", ["backprop", "linear-regression"])
+def test_zero_grad_is_on_by_default_and_the_default_run_reports_no_gradient_norm(lesson_id):
+    lesson = lessons.get(lesson_id)
+    assert lesson.defaults()["zero_grad"] is True
+    summary, keep = train(lesson_id, epochs=20)
+    assert "grad_norm" not in summary.final["train"] and "mistake" not in keep.views()
+
+
+def test_linear_regression_without_zero_grad_accumulates_and_oscillates():
+    summary, keep = train("linear-regression", zero_grad="off")
+    assert summary.status == FINISHED
+    norms = [m.values["grad_norm"] for m in keep.metrics()]
+    losses = [m.values["loss"] for m in keep.metrics()]
+    assert norms[2] > norms[1] > norms[0]  # the sum of the gradients grows at first
+    assert max(norms[-100:]) > 1.5 * norms[0] and min(norms[-100:]) < norms[0] / 2  # then swings, never settles
+    assert max(losses[-100:]) > 40 and min(losses[-100:]) < 2  # the loss jumps up and down to the end
+    course, _ = train("linear-regression")
+    assert course.final["train"]["loss"] < 1e-6 < summary.final["train"]["loss"]
+    views = keep.views()
+    assert views["mistake"] == "zero_grad off" and views["grad norm"]["y"] == norms
+
+
+def test_the_gradient_norm_is_the_sum_of_every_gradient_so_far():
+    """torch as the oracle: with zero_grad off, .grad after epoch t is the sum of the t full-batch gradients."""
+    import copy
+
+    import torch
+
+    from lessons import linear_regression as lr4
+
+    torch.manual_seed(0)
+    model = lr4.make_model()
+    shadow = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.tensor(lr4.x_list), torch.tensor(lr4.y_list)
+    criterion = torch.nn.MSELoss(reduction="sum")
+    total = [torch.zeros_like(p) for p in shadow.parameters()]
+    for _ in range(5):
+        lr4.train_epoch(model, optimizer, criterion, x, y, zero_grad=False)
+        grads = torch.autograd.grad(criterion(shadow(x), y), list(shadow.parameters()))
+        total = [t + g for t, g in zip(total, grads)]
+        with torch.no_grad():
+            for p, t in zip(shadow.parameters(), total):
+                p -= 0.01 * t
+        assert lr4.grad_norm(model) == pytest.approx(float(torch.cat([t.flatten() for t in total]).norm()), rel=1e-5)
+
+
+def test_backprop_without_zero_grad_swings_and_the_quadratic_diverges():
+    summary, keep = train("backprop", zero_grad="off")
+    norms = [m.values["grad_norm"] for m in keep.metrics()]
+    assert summary.status == FINISHED and norms[-1] > 5 * norms[9]  # the swings grow
+    assert abs(summary.final["train"]["w"] - 2) > 0.05  # the course's run ends at 2.0000
+    quadratic, _ = train("backprop", variant="quadratic", zero_grad="off")
+    assert quadratic.status == DIVERGED
+
+
+@pytest.mark.parametrize("lang, words", [("en", "zero_grad is off: backward() does not replace .grad"),
+                                         ("zh", "zero_grad 关掉了")])
+def test_labapp_run_shows_the_gradient_norm_and_the_explanation(lang, words, capsys, tmp_path):
+    assert cli.main(["run", "linear-regression", "--zero-grad", "off", "--epochs", "50", "--no-record",
+                     "--lang", lang]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "grad_norm" in out.split("final train:")[1].splitlines()[0]
+    assert words in out
+    assert ("每步所用梯度的范数" if lang == "zh" else "Norm of the gradient each step used") in out
+
+
+def test_zero_grad_is_listed_in_run_help(capsys):
+    with pytest.raises(SystemExit):
+        cli.run_parser(lessons.get("linear-regression")).parse_args(["--help"])
+    assert "--zero-grad" in capsys.readouterr().out
