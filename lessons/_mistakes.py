@@ -19,10 +19,11 @@ def _lines_zh(text: str) -> str:
     lines, line, width = [], "", 0
     for word in re.findall(r"[\x21-\x7e]+|.", text):  # a run of ASCII, or one other character
         size = len(word) if word.isascii() else 2 * len(word)
-        if width + size > COLUMNS and line:
-            lines.append(line)
+        if width + size > COLUMNS and line and word not in "，。；：）、":  # no line starts with punctuation
+            lines.append(line.rstrip())
             line, width = "", 0
-        line, width = line + word, width + size
+        if line or word != " ":
+            line, width = line + word, width + size
     return "\n".join(lines + [line])
 
 
@@ -42,3 +43,32 @@ ZERO_GRAD_OFF = explained(
     "turns around they shoot back: they swing to and fro, the loss jumps up and down and never settles (see "
     "the gradient norm and the loss). With a larger lr the swings grow until the run diverges (inf/nan). That "
     "is why the course clears the gradients before every step (optimizer.zero_grad(), or w.grad.data.zero_()).")
+
+EXTRA_SOFTMAX = explained(
+    "网络最后多加了一个 softmax：CrossEntropyLoss 本身就是 LogSoftmax + NLLLoss，它把输入当作原始分数（logits）。"
+    "先做一次 softmax，交给它的就成了 0 到 1 之间的概率，它再做一次 log-softmax：10 个输入都挤在 [0, 1] 里，"
+    "最好的情况下正确类别的概率也只有 e/(e+9) ≈ 0.23，损失降不到 1.46 以下；"
+    "而且 softmax 饱和以后梯度很小，错的样本推不动。所以它学得更慢，同样的 epoch 准确率更低"
+    "（对比同一个种子下课程网络的曲线和准确率）。正确做法：最后一层输出原始分数，softmax 只在需要概率时"
+    "（预测时）才加。",
+    "The network ends in an extra softmax. CrossEntropyLoss is LogSoftmax + NLLLoss: it expects raw scores "
+    "(logits). Given probabilities instead, it applies a second (log-)softmax to ten numbers squeezed into "
+    "[0, 1]: even a perfect answer gets only e/(e+9) ≈ 0.23 for the right class, so the loss cannot go below "
+    "1.46, and once the softmax saturates its gradients are tiny, so wrong answers are hardly pushed. It learns "
+    "more slowly and reaches a lower accuracy in the same epochs (compare the course's network, trained from "
+    "the same seed, on the charts and in the final numbers). The fix: the last layer gives raw scores, and a "
+    "softmax is applied only where probabilities are wanted, when predicting.")
+
+FLOAT_LABELS = explained(
+    "标签变成了 float：CrossEntropyLoss 的目标要么是类别编号（整数，long，形状 (N,)），要么是每个类别的概率"
+    "（float，形状和输入一样 (N, 10)）。形状 (N,) 的 float 两样都不是，torch 就报 “expected target dtype to be "
+    "Long”之类的错（旧版本是 “expected scalar type Long but found Float”）。常见原因：标签从 numpy 或 CSV 读进来"
+    "是 float，或者写了 torch.Tensor(labels)（它总是 float32）。改法：labels.long()，或者 torch.tensor(labels, "
+    "dtype=torch.long)；MNIST 的 torchvision 数据集本来就给 long。（BCELoss 正相反：它要 float 标签，形状和输出一样。）",
+    "The labels are float. CrossEntropyLoss takes either class indices (whole numbers, dtype long, shape (N,)) "
+    "or a probability per class (float, the input's shape (N, 10)). A float tensor of shape (N,) is neither, "
+    "and torch stops with an error such as \"expected target dtype to be Long\" (older versions: \"expected "
+    "scalar type Long but found Float\"). The usual causes: labels read from numpy or a CSV file as floats, or "
+    "made with torch.Tensor(labels), which is always float32. The fix: labels.long(), or torch.tensor(labels, "
+    "dtype=torch.long); torchvision's MNIST gives long labels already. (BCELoss is the other way round: it "
+    "wants float labels of the output's shape.)")

@@ -1,5 +1,7 @@
 """The classic mistakes made on purpose (issue 17): off by default, each with its effect shown and explained."""
 
+from pathlib import Path
+
 import pytest
 
 import lessons
@@ -108,3 +110,48 @@ def test_zero_grad_is_listed_in_run_help(capsys):
     with pytest.raises(SystemExit):
         cli.run_parser(lessons.get("linear-regression")).parse_args(["--help"])
     assert "--zero-grad" in capsys.readouterr().out
+
+
+# -- lesson 9: an extra softmax before CrossEntropyLoss, and float labels --------------------------------
+
+def _mnist_dir():
+    import os
+
+    from tests.conftest import SHARED_DATA
+
+    folder = os.environ.get("LABAPP_DATA_DIR") or (str(SHARED_DATA) if SHARED_DATA.is_dir() else None)
+    if folder is None or not (Path(folder) / "MNIST" / "raw").is_dir():
+        pytest.skip("the course's MNIST is not here (set LABAPP_DATA_DIR)")
+    return folder
+
+
+def test_the_extra_softmax_trains_worse_than_the_course_network_from_the_same_seed():
+    folder = _mnist_dir()
+    summary, keep = train("softmax-mnist", folder, softmax="on", epochs=2)
+    assert summary.status == FINISHED, summary.message
+    course, _ = train("softmax-mnist", folder, epochs=2)
+    # The comparison inside the run is the course's run itself: the same numbers to the digit.
+    assert summary.final["course test"] == course.final["test"]
+    assert summary.final["course train"]["loss"] == course.final["train"]["loss"]
+    mistake, right = summary.final["test"]["accuracy"], course.final["test"]["accuracy"]
+    assert right - mistake > 0.1  # seen on the course's 8000/2000 split: 0.113 against 0.3675
+    views = keep.views()
+    assert views["mistake"] == "extra softmax"
+    assert views["compared"] == {"with the extra softmax": [m.values["accuracy"] for m in keep.metrics("test")],
+                                 "the course's network": [m.values["accuracy"] for m in keep.metrics("course test")]}
+
+
+def test_float_labels_fail_with_torchs_error_and_the_explanation(capsys, tmp_path):
+    folder = _mnist_dir()
+    summary, keep = train("softmax-mnist", folder, labels="float")
+    assert summary.status == "failed" and "expected target dtype to be Long" in summary.message
+    assert keep.views()["mistake"] == "float labels"
+    assert cli.main(["run", "softmax-mnist", "--labels", "float", "--out", str(tmp_path), "--data-dir", folder,
+                     "--lang", "en"]) == cli.EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "The labels are float. CrossEntropyLoss takes either class indices" in out
+
+
+def test_the_mistakes_are_off_by_default():
+    defaults = lessons.get("softmax-mnist").defaults()
+    assert (defaults["softmax"], defaults["labels"]) == (False, "long")
