@@ -22,7 +22,7 @@ from labapp.output import (EXIT_BROKEN_PIPE, GuardedStream, fix_std_descriptors,
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "help")
+RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "help", "shapes")
 DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DATA_DIR), searched before the cache"
 
 
@@ -121,7 +121,19 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--quiet", action="store_true", help="print only the final report")
     parser.add_argument("--lang", choices=("zh", "en"), default=None, help="language of the report")
     parser.add_argument("--data-dir", default=None, metavar="DIR", help=DATA_DIR_HELP)
+    if lesson.shapes is not None:
+        parser.add_argument("--shapes", action="store_true", help="print the model's shapes, worked out for these "
+                            "values, and stop (they are printed before training anyway, unless --quiet)")
     return parser
+
+
+def shapes_text(lesson: Lesson, values: Any, lang: str) -> str | None:
+    """The model's shape trace for `values`, headed, in `lang`; None if the lesson has no model."""
+    from labapp.strings import say
+
+    if lesson.shapes is None:
+        return None
+    return say("shapes before training", lang) + "\n" + lesson.shapes(values).text(lambda word: lesson.label(word, lang))
 
 
 SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
@@ -151,6 +163,9 @@ def cmd_run(argv: list[str]) -> int:
         raise UsageError("labapp run: which lesson? (`labapp list` shows them)")
     lesson = find_lesson(argv[0])
     args, values, seed, threads = parse_lesson_flags(lesson, run_parser(lesson), argv[1:])
+    if getattr(args, "shapes", False):  # at once: no torch, no training
+        print(shapes_text(lesson, values, args.lang or default_lang()), flush=True)
+        return EXIT_OK
     return _train(lesson, values, args, seed, threads)
 
 
@@ -183,8 +198,9 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
     if not args.no_record:
         recorder = RunRecorder(Path(args.out) if args.out else None)
         sinks.append(recorder)
-    if not args.quiet:
-        sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
+    if not args.quiet:  # the model's shapes under the first line, before training
+        shapes = shapes_text(lesson, values, args.lang or default_lang())
+        sinks.append(report.BarProgress(shapes) if terminal else report.PlainProgress(out=sys.stdout, shapes=shapes))
     run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks)
     stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None
     if stdout is not None:  # a reader that went away ends the run as a closed pipe ends a POSIX tool

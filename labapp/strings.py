@@ -109,6 +109,10 @@ WORDS: dict[str, Text] = {
     "no program": T("# 这一课还没有独立的课程程序；下面是它在 labapp 中的模块。",
                     "# No standalone course program for this lesson yet; below is its labapp module."),
     "torch failed": T("torch 无法加载：{error}", "torch could not load: {error}"),
+    # issue 17: the model's shapes, worked out before training (the form and `labapp run`)
+    "shapes before training": T("训练前算出的形状（N：批大小）", "Shapes before training (N: batch size)"),
+    "shapes unavailable": T("形状：表单里有参数不对，改正后这里显示各层的形状",
+                            "Shapes: a value in the form is wrong; once it is right, each layer's shape shows here"),
 }
 
 

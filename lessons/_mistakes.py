@@ -5,10 +5,11 @@ so that the view reads in the user's language (the Results panel and `labapp run
 broken here because a view never wraps them.
 """
 
+import dataclasses
 import re
 import textwrap
 
-from labapp.lesson import Text
+from labapp.lesson import Text, View
 
 COLUMNS = 76
 
@@ -72,3 +73,74 @@ FLOAT_LABELS = explained(
     "made with torch.Tensor(labels), which is always float32. The fix: labels.long(), or torch.tensor(labels, "
     "dtype=torch.long); torchvision's MNIST gives long labels already. (BCELoss is the other way round: it "
     "wants float labels of the output's shape.)")
+
+
+# -- a mistake beside the course's run ------------------------------------------------------------------
+
+def reseed(seed):
+    """Every generator back to the run's seed, as the runner set them before train()."""
+    import random
+
+    import numpy
+    import torch
+
+    random.seed(seed)
+    numpy.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_and_compare(train_and_test, make_mistake, make_course, key, run):
+    """The run with the mistake (`train_and_test(model)`'s records as they are), then the course's model from the
+    same seed, so from the same initial weights and batches: its metrics under the splits 'course train' and
+    'course test', its views left out. Then the explanation (`key`) and the test accuracies side by side."""
+    from labapp.lesson import Metric, ViewValue
+
+    accuracies = {"with the mistake": [], "the course's network": []}
+    for record in train_and_test(make_mistake()):
+        yield record
+        if isinstance(record, Metric) and record.split == "test":
+            accuracies["with the mistake"].append(record.values["accuracy"])
+    if run.should_stop:
+        return
+    yield ViewValue("mistake", key)
+    reseed(run.seed)
+    for record in train_and_test(make_course()):
+        if isinstance(record, Metric):
+            yield dataclasses.replace(record, split="course " + record.split)
+            if record.split == "test":
+                accuracies["the course's network"].append(record.values["accuracy"])
+    yield ViewValue("compared", accuracies)
+
+
+def compared(charts):
+    """The charts with the course's run beside the mistake's: each split also as 'course <split>'."""
+    return tuple(dataclasses.replace(chart, splits=(*chart.splits, *("course " + s for s in chart.splits)))
+                 for chart in charts)
+
+
+COMPARED_VIEWS = (View("mistake", "text", Text("故意犯的错误", "The mistake made on purpose")),
+                  View("compared", "values", Text("每个 epoch 的测试准确率（同一个种子）",
+                                                  "Test accuracy by epoch (the same seed)")))
+COMPARED_LABELS = {
+    "course train": Text("课程的网络（训练集）", "course's network, train"),
+    "course test": Text("课程的网络（测试集）", "course's network, test"),
+    "with the mistake": Text("犯了错误的", "with the mistake"),
+    "the course's network": Text("课程的网络", "the course's network"),
+}
+
+NO_SKIP = explained(
+    "残差块去掉了跳连：块的输出从 relu(x + F(x)) 变成 relu(F(x))，就是两层普通的 3x3 卷积。有跳连时，块只需要学"
+    "“在 x 上改多少”，什么都不学（F = 0）就已经是恒等映射；反向传播时梯度也能沿着 x + 这条路直接流回前面的层，"
+    "不必穿过每一层卷积的权重。去掉以后，每个块都得从随机权重里自己学出有用的变换，梯度每经过一层都要乘上"
+    "权重再过 ReLU，网络越深越容易变小（梯度消失），于是训练起来更慢、更难。这里的网络很浅（两个块），"
+    "差别不大，但可以在曲线上对比同一个种子下课程网络（有跳连）的结果；在几十上百层的网络里，这个差别决定了"
+    "能不能训练。",
+    "The residual blocks have lost their skip connections: a block's output is relu(F(x)) instead of "
+    "relu(x + F(x)), two plain 3x3 convolutions. With the skip, a block only learns how much to change x: "
+    "learning nothing (F = 0) already passes x on unchanged, and in backpropagation the gradient flows back "
+    "through the `x +` path directly, without passing through every layer's weights. Without it, each block "
+    "must learn a useful mapping from random weights, and the gradient is multiplied by weights and cut by a "
+    "ReLU at every layer, so in a deep network it tends to shrink (vanishing gradients) and training gets "
+    "slower and harder. This network is shallow (two blocks), so the difference is small here: compare the "
+    "curves with the course's network (skips on), trained from the same seed. In networks of tens or hundreds "
+    "of layers it decides whether they train at all.")

@@ -7,6 +7,7 @@ from labapp.lesson import (BoolParam, Chart, FloatParam, IntParam, Lesson, Metri
 from lessons._blocks import watch
 from lessons._checkpoint import load_checkpoint, save, snapshot
 from lessons._data import NAMES_TEST, NAMES_TRAIN
+from lessons._shapes import RNN_LABELS, rnn_classifier_trace
 from lessons._names import N_CHARS, make_tensors, read_names, sorted_batch, to_ascii
 
 
@@ -228,5 +229,6 @@ LESSON = Lesson(
     try_it=TryIt(prompt=Text("输入一个姓氏，回车：前 3 个国家", "type a surname, Enter: its top 3 countries"),
                  title=Text("试一试", "Try it"), predict=predict),
     headline=("test", "accuracy"),
-    labels=LABELS,
+    shapes=lambda hp: rnn_classifier_trace(hp.hidden_size, hp.n_layers, hp.bidirectional),
+    labels={**LABELS, **RNN_LABELS},
 )

@@ -1,12 +1,12 @@
 """Lesson 9: softmax classifier: MNIST digits, a 784-512-256-128-64-10 network, cross-entropy, train() and test()."""
 
-import dataclasses
-
-from labapp.lesson import BoolParam, ChoiceParam, Chart, Lesson, Metric, Text, View, ViewValue
+from labapp.lesson import BoolParam, ChoiceParam, Lesson, Text, ViewValue
 from lessons import _mnist
 from lessons import _mnist_data as mnist_data
 from lessons._data import MNIST
-from lessons._mistakes import FLOAT_LABELS, EXTRA_SOFTMAX
+from lessons._shapes import model_trace
+from lessons._mistakes import (COMPARED_LABELS, COMPARED_VIEWS, EXTRA_SOFTMAX, FLOAT_LABELS, compared,
+                               train_and_compare)
 
 
 def make_model(softmax=False):
@@ -36,18 +36,6 @@ def make_model(softmax=False):
     return Net()
 
 
-def reseed(seed):
-    """Every generator back to the run's seed, as the runner set them before train()."""
-    import random
-
-    import numpy
-    import torch
-
-    random.seed(seed)
-    numpy.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def float_labels_error(hp, run):
     """The course's first step with the labels as float: torch's own error, kept to show it."""
     import torch
@@ -70,22 +58,11 @@ def train(hp, run):
         error = float_labels_error(hp, run)
         yield ViewValue("mistake", "float labels")
         raise error  # the run fails with torch's own message; the view says what it means
-    mistake_accuracies = []
-    for record in _mnist.train_and_test(make_model(softmax=hp.softmax), hp, run):
-        yield record
-        if isinstance(record, Metric) and record.split == "test":
-            mistake_accuracies.append(record.values["accuracy"])
-    if not hp.softmax or run.should_stop:
+    if not hp.softmax:
+        yield from _mnist.train_and_test(make_model(), hp, run)
         return
-    yield ViewValue("mistake", "extra softmax")
-    reseed(run.seed)  # the same initial weights and the same batches as the run above
-    accuracies = []
-    for record in _mnist.train_and_test(make_model(), hp, run):
-        if isinstance(record, Metric):  # the course's curves beside the mistake's; its views are not shown
-            yield dataclasses.replace(record, split="course " + record.split)
-            if record.split == "test":
-                accuracies.append(record.values["accuracy"])
-    yield ViewValue("compared", {"with the extra softmax": mistake_accuracies, "the course's network": accuracies})
+    yield from train_and_compare(lambda model: _mnist.train_and_test(model, hp, run), lambda: make_model(softmax=True),
+                                 make_model, "extra softmax", run)
 
 
 PARAMS = (
@@ -99,28 +76,17 @@ PARAMS = (
                           "the labels' dtype (float: the classic mistake, see torch's error explained)")),
 )
 
-COMPARED = ("train", "course train")  # with the extra softmax, the course's run is drawn beside it
-CHARTS = (Chart(Text("训练损失（每个 epoch 的平均）", "Training loss (mean per epoch)"), y=("loss",), splits=COMPARED),
-          Chart(Text("测试集准确率", "Test accuracy"), y=("accuracy",), splits=("test", "course test")),
-          Chart(Text("每 300 个批次的平均损失（课程打印的）", "Loss, mean of every 300 batches (the course's print)"),
-                y=("loss",), x="step", splits=COMPARED))
-
-
 LESSON = Lesson(
     id="softmax-mnist",
     number=9,
     title=Text("多分类问题", "Softmax classifier (MNIST)"),
     params=PARAMS,
-    charts=CHARTS,
-    views=(View("mistake", "text", Text("故意犯的错误", "The mistake made on purpose")),
-           View("compared", "values", Text("每个 epoch 的测试准确率（同一个种子）", "Test accuracy by epoch (the same seed)")),
-           *_mnist.VIEWS),
+    charts=compared(_mnist.CHARTS),
+    views=(*COMPARED_VIEWS, *_mnist.VIEWS),
     train=train,
     data=(MNIST,),
     headline=_mnist.HEADLINE,
+    shapes=lambda hp: model_trace("mlp"),
     labels={**_mnist.LABELS, "extra softmax": EXTRA_SOFTMAX, "float labels": FLOAT_LABELS,
-            "course train": Text("课程的网络（训练集）", "course's network, train"),
-            "course test": Text("课程的网络（测试集）", "course's network, test"),
-            "with the extra softmax": Text("多加了 softmax", "with the extra softmax"),
-            "the course's network": Text("课程的网络", "the course's network")},
+            **COMPARED_LABELS},
 )

@@ -65,6 +65,7 @@ class LessonView(Vertical):
         self.runs = RunsPanel(lesson, lang, id="runs", classes="panel")
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
+        self.shapes = Static("", id="shapes-before")  # the model's shapes for the form's values
         self.panels: list[Widget] = [*self.charts, self.results, self.runs]
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
@@ -90,6 +91,7 @@ class LessonView(Vertical):
                             with self.results:
                                 if lesson.try_it is not None:
                                     yield TryBox(lesson.try_it, lang, self.model, id="try")
+                                yield self.shapes
                                 yield self.no_results
                                 yield self.views
                             yield self.runs
@@ -99,8 +101,20 @@ class LessonView(Vertical):
     def on_mount(self) -> None:
         """Show the first panel; the tab bar gives up focus (keys 1 2 3 switch tabs), so Tab goes to the first field."""
         self.query_one(ContentTabs).can_focus = False
+        self.show_shapes()
         self.show_panel(self.current)
         self.on_ready()
+
+    def on_param_form_changed(self) -> None:
+        """The shapes follow the form's values as they are typed (the app hears the message too)."""
+        self.show_shapes()
+
+    def show_shapes(self) -> None:
+        """The model's shapes for the form's values, worked out without torch; nothing if the lesson has no model."""
+        text = self.form.state.shapes(self.lang)
+        self.shapes.display = text is not None
+        if text is not None:
+            self.shapes.update(RichText(text, no_wrap=True, overflow="ignore"))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Render the explanation or the code when its tab is first shown."""
