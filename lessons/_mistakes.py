@@ -130,17 +130,18 @@ COMPARED_LABELS = {
 
 NO_SKIP = explained(
     "残差块去掉了跳连：块的输出从 relu(x + F(x)) 变成 relu(F(x))，就是两层普通的 3x3 卷积。有跳连时，块只需要学"
-    "“在 x 上改多少”，什么都不学（F = 0）就已经是恒等映射；反向传播时梯度也能沿着 x + 这条路直接流回前面的层，"
-    "不必穿过每一层卷积的权重。去掉以后，每个块都得从随机权重里自己学出有用的变换，梯度每经过一层都要乘上"
-    "权重再过 ReLU，网络越深越容易变小（梯度消失），于是训练起来更慢、更难。这里的网络很浅（两个块），"
-    "差别不大，但可以在曲线上对比同一个种子下课程网络（有跳连）的结果；在几十上百层的网络里，这个差别决定了"
-    "能不能训练。",
+    "“在 x 上改多少”，什么都不学（F = 0）就已经把 x 原样传下去；反向传播时梯度也能沿着 x + 这条路直接流回前面的层。"
+    "去掉以后，信号每过一层都要乘上随机初始化的权重再过 ReLU：torch 默认的初始化让每层的输出比输入小一截，"
+    "多了四层卷积，到最后一层时信号和梯度都已经很小，网络一开始几乎学不动（梯度消失）。即使这个只有两个块的浅网络，"
+    "在课程的学习率下也看得出来：在课程的 8000 张训练图上（种子 0），2 个 epoch 后没有跳连的测试准确率是 0.115，"
+    "和瞎猜差不多，课程的 ResNet 是 0.9515（对比两条曲线）。网络越深，差别越大：几十上百层的网络没有跳连几乎训练不了。",
     "The residual blocks have lost their skip connections: a block's output is relu(F(x)) instead of "
     "relu(x + F(x)), two plain 3x3 convolutions. With the skip, a block only learns how much to change x: "
     "learning nothing (F = 0) already passes x on unchanged, and in backpropagation the gradient flows back "
-    "through the `x +` path directly, without passing through every layer's weights. Without it, each block "
-    "must learn a useful mapping from random weights, and the gradient is multiplied by weights and cut by a "
-    "ReLU at every layer, so in a deep network it tends to shrink (vanishing gradients) and training gets "
-    "slower and harder. This network is shallow (two blocks), so the difference is small here: compare the "
-    "curves with the course's network (skips on), trained from the same seed. In networks of tens or hundreds "
-    "of layers it decides whether they train at all.")
+    "through the `x +` path directly. Without it, the signal is multiplied by randomly initialised weights and "
+    "cut by a ReLU at every layer; torch's default initialisation makes each layer's output a little smaller than "
+    "its input, so after four more convolutions the signal, and the gradient coming back, are tiny and the "
+    "network hardly learns at first (vanishing gradients). Even this shallow network of two blocks shows it at "
+    "the course's learning rate: on the course's 8000 training images (seed 0), after 2 epochs the test accuracy "
+    "without skips is 0.115, about guessing, and the course's ResNet's is 0.9515 (compare the two curves). The "
+    "deeper the network, the larger the gap: networks of tens or hundreds of layers barely train without skips.")
