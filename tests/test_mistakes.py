@@ -155,3 +155,49 @@ def test_float_labels_fail_with_torchs_error_and_the_explanation(capsys, tmp_pat
 def test_the_mistakes_are_off_by_default():
     defaults = lessons.get("softmax-mnist").defaults()
     assert (defaults["softmax"], defaults["labels"]) == (False, "long")
+
+
+# -- lesson 12: ResNet without its skip connections --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from tests.mnist_fixtures import write_mnist
+    from tests.test_lessons_mnist import tiny_digits
+
+    root = tmp_path_factory.mktemp("tiny-mnist")
+    write_mnist(root, {"train": tiny_digits(320, 1), "t10k": tiny_digits(80, 2)})
+    return str(root)
+
+
+def test_resnet_without_skips_runs_beside_the_course_resnet_from_the_same_seed(tiny):
+    summary, keep = train("cnn-advanced", tiny, variant="resnet", skip="off", epochs=2, lr=0.05)
+    assert summary.status == FINISHED, summary.message
+    course, _ = train("cnn-advanced", tiny, variant="resnet", epochs=2, lr=0.05)
+    assert summary.final["course test"] == course.final["test"]
+    assert summary.final["course train"]["loss"] == course.final["train"]["loss"]
+    assert summary.final["train"]["loss"] != course.final["train"]["loss"]
+    views = keep.views()
+    assert views["mistake"] == "no skip" and len(views["compared"]["with the mistake"]) == 2
+    label = lessons.get("cnn-advanced").label
+    assert "relu(x + F(x))" in label("no skip", "en") and "跳连" in label("no skip", "zh")
+
+
+def test_the_residual_block_without_skip_is_two_plain_convolutions():
+    import torch
+    import torch.nn.functional as F
+
+    from lessons._blocks import residual_block
+
+    torch.manual_seed(0)
+    block = residual_block(4, skip=False)
+    x = torch.randn(2, 4, 6, 6)
+    assert torch.equal(block(x), F.relu(block.conv2(F.relu(block.conv1(x)))))
+    block.skip = True
+    assert torch.equal(block(x), F.relu(x + block.conv2(F.relu(block.conv1(x)))))
+
+
+def test_skip_off_is_refused_for_inception_naming_both_fields():
+    with pytest.raises(Exception) as caught:
+        lessons.get("cnn-advanced").resolve({"skip": "off"})
+    assert str(caught.value).startswith("skip, variant: only the resnet variant has skip connections")
+    assert lessons.get("cnn-advanced").defaults()["skip"] is True

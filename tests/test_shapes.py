@@ -263,3 +263,27 @@ async def test_the_results_panel_shows_the_shapes_and_follows_the_layer_list_as_
         error = str(view.query_one("#error-layers").render())
         assert "layer 5 (conv 40 5)" in error and "does not fit a 4×4 input" in error
         assert not app.bench.form().valid  # Run is refused until the list can work
+
+
+@pytest.mark.parametrize("text", [LISTS[1], LISTS[2], LISTS[4]])
+def test_the_take_away_program_builds_the_same_network_from_the_list(text, tmp_path):
+    """`labapp code cnn-basics --layers ...`: the program's shapes and its Net are the lesson's, weight for weight."""
+    import runpy
+
+    from labapp.program import program_source
+
+    lesson = lessons.get("cnn-basics")
+    values = lesson.resolve({"layers": text})
+    path = tmp_path / "cnn_basics.py"
+    path.write_text(program_source(lesson, values), encoding="utf-8")
+    program = runpy.run_path(str(path), run_name="not_main")  # its definitions, without training
+    assert program["layers"] == values["layers"]
+    assert [tuple(s) for s in program["shapes"]()] == [step.output for step in _shapes.plan(values["layers"])]
+    torch.manual_seed(5)
+    theirs = program["Net"]()
+    torch.manual_seed(5)
+    ours = cnn_basics.make_model(values["layers"])
+    for a, b in zip(theirs.parameters(), ours.parameters(), strict=True):
+        assert torch.equal(a, b)
+    x = torch.randn(4, 1, 28, 28)
+    assert torch.equal(theirs(x), ours(x))
