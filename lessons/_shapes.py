@@ -147,6 +147,7 @@ def plan(layers, image: tuple = IMAGE, classes: int = CLASSES) -> tuple[Step, ..
     for index, layer in enumerate(layers):
         layer = tuple(layer)
         kind, name = layer[0], f"layers: layer {index + 1} ({layer_text(layer)})"
+        source = f"layer {index} ({layer_text(steps[-1].layer)})" if steps else "the image"
         if kind in ("conv", "pool") and len(shape) == 1:
             raise ParamError(f"{name} comes after a linear layer: its input is {shape[0]} flat features, not an "
                              f"image; put every conv and pool before the first linear layer")
@@ -154,19 +155,17 @@ def plan(layers, image: tuple = IMAGE, classes: int = CLASSES) -> tuple[Step, ..
             _, out, kernel, pad, stride = layer
             channels, height, width = shape
             if min(height, width) + 2 * pad < kernel:
-                raise ParamError(f"{name} gets {shape_text(shape)} from "
-                                 f"{'the image' if not steps else 'layer ' + str(index) + ' (' + layer_text(steps[-1].layer) + ')'}"
-                                 f": its {kernel}×{kernel} kernel does not fit a {height}×{width} input"
-                                 + (f" padded by {pad}" if pad else "") + "; use a smaller kernel, padding, or fewer pools")
+                raise ParamError(f"{name} gets {shape_text(shape)} from {source}: its {kernel}×{kernel} kernel does "
+                                 f"not fit a {height}×{width} input" + (f" padded by {pad}" if pad else "")
+                                 + "; use a smaller kernel, padding, or fewer pools")
             output = (out, conv_side(height, kernel, pad, stride), conv_side(width, kernel, pad, stride))
             parameters = out * (channels * kernel * kernel + 1)
         elif kind == "pool":
             _, size, stride = layer
             channels, height, width = shape
             if min(height, width) < size:
-                raise ParamError(f"{name} gets {shape_text(shape)} from "
-                                 f"{'the image' if not steps else 'layer ' + str(index) + ' (' + layer_text(steps[-1].layer) + ')'}"
-                                 f": a {size}×{size} pool does not fit a {height}×{width} input")
+                raise ParamError(f"{name} gets {shape_text(shape)} from {source}: a {size}×{size} pool does not fit "
+                                 f"a {height}×{width} input")
             output, parameters = (channels, conv_side(height, size, 0, stride), conv_side(width, size, 0, stride)), 0
         elif kind == "linear":
             output, parameters = (layer[1],), layer[1] * (math.prod(shape) + 1)

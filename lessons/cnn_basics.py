@@ -1,9 +1,11 @@
 """Lesson 10: basic CNN: an explorer of convolution, padding, stride and max pooling, then a CNN on MNIST."""
 
+import math
+
 from labapp.lesson import IntParam, Lesson, TensorParam, Text, Values, View, ViewValue, tensor_shape
 from lessons import _mnist
 from lessons._data import MNIST
-from lessons._shapes import COURSE_LAYERS, LayersParam, cnn_trace, layer_text, plan
+from lessons._shapes import COURSE_LAYERS, LayersParam, cnn_trace, plan
 
 COURSE_INPUT = [[3, 4, 6, 5, 7], [2, 4, 6, 8, 2], [1, 6, 7, 8, 4], [9, 7, 4, 6, 2], [3, 7, 5, 4, 1]]
 COURSE_KERNEL = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
@@ -65,7 +67,7 @@ def size_path(layers):
     flat = next((step.input for step in steps if step.flatten), None)
     if flat is None:
         return " → ".join(path) + ": no flatten (a linear layer on the 784 pixels)"
-    return " → ".join(path) + f": {' × '.join(map(str, flat))} = {flat[0] * flat[1] * flat[2]} features"
+    return " → ".join(path) + f": {' × '.join(map(str, flat))} = {math.prod(flat)} features"
 
 
 def make_model(layers=COURSE_LAYERS):
@@ -87,8 +89,7 @@ def make_model(layers=COURSE_LAYERS):
                 elif kind == "pool":  # the course: MaxPool2d(2)
                     self.layers.append(torch.nn.MaxPool2d(numbers[0], stride=numbers[1]))
                 else:  # the course: Linear(320, 10), 320 being the flatten size
-                    self.layers.append(torch.nn.Linear(step.input[0] if not step.flatten else
-                                                       step.input[0] * step.input[1] * step.input[2], numbers[0]))
+                    self.layers.append(torch.nn.Linear(math.prod(step.input), numbers[0]))
 
         def forward(self, x):                             # x: (N, 1, 28, 28)
             batch_size = x.size(0)
