@@ -23,7 +23,7 @@ from labapp.output import (EXIT_BROKEN_PIPE, GuardedStream, fix_std_descriptors,
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 RUN_OPTIONS = ("device", "seed", "out", "quiet", "threads", "no_record", "lang", "data_dir", "steps", "help", "resume",
-               "checkpoints")
+               "checkpoints", "shapes")
 DATA_DIR_HELP = "a folder that holds the course's data files (default $LABAPP_DATA_DIR), searched before the cache"
 
 
@@ -130,6 +130,9 @@ def run_parser(lesson: Lesson) -> _Parser:
     parser.add_argument("--resume", default=None, metavar="RUN_FOLDER",
                         help="continue a stopped or interrupted run of this lesson from its last checkpoint, "
                              "in its own folder, to --epochs N (default: the run's own count)")
+    if lesson.shapes is not None:
+        parser.add_argument("--shapes", action="store_true", help="print the model's shapes, worked out for these "
+                            "values, and stop (they are printed before training anyway, unless --quiet)")
     return parser
 
 
@@ -153,6 +156,15 @@ def parse_steps(lesson: Lesson, values: Any, text: str | None) -> int | None:
         stepped = ", ".join(other.id for other in lessons.LESSONS if other.step_mode is not None)
         raise UsageError(f"--steps: {shown(text)} cannot be used: {problem} (lessons with step mode: {stepped})")
     return steps
+
+
+def shapes_text(lesson: Lesson, values: Any, lang: str) -> str | None:
+    """The model's shape trace for `values`, headed, in `lang`; None if the lesson has no model."""
+    from labapp.strings import say
+
+    if lesson.shapes is None:
+        return None
+    return say("shapes before training", lang) + "\n" + lesson.shapes(values).text(lambda word: lesson.label(word, lang))
 
 
 SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit
@@ -209,6 +221,9 @@ def cmd_run(argv: list[str]) -> int:
     checkpoints_flag(lesson, args.checkpoints)  # a bad value is refused before any resume is checked
     resume = check_resume(lesson, args, values, seed) if args.resume is not None else None
     steps = parse_steps(lesson, values, args.steps)
+    if getattr(args, "shapes", False):  # at once: no torch, no training
+        print(shapes_text(lesson, values, args.lang or default_lang()), flush=True)
+        return EXIT_OK
     return _train(lesson, values, args, seed, threads, resume, steps)
 
 
@@ -278,8 +293,9 @@ def _train(lesson: Lesson, values: Any, args: argparse.Namespace, seed: int, thr
         sinks.append(recorder)
     if steps is not None:  # step mode: each update in words and numbers, in place of the progress
         sinks.append(report.StepPrinter(lesson, args.lang or default_lang(), out=sys.stdout))
-    elif not args.quiet:
-        sinks.append(report.BarProgress() if terminal else report.PlainProgress(out=sys.stdout))
+    elif not args.quiet:  # the model's shapes under the first line, before training
+        shapes = shapes_text(lesson, values, args.lang or default_lang())
+        sinks.append(report.BarProgress(shapes) if terminal else report.PlainProgress(out=sys.stdout, shapes=shapes))
     run = Run(lesson, values, device=args.device, seed=seed, threads=threads, data_dir=args.data_dir, sinks=sinks,
               checkpoints=checkpoints_flag(lesson, args.checkpoints), resume=resume, steps=steps)
     stdout = sys.stdout if isinstance(sys.stdout, GuardedStream) else None

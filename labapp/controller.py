@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labapp.cli import SEED_MAX
+from labapp.cli import SEED_MAX, shapes_text
 from labapp.lesson import IntParam, Lesson, Param, ParamError, Values
 from labapp.progress import RunProgress
 from labapp.records import PastRun, RecordsError, RunRecorder, default_root, kept_rows, list_runs
@@ -96,6 +96,14 @@ class Form:
     def seed(self) -> int:
         """The seed one run will use; ParamError for a list of seeds."""
         return self.fields[-1].parse(self.texts["seed"])
+
+    def shapes(self, lang: str) -> str | None:
+        """The model's shapes for the form's values, worked out without torch; None if the lesson has no model."""
+        if self.lesson.shapes is None:
+            return None
+        if not self.valid:
+            return say("shapes unavailable", lang)
+        return shapes_text(self.lesson, self.values(), lang)
 
     def first_error(self) -> str:
         """The first message the form shows, or ''."""

@@ -313,6 +313,36 @@ class View:
 
 
 @dataclass(frozen=True)
+class ShapeTrace:
+    """A model's tensors and their shapes, worked out before training: a table (`columns`, `rows`) and
+    `notes` (name -> text) such as the flatten size or the layout of a sequence; a note's name and text go
+    through the lesson's labels, so that either may be a word the lesson explains in both languages."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    def table(self) -> dict[str, Any]:
+        """The table as a 'table' view's value."""
+        return {"columns": list(self.columns), "rows": [list(row) for row in self.rows]}
+
+    def text(self, label: Callable[[str], str] = str, indent: str = "  ") -> str:
+        """The trace as aligned lines: the table (headers and notes named through `label`), then the notes."""
+        cells = [[label(c) for c in self.columns]] + [[f"{c:,}" if isinstance(c, int) else str(c) for c in row]
+                                                     for row in self.rows]
+        widths = [max(_columns(row[i]) for row in cells) for i in range(len(self.columns))]
+        lines = [indent + "  ".join(c + " " * (w - _columns(c)) for c, w in zip(row, widths)).rstrip() for row in cells]
+        return "\n".join(lines + [f"{indent}{label(name)}: {label(value)}" for name, value in self.notes.items()])
+
+
+def _columns(text: str) -> int:
+    """Terminal columns of `text` (a Chinese character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@dataclass(frozen=True)
 class Metric:
     """A point for the charts: `values` (loss, accuracy, w, ...) at an epoch, or at a step inside it."""
 
@@ -482,6 +512,8 @@ class Lesson:
     # None, the lesson keeps none (no model to save); False, it can, when asked (--checkpoints on);
     # True, it does unless told not to: a lesson whose epoch takes more than a few seconds.
     checkpoints: bool | None = None
+    # The model's shapes for these values, worked out without torch (shown before training); None: no model.
+    shapes: Callable[[Values], ShapeTrace] | None = None
 
     def headline_metric(self) -> tuple[str, str] | None:
         """(split, name) of the metric the status line and run lists show first; None if there is no chart."""
@@ -544,6 +576,11 @@ COMMON_LABELS: Mapping[str, Text] = {
     "on": Text("开", "on"),
     "off": Text("关", "off"),
     "seconds": Text("秒", "seconds"),
+    # the words of a ShapeTrace
+    "layer": Text("层", "layer"), "output shape": Text("输出形状", "output shape"), "params": Text("参数个数", "params"),
+    "tensor": Text("张量", "tensor"), "shape": Text("形状", "shape"), "layout": Text("维度的含义", "layout"),
+    "flatten size": Text("展平后的大小", "flatten size"), "parameters": Text("参数总数", "parameters"),
+    "N, L": Text("N、L", "N, L"),
 }
 
 

@@ -42,16 +42,19 @@ def metric_text(metric: Metric) -> str:
 class PlainProgress:
     """A sink that prints one line per epoch-level metric (for pipes, files and dumb terminals)."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
+    def __init__(self, out: TextIO = sys.stdout, shapes: str | None = None) -> None:
         self.out = out
         self.total = 0
         self.unit = "epoch"
+        self.shapes = shapes  # the model's shape trace, printed under the first line
 
     def start(self, info: RunInfo) -> None:
         """Print what runs where."""
         self.total, self.unit = info.total, info.lesson.unit
         print(f"{info.lesson.id}: {self.total} {self.unit}s on {info.device} ({info.device_name}), "
               f"seed {info.seed}", file=self.out, flush=True)
+        if self.shapes:
+            print(self.shapes, file=self.out, flush=True)
 
     def record(self, record: Record, elapsed: float) -> None:
         """One line per epoch-level metric."""
@@ -71,12 +74,13 @@ class BarProgress:
     The bar follows the run's RunProgress on every refresh, so it moves with the batches inside an epoch.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shapes: str | None = None) -> None:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
         self.task: Any = None
         self.run_progress: Any = None  # the run's RunProgress, once it starts
+        self.shapes = shapes  # the model's shape trace, printed under the first line
 
         class LiveProgress(Progress):
             def get_renderables(inner):  # noqa: N805 - rich calls this on each refresh
@@ -91,6 +95,8 @@ class BarProgress:
     def start(self, info: RunInfo) -> None:
         """Show the bar."""
         self.progress.console.print(f"{info.lesson.id} on {info.device} ({info.device_name}), seed {info.seed}")
+        if self.shapes:
+            self.progress.console.print(self.shapes, markup=False, highlight=False)
         self.run_progress = info.progress
         self.progress.start()
         self.task = self.progress.add_task(info.lesson.id, total=info.total, latest="")
@@ -417,7 +423,8 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
         series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
         return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),
                     value.get("vline"), lang=lang)
-    return f"{title}\n" + "\n".join(_text_lines(str(value), width))
+    text = label(str(value))  # a lesson may yield a word its labels explain, in either language
+    return f"{title}\n" + "\n".join(_text_lines(text, width))
 
 
 def _text_lines(text: str, width: int) -> list[str]:

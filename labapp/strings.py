@@ -195,6 +195,10 @@ WORDS: dict[str, Text] = {
     "confusion gallery key": T("真实 → 预测，模型给这个答案的概率", "true → predicted, the probability the model gave its answer"),
     "confusion row": T("第 {n} 行", "row {n}"),
     "confusion empty": T("没有可数的答案", "no answers to count"),
+    # issue 17: the model's shapes, worked out before training (the form and `labapp run`)
+    "shapes before training": T("训练前算出的形状（N：批大小）", "Shapes before training (N: batch size)"),
+    "shapes unavailable": T("形状：表单里有参数不对，改正后这里显示各层的形状",
+                            "Shapes: a value in the form is wrong; once it is right, each layer's shape shows here"),
 }
 
 

@@ -39,15 +39,18 @@ def _blocks():
             return torch.cat(outputs, dim=1)                                       # (N, 88, H, W)
 
     class ResidualBlock(nn.Module):
-        def __init__(self, channels):
+        def __init__(self, channels, skip=True):
             super().__init__()
             self.channels = channels
+            self.skip = skip  # False: the mistake of lesson 12, a plain block without the skip connection
             self.conv1 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
             self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
 
         def forward(self, x):
             y = F.relu(self.conv1(x))
             y = self.conv2(y)
+            if not self.skip:
+                return F.relu(y)
             return F.relu(x + y)                  # the same shape in and out, so x can be added
 
     return InceptionA, ResidualBlock
@@ -58,9 +61,9 @@ def inception_block(in_channels):
     return _blocks()[0](in_channels)
 
 
-def residual_block(channels):
-    """The course's ResidualBlock: relu(x + conv3x3(relu(conv3x3(x))))."""
-    return _blocks()[1](channels)
+def residual_block(channels, skip=True):
+    """The course's ResidualBlock: relu(x + conv3x3(relu(conv3x3(x)))); without the skip, relu(conv3x3(relu(conv3x3(x))))."""
+    return _blocks()[1](channels, skip)
 
 
 def watch(model, inputs, hooks):

@@ -1,7 +1,8 @@
 """Lesson 3: backpropagation with autograd: tensors that require grad, backward(), and the update."""
 
-from labapp.lesson import (Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View, ViewValue,
-                           every_run)
+from labapp.lesson import (BoolParam, Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Step, Text, Values, View,
+                           ViewValue, every_run)
+from lessons._mistakes import ZERO_GRAD_OFF
 
 
 x_data = [1.0, 2.0, 3.0]
@@ -86,6 +87,7 @@ def train(hp: Values, run):
     before = forward(4, p, hp.variant).item()
     yield ViewValue("result", {"predict(4) before": before})
 
+    norms = []  # zero_grad off: the gradient norm of each epoch's last update
     for epoch in range(1, hp.epochs + 1):
         grads = []
         for x, y in zip(x_data, y_data):
@@ -96,16 +98,24 @@ def train(hp: Values, run):
             grads.append([x, y, *grad.values()])
             for t in p.values():
                 t.data = t.data - hp.lr * t.grad.data
-                t.grad.data.zero_()
+                if hp.zero_grad:  # off: the classic mistake, the next backward() adds to this gradient
+                    t.grad.data.zero_()
             yield Step(epoch, batch={"x": x, "y": y}, forward={"ŷ": forward(x, old, hp.variant)}, loss=l.item(),
                        grads=grad, before=old, after={name: t.item() for name, t in p.items()}, lr=hp.lr,
                        graph=graph_drawing(x, y, old, grad, hp.variant))
         values = {"loss": l.item()}  # the last sample's loss, as the course prints it
         values.update({name: t.item() for name, t in p.items()})
+        if not hp.zero_grad:
+            norms.append(sum(t.grad.item() ** 2 for t in p.values()) ** 0.5)
+            values["grad_norm"] = norms[-1]
         yield Metric(epoch=epoch, values=values)
         if run.should_stop:
             break
 
+    if not hp.zero_grad:
+        yield ViewValue("mistake", "zero_grad off")  # the label is the explanation, in the user's language
+        yield ViewValue("grad norm", {"x": list(range(1, len(norms) + 1)), "y": norms,
+                                      "x_label": "epoch", "y_label": "grad_norm"})
     yield ViewValue("grads", {"columns": ["x", "y"] + [f"∂l/∂{name}" for name in p], "rows": grads})
     yield ViewValue("graph", "\n".join(graph_lines(l, names)))
     after = forward(4, p, hp.variant).item()
@@ -120,6 +130,9 @@ PARAMS = (
                 help=Text("模型：w·x、w·x + b 或 w1·x² + w2·x + b", "model: w·x, w·x + b or w1·x² + w2·x + b")),
     FloatParam(name="lr", default=0.01, min=0, min_open=True, max=1000, help=Text("学习率", "learning rate")),
     IntParam(name="epochs", default=100, min=1, max=100_000, help=Text("训练轮数", "number of epochs")),
+    BoolParam(name="zero_grad", default=True,
+              help=Text("每次更新后把梯度清零（off：经典错误，梯度不断累加）",
+                        "clear the gradients after each update (off: the classic mistake, they add up)")),
 )
 
 
@@ -130,12 +143,17 @@ LESSON = Lesson(
     title=Text("反向传播", "Backpropagation with autograd"),
     params=PARAMS,
     charts=(Chart(Text("损失（每轮最后一个样本）", "Loss (last sample of each epoch)"), y=("loss",)),
-            Chart(Text("参数", "Parameters"), y=("w", "b", "w1", "w2"))),
-    views=(View("result", "values", Text("结果", "Result")),
+            Chart(Text("参数", "Parameters"), y=("w", "b", "w1", "w2")),
+            Chart(Text("梯度的范数（zero_grad off 时）", "Gradient norm (with zero_grad off)"), y=("grad_norm",))),
+    views=(View("mistake", "text", Text("故意犯的错误", "The mistake made on purpose")),
+           View("grad norm", "curve", Text("每轮最后一次更新所用梯度的范数",
+                                           "Norm of the gradient of each epoch's last update")),
+           View("result", "values", Text("结果", "Result")),
            View("grads", "table", Text("最后一轮各样本的梯度", "Gradients of the last epoch")),
            View("graph", "text", Text("计算图（最后一次前向）", "Computational graph (last forward pass)"))),
     train=train,
     step_mode=every_run,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
-            "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),},
+            "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),
+            "grad_norm": Text("梯度范数", "gradient norm"), "zero_grad off": ZERO_GRAD_OFF},
 )

@@ -5,6 +5,7 @@ import math
 
 from labapp.lesson import (BoolParam, both, Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, MultiChoiceParam,
                            Text, Values, View, ViewValue)
+from lessons._mistakes import ZERO_GRAD_OFF
 from lessons._steps import Updates
 
 
@@ -66,12 +67,13 @@ def describe(name: str, hp: Values) -> str:
     return f"{OPTIMIZERS[name][0]}({arguments})"
 
 
-def train_epoch(model, optimizer, criterion, x_data, y_data):
+def train_epoch(model, optimizer, criterion, x_data, y_data, zero_grad=True):
     """One full-batch update; returns the loss before it and the predictions it came from."""
     predictions = []
 
     def closure():  # the course's cycle up to the step: zero_grad, forward, loss, backward
-        optimizer.zero_grad()
+        if zero_grad:  # off: the classic mistake, each backward() adds to the gradients kept from before
+            optimizer.zero_grad()
         y_pred = model(x_data)
         loss = criterion(y_pred, y_data)
         loss.backward()
@@ -80,6 +82,11 @@ def train_epoch(model, optimizer, criterion, x_data, y_data):
 
     # LBFGS calls the closure several times per step (and returns the first loss); the others call it once.
     return optimizer.step(closure), predictions[0]
+
+
+def grad_norm(model) -> float:
+    """The length of the gradient that the last step used, over all parameters: ‖(∂loss/∂w, ∂loss/∂b)‖."""
+    return sum(float(p.grad.pow(2).sum()) for p in model.parameters() if p.grad is not None) ** 0.5
 
 
 def train(hp: Values, run):
@@ -101,16 +108,21 @@ def train(hp: Values, run):
     state = {**{f"model {name}": models[name] for name in names}, **{f"optimizer {name}": optimizers[name] for name in names}}
     saved = run.restore(**state)  # {} unless this run continues from a checkpoint
     diverged = saved.get("diverged", {})  # optimizer -> epoch: in a comparison it stops there and the others go on
+    norms = []  # zero_grad off: the gradient norm of each epoch's step (the only or the first optimizer)
 
     for epoch in range(saved.get("epoch", 0) + 1, hp.epochs + 1):
         for name in names:
             if name in diverged:
                 continue
             model = models[name]
-            loss, y_pred = train_epoch(model, optimizers[name], criterion, x_data, y_data)
+            loss, y_pred = train_epoch(model, optimizers[name], criterion, x_data, y_data, hp.zero_grad)
             if not hp.compare:
                 yield updates.record(epoch, batch={"x": x_data, "y": y_data}, forward={"ŷ = w·x + b": y_pred}, loss=loss)
             values = {"loss": loss.item(), "w": model.linear.weight.item(), "b": model.linear.bias.item()}
+            if not hp.zero_grad:  # what the step used: every gradient since the start, added up
+                values["grad_norm"] = grad_norm(model)
+                if name == names[0]:
+                    norms.append(values["grad_norm"])
             if hp.compare and not all(map(math.isfinite, values.values())):
                 diverged[name] = epoch
                 continue
@@ -123,6 +135,10 @@ def train(hp: Values, run):
         final = {name: {"loss": criterion(model(x_data), y_data).item(), "w": model.linear.weight.item(),
                         "b": model.linear.bias.item(), "predict(4)": model(x_test).item()}
                  for name, model in models.items()}
+    if not hp.zero_grad:
+        yield ViewValue("mistake", "zero_grad off")  # the label is the explanation, in the user's language
+        yield ViewValue("grad norm", {"x": list(range(1, len(norms) + 1)), "y": norms,
+                                      "x_label": "epoch", "y_label": "grad_norm"})
     if not hp.compare:
         result = final[hp.optimizer]
         yield ViewValue("result", {"optimizer": describe(hp.optimizer, hp), "predict(4) before": predict_before,
@@ -159,6 +175,9 @@ PARAMS = (
     ChoiceParam(name="reduction", default="sum", choices=("sum", "mean"),
                 help=Text("样本损失求和还是取平均", "sum or average the samples' losses")),
     FloatParam(name="lr", default=0.01, min=0, min_open=True, max=100, help=Text("学习率", "learning rate")),
+    BoolParam(name="zero_grad", default=True,
+              help=Text("每步先清零梯度（off：经典错误，梯度不断累加）",
+                        "clear the gradients before each step (off: the classic mistake, they add up)")),
     IntParam(name="epochs", default=1000, min=1, max=100_000, help=Text("训练轮数", "number of epochs")),
     FloatParam(name="momentum", default=0.9, min=0, max=1, max_open=True,
                help=Text("动量（SGD-momentum）", "momentum (SGD-momentum)")),
@@ -185,14 +204,19 @@ LESSON = Lesson(
     params=PARAMS,
     rules=(nesterov_needs_momentum,),
     charts=(Chart(Text("损失", "Loss"), y=("loss",), splits=()),
-            Chart(Text("参数 w 和 b", "Parameters w and b"), y=("w", "b"), splits=())),
-    views=(View("result", "values", Text("结果", "Result")),
+            Chart(Text("参数 w 和 b", "Parameters w and b"), y=("w", "b"), splits=()),
+            Chart(Text("梯度的范数（zero_grad off 时）", "Gradient norm (with zero_grad off)"), y=("grad_norm",),
+                  splits=())),
+    views=(View("mistake", "text", Text("故意犯的错误", "The mistake made on purpose")),
+           View("grad norm", "curve", Text("每步所用梯度的范数", "Norm of the gradient each step used")),
+           View("result", "values", Text("结果", "Result")),
            View("comparison", "table", Text("各优化器的最终结果", "Final values per optimizer")),
            View("settings", "values", Text("各优化器的设置", "Optimizer settings"))),
     train=train,
     step_mode=steps_one_optimizer,
     labels={"predict(4) before": Text("训练前的 predict(4)", "predict(4) before"),
             "predict(4) after": Text("训练后的 predict(4)", "predict(4) after"),
-            "optimizer": Text("优化器", "optimizer")},
+            "optimizer": Text("优化器", "optimizer"), "grad_norm": Text("梯度范数", "gradient norm"),
+            "zero_grad off": ZERO_GRAD_OFF},
     checkpoints=False,  # can keep them (--checkpoints on); its epochs take microseconds
 )

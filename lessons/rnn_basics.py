@@ -1,6 +1,7 @@
 """Lesson 13: a basic RNN learns to turn "hello" into "ohlol": RNNCell step by step, RNN, embeddings."""
 
 from labapp.lesson import Chart, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Text, Values, View, ViewValue, both
+from lessons._shapes import RNN_LABELS, rnn_basics_trace
 
 COURSE_LR = {"rnncell": 0.1, "rnn": 0.05, "embedding": 0.05}
 
@@ -166,8 +167,9 @@ LESSON = Lesson(
            View("history", "table", Text("每轮的预测", "Predictions by epoch")),
            View("shapes", "table", Text("张量形状", "Tensor shapes"))),
     train=train,
+    shapes=lambda hp: rnn_basics_trace(hp.variant),
     seed=2,  # the course's result with every variant's defaults: "ohlol" within 15 epochs (seed 0 never gets there)
-    labels={"input": Text("输入", "input"), "target": Text("目标", "target"), "predicted": Text("预测", "predicted"),
+    labels={**RNN_LABELS, "input": Text("输入", "input"), "target": Text("目标", "target"), "predicted": Text("预测", "predicted"),
             "letters right": Text("对的字母", "letters right"),
             "first 'ohlol' at epoch": Text("第一次得到 'ohlol' 的轮次", "first 'ohlol' at epoch"),
             "tensor": Text("张量", "tensor"), "shape": Text("形状", "shape"), "what it is": Text("含义", "what it is")},

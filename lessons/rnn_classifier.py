@@ -8,6 +8,7 @@ from labapp.lesson import (BoolParam, both, Chart, FloatParam, IntParam, Lesson,
 from lessons._blocks import watch
 from lessons._checkpoint import checkpoint_file, load_checkpoint, snapshot
 from lessons._data import NAMES_TEST, NAMES_TRAIN
+from lessons._shapes import RNN_LABELS, rnn_classifier_trace
 from lessons._names import N_CHARS, make_tensors, read_names, sorted_batch, to_ascii
 
 
@@ -243,6 +244,7 @@ LESSON = Lesson(
     try_it=TryIt(prompt=Text("输入一个姓氏，回车：前 3 个国家", "type a surname, Enter: its top 3 countries"),
                  title=Text("试一试", "Try it"), predict=predict),
     headline=("test", "accuracy"),
-    labels=LABELS,
     checkpoints=True,  # an epoch takes seconds on a cpu, and the course trains 100
+    shapes=lambda hp: rnn_classifier_trace(hp.hidden_size, hp.n_layers, hp.bidirectional),
+    labels={**LABELS, **RNN_LABELS},
 )

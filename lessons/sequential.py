@@ -4,6 +4,7 @@ from labapp.lesson import ChoiceParam, Lesson, Text, Values, View, ViewValue
 from lessons import _mnist
 from lessons._blocks import SUMMARY_LABELS, inception_block, residual_block, summarize
 from lessons._data import MNIST
+from lessons._shapes import SHAPE_LABELS, model_trace
 
 
 def make_model(name):
@@ -61,5 +62,6 @@ LESSON = Lesson(
     reads_data=lambda hp: hp.epochs > 0,
     headline=_mnist.HEADLINE,
     checkpoints=True,  # an epoch of MNIST takes seconds to minutes on a cpu: worth resuming
-    labels={**_mnist.LABELS, **SUMMARY_LABELS},
+    shapes=lambda hp: model_trace(hp.model),
+    labels={**_mnist.LABELS, **SUMMARY_LABELS, **SHAPE_LABELS},
 )

@@ -49,6 +49,12 @@ OTHERS = [
     ("rnn-basics", ["--variant", "rnn"]),
     ("rnn-basics", ["--variant", "embedding", "--epochs", "30", "--seed", "3"]),
     ("rnn-classifier", ["--epochs", "2", "--bidirectional", "off", "--hidden-size", "50"]),
+    # issue 17: the mistakes made on purpose, and lesson 10's layer list
+    ("backprop", ["--zero-grad", "off"]),
+    ("linear-regression", ["--zero-grad", "off", "--compare", "SGD,Adam"]),
+    ("softmax-mnist", ["--softmax", "on", "--epochs", "2"]),
+    ("cnn-basics", ["--epochs", "1", "--layers", "conv 10 3, pool 2, conv 20 3 pad 1, pool 2 stride 1, linear 50, linear 10"]),
+    ("cnn-advanced", ["--variant", "resnet", "--skip", "off", "--epochs", "1"]),
 ]
 
 

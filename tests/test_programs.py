@@ -208,6 +208,8 @@ QUICK = [
     ("gradient-descent", ["--lr", "0.05", "--epochs", "30"]),
     ("gradient-descent", ["--mode", "stochastic"]),
     ("backprop", ["--variant", "quadratic"]),
+    ("backprop", ["--zero-grad", "off"]),
+    ("linear-regression", ["--zero-grad", "off", "--epochs", "100"]),
     ("linear-regression", ["--compare", "SGD,Adam,LBFGS", "--epochs", "50"]),
     ("loss-functions", []),
     ("loss-functions", ["--loss", "Huber", "--reduction", "none", "--delta", "0.5"]),

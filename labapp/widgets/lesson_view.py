@@ -83,6 +83,7 @@ class LessonView(Vertical):
         # step mode's panel, for a lesson that has one: last, so the other panels keep their keys
         self.step = StepPanel(lesson, lang, id="step", classes="panel") if lesson.step_mode is not None else None
         self.panels: list[Widget] = [*self.charts, self.results, *filter(None, [self.mistakes, self.runs, self.step])]
+        self.shapes = Static("", id="shapes-before")  # the model's shapes for the form's values
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
@@ -107,6 +108,7 @@ class LessonView(Vertical):
                             with self.results:
                                 if lesson.try_it is not None:
                                     yield TryBox(lesson.try_it, lang, self.model, label=lambda word: lesson.label(word, lang), id="try")
+                                yield self.shapes
                                 yield self.no_results
                                 yield self.sweep_box
                                 yield self.views
@@ -121,8 +123,20 @@ class LessonView(Vertical):
     def on_mount(self) -> None:
         """Show the first panel; the tab bar gives up focus (keys 1 2 3 switch tabs), so Tab goes to the first field."""
         self.query_one(ContentTabs).can_focus = False
+        self.show_shapes()
         self.show_panel(self.current)
         self.on_ready()
+
+    def on_param_form_changed(self) -> None:
+        """The shapes follow the form's values as they are typed (the app hears the message too)."""
+        self.show_shapes()
+
+    def show_shapes(self) -> None:
+        """The model's shapes for the form's values, worked out without torch; nothing if the lesson has no model."""
+        text = self.form.state.shapes(self.lang)
+        self.shapes.display = text is not None
+        if text is not None:
+            self.shapes.update(RichText(text, no_wrap=True, overflow="ignore"))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Render the explanation or the code when its tab is first shown."""

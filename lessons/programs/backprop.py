@@ -11,6 +11,7 @@ import torch
 variant = 'wx'  # param: 'wx', 'wx+b' or 'quadratic'
 lr = 0.01  # param: learning rate
 epochs = 100  # param: number of epochs
+zero_grad = True  # param: clear the gradients after each update (False: the classic mistake, they add up)
 seed = 0  # option
 device = 'cpu'  # option: 'auto' picks cuda, then mps, then cpu
 threads = 1  # option: torch's cpu threads (None: torch's default)
@@ -52,7 +53,11 @@ for epoch in range(1, epochs + 1):
         print('\tgrad:', x, y, *(t.grad.item() for t in p.values()))
         for t in p.values():
             t.data = t.data - lr * t.grad.data  # update the numbers, outside the graph
-            t.grad.data.zero_()  # gradients add up: clear them for the next sample
+            if zero_grad:
+                t.grad.data.zero_()  # gradients add up: clear them for the next sample
     print('progress:', epoch, l.item())
 print('predict (after training)', 4, forward(4).item())
-print('final train: ' + '  '.join([f'loss {l.item():.5g}'] + [f'{name} {t.item():.5g}' for name, t in p.items()]))
+final = [f'loss {l.item():.5g}'] + [f'{name} {t.item():.5g}' for name, t in p.items()]
+if not zero_grad:  # the gradient the last update used: every gradient so far, added up
+    final.append(f'grad_norm {sum(t.grad.item() ** 2 for t in p.values()) ** 0.5:.5g}')
+print('final train: ' + '  '.join(final))

@@ -20,6 +20,7 @@ lr = 0.01  # param: learning rate
 momentum = 0.5  # param: SGD momentum
 loader = 'tensors'  # param: 'tensors' (each split normalised once, then sliced) or 'dataloader' (the course's)
 epochs = 10  # param: number of epochs
+skip = True  # param: the residual blocks' skip connection (False: the classic mistake; the course's ResNet then trains too)
 seed = 0  # option
 device = 'cpu'  # option: 'auto' picks cuda, then mps, then cpu
 threads = 1  # option: torch's cpu threads (None: torch's default)
@@ -113,26 +114,29 @@ class InceptionNet(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    def __init__(self, channels):
+    def __init__(self, channels, skip=True):
         super().__init__()
         self.channels = channels
+        self.skip = skip  # False: the mistake, a plain block without the skip connection
         self.conv1 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
         self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
 
     def forward(self, x):
         y = F.relu(self.conv1(x))
         y = self.conv2(y)
+        if not self.skip:
+            return F.relu(y)
         return F.relu(x + y)  # the same shape in and out, so x can be added
 
 
 class ResNet(nn.Module):
-    def __init__(self):
+    def __init__(self, skip=True):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 16, kernel_size=5)
         self.conv2 = nn.Conv2d(16, 32, kernel_size=5)
         self.mp = nn.MaxPool2d(2)
-        self.rblock1 = ResidualBlock(16)
-        self.rblock2 = ResidualBlock(32)
+        self.rblock1 = ResidualBlock(16, skip)
+        self.rblock2 = ResidualBlock(32, skip)
         self.fc = nn.Linear(512, 10)
 
     def forward(self, x):  # (N, 1, 28, 28)
@@ -212,7 +216,7 @@ def main():
     if threads:
         torch.set_num_threads(threads)
 
-    model = (InceptionNet() if variant == 'inception' else ResNet()).to(device)
+    model = (InceptionNet() if variant == 'inception' else ResNet(skip)).to(device)
     summarize(model)  # a dummy image through the model: shapes, and no random numbers drawn
     root = os.environ.get('LABAPP_DATA_DIR') or data_dir
     train_dataset = datasets.MNIST(root=root, train=True, download=True)
@@ -227,6 +231,16 @@ def main():
         accuracy = test(model, test_loader)
     print(f'final train: loss {loss:.5g}')
     print(f'final test: accuracy {accuracy:.5g}')
+    if not skip:  # the comparison: the course's ResNet, from the same seed (the same weights and batches)
+        random.seed(seed)
+        torch.manual_seed(seed)
+        model = ResNet().to(device)
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+        for epoch in range(1, epochs + 1):
+            loss = train(model, train_loader, criterion, optimizer, epoch)
+            accuracy = test(model, test_loader)
+        print(f'final course train: loss {loss:.5g}')
+        print(f'final course test: accuracy {accuracy:.5g}')
 
 
 if __name__ == '__main__':

@@ -25,6 +25,8 @@ lr = 0.01  # param: learning rate
 momentum = 0.5  # param: SGD momentum
 loader = 'tensors'  # param: 'tensors' (each split normalised once, then sliced) or 'dataloader' (the course's)
 epochs = 10  # param: number of epochs (0: the explorer only)
+# param: the CNN as a layer list: ('conv', out, kernel, padding, stride), ('pool', size, stride), ('linear', out)
+layers = (('conv', 10, 5, 0, 1), ('pool', 2, 2), ('conv', 20, 5, 0, 1), ('pool', 2, 2), ('linear', 10))  # param
 seed = 0  # option
 device = 'cpu'  # option: 'auto' picks cuda, then mps, then cpu
 threads = 1  # option: torch's cpu threads (None: torch's default)
@@ -90,20 +92,69 @@ def explore():
 
 
 # -- the model -------------------------------------------------------------------------------------
+# The course's network is the default list: conv 10 5, pool 2, conv 20 5, pool 2, linear 10, written as
+#     x = F.relu(self.pooling(self.conv1(x)))  # (N, 10, 24, 24) -> (N, 10, 12, 12)
+#     x = F.relu(self.pooling(self.conv2(x)))  # (N, 20, 8, 8) -> (N, 20, 4, 4)
+#     x = x.view(batch_size, -1)  # (N, 320)
+#     return self.fc(x)  # (N, 10)
+# A ReLU ends each conv block (after its pooling, as above) and follows each linear layer but the last.
+def side(size, kernel, padding=0, stride=1):
+    """The output side of a convolution or a pooling: (size + 2 * padding - kernel) // stride + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def shapes():
+    """Each layer's output shape (without the batch), worked out from the list: the flatten size is the input of
+    the first linear layer."""
+    shape, out = (1, 28, 28), []
+    for layer in layers:
+        if layer[0] == 'conv':
+            shape = (layer[1], side(shape[1], layer[2], layer[3], layer[4]), side(shape[2], layer[2], layer[3], layer[4]))
+        elif layer[0] == 'pool':
+            shape = (shape[0], side(shape[1], layer[1], 0, layer[2]), side(shape[2], layer[1], 0, layer[2]))
+        else:
+            shape = (layer[1],)
+        out.append(shape)
+    return out
+
+
+def relu_after(i):
+    """Whether a ReLU follows layer i: at the end of each conv block (a conv and the pools right after it), and
+    after each linear layer but the last."""
+    kinds = [layer[0] for layer in layers]
+    following = kinds[i + 1] if i + 1 < len(kinds) else None
+    if kinds[i] == 'linear':
+        return following is not None
+    block = i
+    while block > 0 and kinds[block] == 'pool':
+        block -= 1
+    return following != 'pool' and kinds[block] == 'conv'
+
+
 class Net(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = torch.nn.Conv2d(1, 10, kernel_size=5)
-        self.conv2 = torch.nn.Conv2d(10, 20, kernel_size=5)
-        self.pooling = torch.nn.MaxPool2d(2)
-        self.fc = torch.nn.Linear(320, 10)
+        self.layers = torch.nn.ModuleList()
+        shape = (1, 28, 28)
+        for layer, output in zip(layers, shapes()):
+            if layer[0] == 'conv':
+                self.layers.append(torch.nn.Conv2d(shape[0], layer[1], kernel_size=layer[2], padding=layer[3], stride=layer[4]))
+            elif layer[0] == 'pool':
+                self.layers.append(torch.nn.MaxPool2d(layer[1], stride=layer[2]))
+            else:
+                features = shape[0] * shape[1] * shape[2] if len(shape) == 3 else shape[0]  # the flatten size
+                self.layers.append(torch.nn.Linear(features, layer[1]))
+            shape = output
 
     def forward(self, x):  # x: (N, 1, 28, 28)
         batch_size = x.size(0)
-        x = F.relu(self.pooling(self.conv1(x)))  # (N, 10, 24, 24) -> (N, 10, 12, 12)
-        x = F.relu(self.pooling(self.conv2(x)))  # (N, 20, 8, 8) -> (N, 20, 4, 4)
-        x = x.view(batch_size, -1)  # (N, 320)
-        return self.fc(x)  # (N, 10)
+        for i, layer in enumerate(self.layers):
+            if layers[i][0] == 'linear' and x.dim() > 2:
+                x = x.view(batch_size, -1)  # (N, C * H * W): the flatten size
+            x = layer(x)
+            if relu_after(i):
+                x = F.relu(x)
+        return x  # (N, 10)
 
 
 # -- training and testing --------------------------------------------------------------------------
@@ -153,6 +204,8 @@ def main():
         torch.set_num_threads(threads)
 
     explore()  # no random numbers drawn: training starts from the same seed as without it
+    for layer, shape in zip(layers, shapes()):
+        print(layer, '->', '(N, ' + ', '.join(map(str, shape)) + ')')
     if not epochs:
         return
     model = Net().to(device)

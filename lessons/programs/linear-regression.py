@@ -14,6 +14,7 @@ optimizer_name = 'SGD'  # param optimizer: unused when compare names optimizers
 loss_name = 'MSE'  # param loss: 'MSE', 'L1', 'SmoothL1' or 'Huber'
 reduction = 'sum'  # param: 'sum' or 'mean'
 lr = 0.01  # param: learning rate
+zero_grad = True  # param: clear the gradients before each step (False: the classic mistake, they add up)
 epochs = 1000  # param: number of epochs
 momentum = 0.9  # param: momentum (SGD-momentum)
 nesterov = False  # param: Nesterov momentum (SGD-momentum)
@@ -84,7 +85,8 @@ for name in compare or (optimizer_name,):
     optimizer = make_optimizer(name, model.parameters())
 
     def closure():
-        optimizer.zero_grad()
+        if zero_grad:  # without it each backward() adds to the gradients kept from before
+            optimizer.zero_grad()
         y_pred = model(x_data)
         loss = criterion(y_pred, y_data)
         loss.backward()
@@ -102,4 +104,5 @@ for name in compare or (optimizer_name,):
     print('w =', w)
     print('b =', b)
     print('y_pred =', model(x_test).item())
-    print(f'final {split}: loss {loss:.5g}  w {w:.5g}  b {b:.5g}')
+    grad_norm = '' if zero_grad else f'  grad_norm {sum(float(p.grad.pow(2).sum()) for p in model.parameters()) ** 0.5:.5g}'
+    print(f'final {split}: loss {loss:.5g}  w {w:.5g}  b {b:.5g}{grad_norm}')

@@ -18,6 +18,8 @@ lr = 0.01  # param: learning rate
 momentum = 0.5  # param: SGD momentum
 epochs = 10  # param: number of epochs
 loader = 'tensors'  # param: 'tensors' (each split normalised once, then sliced) or 'dataloader' (the course's)
+softmax = False  # param: the classic mistake, a softmax before CrossEntropyLoss (the course's network then trains too)
+labels = 'long'  # param: the labels' dtype; 'float' is the classic mistake: CrossEntropyLoss refuses them
 seed = 0  # option
 device = 'cpu'  # option: 'auto' picks cuda, then mps, then cpu
 threads = 1  # option: torch's cpu threads (None: torch's default)
@@ -68,13 +70,14 @@ class Batches:
 
 # -- the model -------------------------------------------------------------------------------------
 class Net(torch.nn.Module):
-    def __init__(self):
+    def __init__(self, softmax=False):
         super().__init__()
         self.l1 = torch.nn.Linear(784, 512)
         self.l2 = torch.nn.Linear(512, 256)
         self.l3 = torch.nn.Linear(256, 128)
         self.l4 = torch.nn.Linear(128, 64)
         self.l5 = torch.nn.Linear(64, 10)
+        self.softmax = softmax
 
     def forward(self, x):  # x: (N, 1, 28, 28)
         x = x.view(-1, 784)  # (N, 784): the image as one row of pixels
@@ -82,7 +85,10 @@ class Net(torch.nn.Module):
         x = torch.relu(self.l2(x))  # (N, 256)
         x = torch.relu(self.l3(x))  # (N, 128)
         x = torch.relu(self.l4(x))  # (N, 64)
-        return self.l5(x)  # (N, 10): raw scores, no softmax: CrossEntropyLoss has it
+        x = self.l5(x)  # (N, 10): raw scores, no softmax: CrossEntropyLoss has it
+        if self.softmax:  # the mistake: probabilities, which CrossEntropyLoss takes for scores
+            return torch.softmax(x, dim=1)
+        return x
 
 
 # -- training and testing --------------------------------------------------------------------------
@@ -93,6 +99,8 @@ def train(model, train_loader, criterion, optimizer, epoch):
         optimizer.zero_grad()
         # forward + backward + update
         outputs = model(inputs)  # (64, 10)
+        if labels == 'float':  # the mistake: class indices as floats; torch stops here
+            target = target.float()
         loss = criterion(outputs, target)
         loss.backward()
         optimizer.step()
@@ -131,7 +139,7 @@ def main():
     if threads:
         torch.set_num_threads(threads)
 
-    model = Net().to(device)
+    model = Net(softmax).to(device)
     root = os.environ.get('LABAPP_DATA_DIR') or data_dir
     train_dataset = datasets.MNIST(root=root, train=True, download=True)
     test_dataset = datasets.MNIST(root=root, train=False, download=True)
@@ -145,6 +153,16 @@ def main():
         accuracy = test(model, test_loader)
     print(f'final train: loss {loss:.5g}')
     print(f'final test: accuracy {accuracy:.5g}')
+    if softmax:  # the comparison: the course's network, from the same seed (the same weights and batches)
+        random.seed(seed)
+        torch.manual_seed(seed)
+        model = Net(softmax=False).to(device)
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+        for epoch in range(1, epochs + 1):
+            loss = train(model, train_loader, criterion, optimizer, epoch)
+            accuracy = test(model, test_loader)
+        print(f'final course train: loss {loss:.5g}')
+        print(f'final course test: accuracy {accuracy:.5g}')
 
 
 if __name__ == '__main__':
