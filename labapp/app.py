@@ -60,7 +60,7 @@ class LabApp(App):
 
     def on_mount(self) -> None:
         """Show the lesson, then load torch in the background."""
-        self.workbench.lessons.display = self.sidebar  # the screen shows the lesson when it mounts
+        self.watch_sidebar(self.sidebar)  # the screen shows the lesson when it mounts
         self.set_interval(TICK, self.tick)
         self.call_after_refresh(self.bench.load_torch, lambda devices, error: self.post_message(TorchLoaded(devices, error)))
 
@@ -129,9 +129,12 @@ class LabApp(App):
 
     def watch_sidebar(self, shown: bool) -> None:
         """Show or hide the lesson list."""
-        self.workbench.lessons.display = shown
+        lessons = self.workbench.lessons
+        lessons.display = shown
         if shown:
-            self.workbench.lessons.focus()
+            lessons.focus()
+        elif lessons.has_focus:  # a hidden list must not keep the keys (PageDown on it raised in OptionList)
+            self.workbench.set_focus(None)
 
     def watch_language(self, lang: str) -> None:
         """Every word again in `lang`: the lesson list, the lesson's view (built once per language), the bars."""

@@ -49,7 +49,7 @@ EXTRA_SOFTMAX = explained(
     "网络最后多加了一个 softmax：CrossEntropyLoss 本身就是 LogSoftmax + NLLLoss，它把输入当作原始分数（logits）。"
     "先做一次 softmax，交给它的就成了 0 到 1 之间的概率，它再做一次 log-softmax：10 个输入都挤在 [0, 1] 里，"
     "最好的情况下正确类别的概率也只有 e/(e+9) ≈ 0.23，损失降不到 1.46 以下；"
-    "而且 softmax 饱和以后梯度很小，错的样本推不动。所以它学得更慢，同样的 epoch 准确率更低"
+    "而且 softmax 饱和以后梯度很小，错的样本推不动。所以它学得更慢，训练同样的轮数，准确率更低"
     "（对比同一个种子下课程网络的曲线和准确率）。正确做法：最后一层输出原始分数，softmax 只在需要概率时"
     "（预测时）才加。",
     "The network ends in an extra softmax. CrossEntropyLoss is LogSoftmax + NLLLoss: it expects raw scores "
@@ -137,7 +137,7 @@ def compared(charts):
 
 
 COMPARED_VIEWS = (View("mistake", "text", Text("故意犯的错误", "The mistake made on purpose")),
-                  View("compared", "values", Text("每个 epoch 的测试准确率（同一个种子）",
+                  View("compared", "values", Text("每轮的测试准确率（同一个种子）",
                                                   "Test accuracy by epoch (the same seed)")))
 COMPARED_LABELS = {
     "course train": Text("课程的网络（训练集）", "course's network, train"),
@@ -151,7 +151,7 @@ NO_SKIP = explained(
     "“在 x 上改多少”，什么都不学（F = 0）就已经把 x 原样传下去；反向传播时梯度也能沿着 x + 这条路直接流回前面的层。"
     "去掉以后，信号每过一层都要乘上随机初始化的权重再过 ReLU：torch 默认的初始化让每层的输出比输入小一截，"
     "多了四层卷积，到最后一层时信号和梯度都已经很小，网络一开始几乎学不动（梯度消失）。即使这个只有两个块的浅网络，"
-    "在课程的学习率下也看得出来：在课程的 8000 张训练图上（种子 0），2 个 epoch 后没有跳连的测试准确率是 0.115，"
+    "在课程的学习率下也看得出来：在课程的 8000 张训练图上（种子 0），训练 2 轮后没有跳连的测试准确率是 0.115，"
     "和瞎猜差不多，课程的 ResNet 是 0.9515（对比两条曲线）。网络越深，差别越大：几十上百层的网络没有跳连几乎训练不了。",
     "The residual blocks have lost their skip connections: a block's output is relu(F(x)) instead of "
     "relu(x + F(x)), two plain 3x3 convolutions. With the skip, a block only learns how much to change x: "

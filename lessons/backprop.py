@@ -131,7 +131,7 @@ PARAMS = (
     FloatParam(name="lr", default=0.01, min=0, min_open=True, max=1000, help=Text("学习率", "learning rate")),
     IntParam(name="epochs", default=100, min=1, max=100_000, help=Text("训练轮数", "number of epochs")),
     BoolParam(name="zero_grad", default=True,
-              help=Text("每次更新后把梯度清零（off：经典错误，梯度不断累加）",
+              help=Text("每次更新后把梯度清零（关：经典错误，梯度不断累加）",
                         "clear the gradients after each update (off: the classic mistake, they add up)")),
 )
 
@@ -144,7 +144,7 @@ LESSON = Lesson(
     params=PARAMS,
     charts=(Chart(Text("损失（每轮最后一个样本）", "Loss (last sample of each epoch)"), y=("loss",)),
             Chart(Text("参数", "Parameters"), y=("w", "b", "w1", "w2")),
-            Chart(Text("梯度的范数（zero_grad off 时）", "Gradient norm (with zero_grad off)"), y=("grad_norm",))),
+            Chart(Text("梯度的范数（zero_grad 关掉时）", "Gradient norm (with zero_grad off)"), y=("grad_norm",))),
     views=(View("mistake", "text", Text("故意犯的错误", "The mistake made on purpose")),
            View("grad norm", "curve", Text("每轮最后一次更新所用梯度的范数",
                                            "Norm of the gradient of each epoch's last update")),

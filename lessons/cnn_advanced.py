@@ -98,7 +98,7 @@ PARAMS = (
                 help=Text("Inception 块或残差块", "Inception blocks or residual blocks")),
     *_mnist.PARAMS,
     BoolParam(name="skip", default=True,
-              help=Text("残差块的跳连 x + F(x)（off：经典错误，去掉跳连；会再训练一遍课程的网络作对比）",
+              help=Text("残差块的跳连 x + F(x)（关：经典错误，去掉跳连；会再训练一遍课程的网络作对比）",
                         "the residual blocks' skip connection x + F(x) (off: the classic mistake, without it; "
                         "the course's network then trains too, to compare)")),
 )

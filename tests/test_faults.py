@@ -30,11 +30,11 @@ FAULTS = ("none", "raise", "oom", "memory")
 
 
 def _faulty(hp, run):
-    """Epochs of `steps` steps; at `at_epoch`, half-way through its steps, the chosen fault happens."""
+    """Epochs of `batches` steps; at `at_epoch`, half-way through them, the chosen fault happens."""
     loss = 1.0
     for epoch in range(1, hp.epochs + 1):
-        for step in range(1, hp.steps + 1):
-            if epoch == hp.at_epoch and step == hp.steps // 2 + 1:
+        for step in range(1, hp.batches + 1):
+            if epoch == hp.at_epoch and step == hp.batches // 2 + 1:
                 if hp.fault == "raise":
                     raise ValueError(f"bad batch at epoch {epoch}, step {step}")
                 if hp.fault == "oom":
@@ -63,7 +63,7 @@ FAULTY = Lesson(
         ChoiceParam(name="fault", default="none", choices=FAULTS, help=Text("故障", "the fault")),
         IntParam(name="at_epoch", default=2, min=1, help=Text("在此轮", "at this epoch")),
         IntParam(name="epochs", default=3, min=1, max=100_000, help=Text("轮数", "epochs")),
-        IntParam(name="steps", default=4, min=1, help=Text("每轮步数", "steps per epoch")),
+        IntParam(name="batches", default=4, min=1, help=Text("每轮批数", "batches per epoch")),
         IntParam(name="batch_size", default=64, min=1, help=Text("批大小", "batch size")),
         FloatParam(name="sleep", default=0.0, min=0, max=1, help=Text("每步暂停", "pause per step")),
     ),

@@ -158,7 +158,7 @@ def test_dataset_dataloader_course_settings(registered):
     assert epochs[-1].values["loss"] == pytest.approx(ENTROPY, abs=0.005)
     assert epochs[-1].values["accuracy"] == pytest.approx(SHARE)
     counts = sink.view("mistakes")["counts"]  # rows answered 1, as the result counts them
-    assert f"{counts[0][1] + counts[1][1]} of {ROWS} rows" == sink.view("result")["predicted 1"]
+    assert f"{counts[0][1] + counts[1][1]} of {ROWS} rows" == sink.view("result")["predicted 1"]["en"]
     # The epoch loss is the mean over its batches, weighted by their rows (the last has 23).
     last = [m.values["loss"] for m in steps if m.epoch == 100]
     assert epochs[-1].values["loss"] == pytest.approx((sum(last[:-1]) * 32 + last[-1] * 23) / ROWS)

@@ -48,7 +48,12 @@ IDENTIFIERS = {
     "mps", "auto", "lr", "momentum", "none", "sum", "mean", "mse", "sse", "MiB", "Linear", "Flatten", "Sigmoid",
     "Adam", "Adagrad", "Adamax", "Rprop", "Inception", "loss", "embedding", "logit", "anchor", "positive",
     "negative", "all",
+    # the layer-list syntax of lesson 10 and the shape traces (`conv 10 5, pool 2, linear 10`), and code values
+    "linear", "pool", "flatten", "pad", "stride", "False", "True", "inf", "nan", "logits",
+    # libraries and the program's own commands
+    "numpy", "torchvision", "labapp", "sweep",
 }
+QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")  # a message quoted as torch says it (an error's own words)
 WORD = re.compile(r"(--|\.)?(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]*)(?=([.(=\[]?))")
 COURSE_LETTERS = set("helo")  # the RNN's strings ('ohlol', 'hhlll') are data, not words
 TYPED = "Nakamoto"  # the name typed in the try-it box: the user's, not the screen's
@@ -62,7 +67,7 @@ def english_words(text: str, lesson: Lesson) -> set[str]:
         if isinstance(param, (ChoiceParam, MultiChoiceParam)):
             allowed |= {part for choice in param.choices for part in (choice, *choice.split("-"))}
     found = set()
-    for before, word, after in WORD.findall(text.replace(TYPED, "")):
+    for before, word, after in WORD.findall(QUOTED.sub("", text.replace(TYPED, ""))):
         if before or after or set(word) <= COURSE_LETTERS:
             continue  # code: .data, --seed, betas=, nn.Linear(, x[i]
         if len(word) == 1 or word in allowed or word.lower() in allowed or any(ch.isdigit() or ch == "_" for ch in word):
@@ -110,10 +115,17 @@ class Collect:
         self.trace.message = summary.message
 
 
+def without_examples(value):
+    """A confusion view's value without its gallery's examples: the test names are data, not words."""
+    if isinstance(value, dict) and "mistakes" in value:
+        return {**value, "mistakes": [{**m, "example": ""} for m in value["mistakes"]]}
+    return value
+
+
 def screen_texts(lesson: Lesson, trace: RunTrace, lang: str, kept) -> list[str]:
     """Every text the workbench shows of a finished run of `lesson`, in `lang`."""
     label = lambda word: lesson.label(word, lang)  # noqa: E731
-    texts = [view_text(view, trace.views[view.name], lang, 60, color=False, label=label)
+    texts = [view_text(view, without_examples(trace.views[view.name]), lang, 60, color=False, label=label)
              for view in lesson.views if view.name in trace.views]
     for chart in lesson.charts:
         plan = plan_traces(chart, [trace], lang, 60, 12)

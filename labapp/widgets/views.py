@@ -7,6 +7,7 @@ still wider (a picture of digits) scrolls sideways. A new width draws the views 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.text import Text as RichText
@@ -17,6 +18,12 @@ from textual.widgets import Static
 from labapp import confusion
 from labapp.lesson import Lesson, View
 from labapp.report import MIN_COLUMN, view_text, wrap_cell
+
+
+def view_id(name: str) -> str:
+    """The widget id of view `name`: a view's name may hold spaces ('grad norm'), an id may not."""
+    return "view-" + re.sub(r"[^A-Za-z0-9_-]", "_", name)
+
 
 CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
 
@@ -63,7 +70,7 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
         if self.empty:
             yield Static(self.empty, classes="views-empty")
         for view in self.views:
-            yield Static("", id=f"view-{view.name}", classes="view -blank")
+            yield Static("", id=view_id(view.name), classes="view -blank")
 
     def on_mount(self) -> None:
         """Redraw in the colours of a new theme."""
@@ -90,7 +97,7 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
             if value is None or self._shown.get(view.name) is value:
                 continue
             self._shown[view.name] = value
-            widget = self.query_one(f"#view-{view.name}", Static)
+            widget = self.query_one(f"#{view_id(view.name)}", Static)
             widget.update(self.view_renderable(view, value, max(CURVE_WIDTH, widths[0] - 2)))
             widget.remove_class("-blank")
             widget.add_class("filled")

@@ -97,3 +97,8 @@ if __name__ == '__main__':  # worker processes that are spawned (Windows, macOS)
         print(f'epoch {epoch}: loss {loss_sum / len(dataset)}  accuracy {correct / len(dataset)}')
 
     print(f'final train: loss {loss_sum / len(dataset):.5g}  accuracy {correct / len(dataset):.5g}  batches {i + 1}')
+    with torch.no_grad():  # the trained model on every row
+        x_all, y_all = dataset.x_data.to(device), dataset.y_data.to(device)
+        y_pred = model(x_all)
+    print(f'final after training: loss {criterion(y_pred, y_all).item():.5g}  '
+          f'accuracy {((y_pred >= 0.5) == (y_all == 1)).float().mean().item():.5g}')

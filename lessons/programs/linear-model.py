@@ -53,6 +53,7 @@ if variant == 'wx':
     best = mse_list.index(min(mse_list))
     print('best w =', w_list[best], ' min MSE =', mse_list[best])
     print(f'final train: w {w:.5g}  mse {mse_list[-1]:.5g}')
+    print(f'final best: w {w_list[best]:.5g}  loss {mse_list[best]:.5g}')
 else:
     # -- the homework: ŷ = w·x + b ---------------------------------------------------------------
     x_data = [1.0, 2.0, 3.0]
@@ -77,3 +78,4 @@ else:
     print('SSE(w=%g, b=%g) =' % (w_list[-1], b_list[-1]), sse(w_list[-1], b_list[-1]))
     print('best w =', best[1], ' best b =', best[2], ' min SSE =', best[0])
     print(f'final train: w {w:.5g}  min_sse {min(column):.5g}')
+    print(f'final best: w {best[1]:.5g}  b {best[2]:.5g}  loss {best[0]:.5g}')

@@ -69,7 +69,10 @@ for epoch in range(1, epochs + 1):
     # Update
     optimizer.step()
 
-with torch.no_grad():
-    said_one = int((model(x_data) >= 0.5).sum().item())
+with torch.no_grad():  # the trained model on every row
+    y_pred = model(x_data)
+said_one = int((y_pred >= 0.5).sum().item())
 print(f'label 1: {int(y_data.sum().item())} of {len(y_data)} rows; the trained model says 1 for {said_one}')
 print(f'final train: loss {loss.item():.5g}  accuracy {accuracy:.5g}')
+print(f'final after training: loss {criterion(y_pred, y_data).item():.5g}  '
+      f'accuracy {((y_pred >= 0.5) == (y_data == 1)).float().mean().item():.5g}')
