@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text as RichText
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
 
 from labapp.actions import PANEL_KEYS
@@ -71,6 +70,7 @@ class LessonView(Vertical):
         self.current = 0
         self.code = ""  # the text on the Code tab, once shown
         self.on_ready: Callable[[], None] = lambda: None  # called once the view is built and mounted
+        self.ready = False
 
     def compose(self) -> ComposeResult:
         """Title; then the tabs, with the panels of the Train tab."""
@@ -98,19 +98,27 @@ class LessonView(Vertical):
 
     def on_mount(self) -> None:
         """Show the first panel; the tab bar gives up focus (keys 1 2 3 switch tabs), so Tab goes to the first field."""
-        self.query_one(ContentTabs).can_focus = False
+        tabs = self.query(ContentTabs)
+        if not tabs:
+            return  # taken down before it was built: the app is closing
+        tabs.first().can_focus = False
         self.show_panel(self.current)
+        self.ready = True
         self.on_ready()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Render the explanation or the code when its tab is first shown."""
         if event.pane.id == "learn" and not self.query("#learn-text Markdown"):
+            from textual.widgets import Markdown  # markdown-it loads when an explanation is first read
+
             self.query_one("#learn-text").mount(Markdown(self.lesson.explanation(self.lang)))
         elif event.pane.id == "code":
             self.show_code()
 
     def show_code(self) -> None:
         """The program for the form's current values on the Code tab."""
+        from rich.syntax import Syntax  # pygments loads when code is first shown
+
         code = program_text(self.lesson, self.form.state, self.lang)
         if code != self.code:
             self.code = code
@@ -172,7 +180,7 @@ class LessonView(Vertical):
         for index, name in enumerate(names):
             style = Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"})
             bar.append(f" {PANEL_KEYS[index]} {fit(name, sizes()[index])} ", style=style)
-        self.query_one("#panel-bar", Static).update(bar)
+        self.query_one("#panel-bar", Static).update(bar, layout=False)  # one line, whatever it says
 
     def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:
         """Redraw the charts and views from the workbench's runs (each widget repaints only on change)."""
@@ -181,7 +189,9 @@ class LessonView(Vertical):
             chart.show(traces, log_scale, earlier)
         latest = bench.latest(self.lesson)
         self.views.show(latest.views if latest else {})
-        self.no_results.display = not (latest and latest.views)
+        empty = not (latest and latest.views)
+        if self.no_results.display != empty:  # set only on a change: each setting lays the screen out again
+            self.no_results.display = empty
 
     def show_runs(self, bench: Workbench) -> None:
         """Fill the runs panel from disk, if it is on screen."""
@@ -194,7 +204,7 @@ class LessonView(Vertical):
 
     def enable(self, run: bool, stop: bool) -> None:
         """Enable or disable the Run and Stop buttons."""
-        for button in self.query("#run, #stop"):  # none yet while the view is being built
+        for button in self.form.query("#run, #stop"):  # none yet while the view is being built
             button.disabled = not (run if button.id == "run" else stop)
 
     def on_resize(self) -> None:
