@@ -59,10 +59,9 @@ class LabApp(App):
         return self.workbench
 
     def on_mount(self) -> None:
-        """Show the lesson, then load torch in the background."""
+        """Show the lesson (the screen then loads torch in the background), and redraw on a timer."""
         self.watch_sidebar(self.sidebar)  # the screen shows the lesson when it mounts
         self.set_interval(TICK, self.tick)
-        self.call_after_refresh(self.bench.load_torch, lambda devices, error: self.post_message(TorchLoaded(devices, error)))
 
     def on_resize(self) -> None:
         """A new size: the screen has set its layout; draw into it."""
@@ -152,14 +151,16 @@ class LabApp(App):
 
     @on(OptionList.OptionSelected, "#sidebar")
     def _lesson_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.set_focus(None)  # letters are keys; Tab goes to the first field (now: one layout, not two)
         self.workbench.show_lesson(self.bench.open(str(event.option.id)))
         self.call_after_refresh(self.tick, True)
         self.sidebar = False
         self.message = ""
-        self.call_after_refresh(self.set_focus, None)  # letters are keys; Tab goes to the first field
 
     @on(ParamForm.Changed)
     def _form_changed(self, event: ParamForm.Changed) -> None:
+        if self.workbench.view is None or event.form is not self.workbench.view.form:
+            return  # a view being built out of sight
         self.message = "" if event.valid else event.form.state.first_error()
         self.refresh_bindings()
 
@@ -187,10 +188,11 @@ class LabApp(App):
         return self.bench.active is not None if action == "stop" else True
 
     def refresh_bindings(self) -> None:
-        """Also enable or disable the Run, Stop and Step buttons, and redraw the key bar."""
+        """Also enable or disable the Run, Stop and Step buttons of the view on screen (a view shown calls this);
+        redraw the key bar."""
         super().refresh_bindings()
-        for view in self.workbench.built.values():
-            view.enable(self._offered("run"), self._offered("stop"), self._offered("step"))
+        if self.workbench.view is not None:
+            self.workbench.view.enable(self._offered("run"), self._offered("stop"), self._offered("step"))
         self._draw_status()
 
     # -- actions ----------------------------------------------------------------------------------
@@ -301,8 +303,9 @@ class LabApp(App):
         self.refresh_bindings()
 
     async def action_quit(self) -> None:
-        """Stop a run that is going, let it record how it ended, and exit."""
+        """Stop a run that is going, let it record how it ended, let a view being built finish, and exit."""
         self.bench.shutdown()
+        await self.workbench.views_built()
         self.exit()
 
     def on_unmount(self) -> None:

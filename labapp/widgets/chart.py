@@ -1,13 +1,17 @@
 """A live chart of one of a lesson's Charts: the current run, and earlier runs as faint overlays.
 
 What to draw is decided by `labapp.traces.plan_traces` (plain Python, tested without Textual);
-this widget only sizes it: a title line, the plot, and a legend line under it.
+this widget only sizes it: a title line, the plot, and a legend line under it. plotext (through
+textual-plotext's Plot) is imported when a chart first has points to draw: an empty chart, as on
+the first screen, never needs it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text as RichText
-from textual_plotext import PlotextPlot
+from textual.widget import Widget
 
 from labapp.lesson import Chart
 from labapp.plotting import ChartPlan, draw, fit, legend_line, title_line
@@ -18,8 +22,20 @@ __all__ = ["LessonChart", "MAX_OVERLAYS"]
 MIN_PLOT_HEIGHT = 4  # below this the plot is left out and the chart shows its title and legend only
 
 
-class LessonChart(PlotextPlot):
+def load_plotext() -> None:
+    """Import plotext and textual-plotext now (a background thread may, so that the first drawing need not)."""
+    import textual_plotext.plot  # noqa: F401
+
+
+class LessonChart(Widget):
     """One chart of a lesson; `show(traces, ...)` stores what to draw, drawing happens in `render` once per change."""
+
+    DEFAULT_CSS = """
+    LessonChart {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
 
     def __init__(self, chart: Chart, lang: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -32,6 +48,33 @@ class LessonChart(PlotextPlot):
         self.plan: ChartPlan | None = None  # the last plan drawn (tests read it)
         self._key: tuple | None = None
         self._cached: RichText | None = None
+        self._plot: Any = None  # textual-plotext's Plot, made when first needed
+
+    def on_mount(self) -> None:
+        """Draw again in the colours of a new theme."""
+        self.app.theme_changed_signal.subscribe(self, lambda theme: self.on_resize())
+
+    @property
+    def plt(self) -> Any:
+        """The plotext figure this chart draws with (textual-plotext's Plot: no global state)."""
+        if self._plot is None:
+            from textual_plotext.plot import Plot
+
+            self._plot = Plot()
+        return self._plot
+
+    def _plotext_theme(self) -> str:
+        """plotext's theme for the app's theme: its background and foreground, as PlotextPlot registers it."""
+        from plotext._dict import themes
+        from textual.color import Color
+        from textual_plotext.plot import _rgbify_theme, _sequence
+
+        name = f"textual-auto-{self.app.theme}"
+        if name not in themes:
+            colors = self.app.theme_variables
+            surface = Color.parse(colors.get("surface")).rgb
+            themes[name] = _rgbify_theme(surface, surface, Color.parse(colors.get("foreground")).rgb, "default", _sequence)
+        return name
 
     def show(self, traces: list[RunTrace], log_scale: bool = False, overlays: bool = True,
              sweep: tuple[str, ...] = ()) -> None:
@@ -86,7 +129,7 @@ class LessonChart(PlotextPlot):
             draw(plt, plan)
             plt.plotsize(width, plot_height)
             plt._set_size(width, plot_height)  # as PlotextPlot.render does (textual-plotext issue #5)
-            plt.theme(self._get_plotext_theme_name(self.app.theme))
+            plt.theme(self._plotext_theme())
             text.append("\n")
             text.append(RichText.from_ansi(plt.build().rstrip("\n")))
         text.append("\n")

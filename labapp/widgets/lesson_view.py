@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text as RichText
 from textual.app import ComposeResult
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
 
 from labapp import confusion
@@ -89,6 +88,7 @@ class LessonView(Vertical):
         self.current = 0
         self.code = ""  # the text on the Code tab, once shown
         self.on_ready: Callable[[], None] = lambda: None  # called once the view is built and mounted
+        self.ready = False
 
     def compose(self) -> ComposeResult:
         """Title; then the tabs, with the panels of the Train tab."""
@@ -122,9 +122,13 @@ class LessonView(Vertical):
 
     def on_mount(self) -> None:
         """Show the first panel; the tab bar gives up focus (keys 1 2 3 switch tabs), so Tab goes to the first field."""
-        self.query_one(ContentTabs).can_focus = False
+        tabs = self.query(ContentTabs)
+        if not tabs:
+            return  # taken down before it was built: the app is closing
+        tabs.first().can_focus = False
         self.show_shapes()
         self.show_panel(self.current)
+        self.ready = True
         self.on_ready()
 
     def on_param_form_changed(self) -> None:
@@ -141,12 +145,16 @@ class LessonView(Vertical):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Render the explanation or the code when its tab is first shown."""
         if event.pane.id == "learn" and not self.query("#learn-text Markdown"):
+            from textual.widgets import Markdown  # markdown-it loads when an explanation is first read
+
             self.query_one("#learn-text").mount(Markdown(self.lesson.explanation(self.lang)))
         elif event.pane.id == "code":
             self.show_code()
 
     def show_code(self) -> None:
         """The program for the form's current values on the Code tab."""
+        from rich.syntax import Syntax  # pygments loads when code is first shown
+
         code = program_text(self.lesson, self.form.state, self.lang)
         if code != self.code:
             self.code = code
@@ -203,7 +211,7 @@ class LessonView(Vertical):
                 bar.append("\n")
             for index, text in row:
                 bar.append(text, style=Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"}))
-        self.query_one("#panel-bar", Static).update(bar)
+        self.query_one("#panel-bar", Static).update(bar)  # one row or two: its height follows
 
     def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:
         """Redraw the charts and views from the workbench's runs (each widget repaints only on change)."""
@@ -214,7 +222,9 @@ class LessonView(Vertical):
         latest = bench.latest(self.lesson)
         self.views.show(latest.views if latest else {})
         self.show_sweep(bench)
-        self.no_results.display = not (latest and latest.views) and sweep is None
+        empty = not (latest and latest.views) and sweep is None
+        if self.no_results.display != empty:  # set only on a change: each setting lays the screen out again
+            self.no_results.display = empty
         self.draw_step(bench)
         if self.mistakes is not None:
             self.mistakes.show(latest.views if latest else {})

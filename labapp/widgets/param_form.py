@@ -85,10 +85,10 @@ class ParamForm(VerticalScroll, can_focus=False):
         self.call_after_refresh(self._offer_devices)  # the form may still be mounting
 
     def _offer_devices(self) -> None:
-        select = self.query_one("#device", Select)
-        with self.prevent(Select.Changed):
-            select.set_options(self._device_options())
-            select.value = self.state.device
+        for select in self.query("#device").results(Select):  # none while the form is still composing: it will offer them
+            with self.prevent(Select.Changed):
+                select.set_options(self._device_options())
+                select.value = self.state.device
 
     def _show_errors(self) -> None:
         for param in self.state.fields:

@@ -4,15 +4,22 @@ actions that only move things on screen (tabs, panels, zoom). Its layout follows
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from datetime import datetime
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import TabbedContent
+from textual.timer import Timer
+from textual.widgets import OptionList, TabbedContent
 
 from labapp.controller import Workbench
 from labapp.lesson import Lesson
+from labapp.messages import TorchLoaded
+from labapp.widgets.chart import load_plotext
 from labapp.widgets.keybar import KeyBar
 from labapp.widgets.lesson_list import LessonList
 from labapp.widgets.lesson_view import LessonView
@@ -20,6 +27,8 @@ from labapp.widgets.message_log import MessageLog
 from labapp.widgets.status import StatusLine
 
 ROOMY = (140, 40)  # columns and rows from which every panel of the Train tab shows at once
+BUILD_WAIT = 5.0  # seconds quitting waits at most for a view being built (a bound, so that quit never hangs)
+PREBUILD_PAUSE = 0.05  # seconds after a view is built before the one of the lesson highlighted in the list starts
 
 
 class WorkbenchScreen(Screen):
@@ -35,14 +44,18 @@ class WorkbenchScreen(Screen):
         self.lessons = LessonList(bench.catalogue, bench.lang, id="sidebar")
         self.status_line = StatusLine(id="status")
         self.keybar = KeyBar(id="keybar")
+        self.area = Vertical(id="lesson")  # where the lesson views lie, one shown
         self.built: dict[tuple[str, str], LessonView] = {}
         self.view: LessonView | None = None
+        self._prebuild_timer: Timer | None = None
+        self.closing_down = False
+        self.background_loads = False  # torch and plotext: loaded in the background once the first view is on screen
 
     def compose(self) -> ComposeResult:
         """Sidebar and lesson area, then the status line and the key bar."""
         with Horizontal(id="body"):
             yield self.lessons
-            yield Vertical(id="lesson")
+            yield self.area
         yield self.status_line
         yield self.keybar
 
@@ -60,30 +73,77 @@ class WorkbenchScreen(Screen):
             self.call_after_refresh(self.view.repaint_charts)
 
     def show_lesson(self, lesson: Lesson) -> LessonView:
-        """Show `lesson`'s view in the current language, building it the first time."""
-        key, before = (lesson.id, self.bench.lang), self.view
+        """Show `lesson`'s view in the current language: at once if built, else as soon as it is."""
+        before = self.view
+        self.view = self._view_of(lesson, self.bench.lang, before)
+        if self.view.ready:
+            self._only(self.view)
+        return self.view
+
+    def _view_of(self, lesson: Lesson, lang: str, before: LessonView | None = None) -> LessonView:
+        """`lesson`'s view in `lang`; built (out of sight) the first time it is asked for."""
+        key = (lesson.id, lang)
         if key not in self.built:
-            view = LessonView(lesson, self.bench.form(lesson), self.devices, self.bench.lang,
+            view = LessonView(lesson, self.bench.form(lesson), self.devices, lang,
                               model=lambda: self.bench.model(lesson))
             if before is not None and before.lesson is lesson:  # the same lesson in the other language
                 view.current = before.current
             self.built[key] = view
             view.on_ready = lambda: self._ready(view)
-            self.query_one("#lesson").mount(view)
-        else:
-            self._only(self.built[key])
-        self.view = self.built[key]
-        return self.view
+            view.display = False  # laid out and painted once, when whole: the old view stays until then
+            self.area.mount(view)
+        return self.built[key]
 
     def _ready(self, view: LessonView) -> None:
-        """A new view is built: it replaces the old one (kept on screen until now: no blank pane), and is drawn."""
-        self._only(view)
-        self.app.call_later(self.app.tick, True)  # type: ignore[attr-defined] - LabApp's redraw
+        """A view is built: if it is the one asked for, it replaces the old one and is drawn; then build the next."""
+        if view is self.view:
+            self._only(view)
+            self.app.call_later(self.app.tick, True)  # type: ignore[attr-defined] - LabApp's redraw
+            if not self.background_loads:
+                self.background_loads = True
+                self.call_after_refresh(self._load_in_background)
+        self._prebuild_in(PREBUILD_PAUSE)
+
+    def _load_in_background(self) -> None:
+        """plotext for the charts, torch for the runs (the app hears TorchLoaded), each on a thread of its own."""
+        threading.Thread(target=load_plotext, name="labapp-load-plotext", daemon=True).start()
+        self.bench.load_torch(lambda devices, error: self.post_message(TorchLoaded(devices, error)))
+
+    def _prebuild(self) -> None:
+        """Build the view of the lesson highlighted in the list out of sight, while the user reads the list, so
+        that Enter only shows it; one view at a time, none while a run goes (the keys come first)."""
+        if self.closing_down or not self.area.is_attached or any(not view.ready for view in self.built.values()):
+            return  # closing; or that view's _ready comes back here
+        if self.bench.active is not None:
+            return
+        highlighted = self.lessons.highlighted if self.lessons.display else None
+        if highlighted is not None and (self.bench.catalogue[highlighted].id, self.bench.lang) not in self.built:
+            self._view_of(self.bench.catalogue[highlighted], self.bench.lang)
+
+    def _prebuild_in(self, seconds: float) -> None:
+        """Call _prebuild after `seconds` (one timer at a time)."""
+        if self._prebuild_timer is not None:
+            self._prebuild_timer.stop()
+        self._prebuild_timer = self.set_timer(seconds, self._prebuild)
+
+    @on(OptionList.OptionHighlighted, "#sidebar")
+    def _highlighted(self) -> None:
+        """The highlighted lesson is built next, before Enter opens it."""
+        self._prebuild()
+
+    async def views_built(self, timeout: float = BUILD_WAIT) -> None:
+        """Wait (at most `timeout` seconds) for a view being built: Textual cannot take down a tree still mounting
+        (its tab bar fails to find its tabs)."""
+        self.closing_down = True  # no new one meanwhile
+        deadline = time.monotonic() + timeout
+        while any(not view.ready for view in self.built.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     def _only(self, shown: LessonView) -> None:
-        """Show `shown`, hide every other view."""
+        """Show `shown`, hide every other view; its buttons say what can be done now."""
         for view in self.built.values():
             view.display = view is shown
+        self.app.refresh_bindings()
 
     def action_tab(self, tab: str) -> None:
         """Switch to the Learn, Train or Code tab."""
