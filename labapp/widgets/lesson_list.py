@@ -15,6 +15,10 @@ class LessonList(OptionList):
         super().__init__(*self._lesson_options(lessons, lang), **kwargs)
         self.lessons = lessons
 
+    def allow_focus(self) -> bool:
+        """Never while hidden: a hidden list would keep the keys (and PageDown on it raises in OptionList)."""
+        return self.can_focus and self.display
+
     @staticmethod
     def _lesson_options(lessons: tuple[Lesson, ...], lang: str) -> list[Option]:
         return [Option(f"{lesson.number:>2} {lesson.title(lang)}", id=lesson.id) for lesson in lessons]

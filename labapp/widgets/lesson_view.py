@@ -150,6 +150,13 @@ class LessonView(Vertical):
             self.query_one("#learn-text").mount(Markdown(self.lesson.explanation(self.lang)))
         elif event.pane.id == "code":
             self.show_code()
+        if not self.display:
+            return
+        scrollers = {"learn": self.query_one("#learn-text"), "code": self.query_one("#code-scroll")}
+        if event.pane.id in scrollers:  # the arrow and page keys read on
+            scrollers[event.pane.id].focus()
+        elif self.screen.focused in scrollers.values():  # the Train tab: a hidden text keeps no keys
+            self.screen.set_focus(None)
 
     def show_code(self) -> None:
         """The program for the form's current values on the Code tab."""
@@ -178,14 +185,18 @@ class LessonView(Vertical):
             chart.refresh()
 
     def bring(self, index: int) -> None:
-        """Make panel `index` current, focus its runs table or the mistakes (never a text box: the panel keys must
-        keep working), zoom it if zoomed."""
+        """Make panel `index` current and give it the keys: its runs table, or the panel itself where it scrolls
+        (results, mistakes, step: the arrow and page keys scroll it; never a text box, so the panel keys keep
+        working); nothing for a chart. Zoom it if zoomed."""
         self.show_panel(index)
         panel = self.panels[self.current]
-        for widget in panel.query("#runs-table"):
-            widget.focus()
-        if panel is self.mistakes:
-            panel.focus()  # the arrow keys scroll it
+        table = panel.query("#runs-table")
+        if table:
+            table.first().focus()
+        elif panel.can_focus:
+            panel.focus()
+        else:
+            self.screen.set_focus(None)
         if self.screen.maximized is not None:
             self.screen.maximize(panel, container=False)
 
