@@ -45,7 +45,24 @@ def in_lang(value: Any, lang: str) -> Any:
     return value
 
 
-class TextFiles(Text):
+class ComputedText(Text):
+    """A Text whose two languages are worked out when asked for: a subclass says how, in `_text(lang)`."""
+
+    def _text(self, lang: str) -> str:
+        raise NotImplementedError
+
+    @property  # type: ignore[override]
+    def zh(self) -> str:
+        """The Chinese text."""
+        return self._text("zh")
+
+    @property  # type: ignore[override]
+    def en(self) -> str:
+        """The English text."""
+        return self._text("en")
+
+
+class TextFiles(ComputedText):
     """A Text kept in two files, `<stem>.zh.md` and `<stem>.en.md`, each read when first asked for.
 
     A missing file reads as the empty string, so a lesson without text files still works.
@@ -62,16 +79,6 @@ class TextFiles(Text):
             except FileNotFoundError:
                 self._read[lang] = ""
         return self._read[lang]
-
-    @property  # type: ignore[override]
-    def zh(self) -> str:
-        """The Chinese text, read on first use."""
-        return self._text("zh")
-
-    @property  # type: ignore[override]
-    def en(self) -> str:
-        """The English text, read on first use."""
-        return self._text("en")
 
     def __repr__(self) -> str:
         return f"TextFiles({str(self._stem)!r})"

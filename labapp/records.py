@@ -23,6 +23,7 @@ import re
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -285,18 +286,23 @@ class PastRun:
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
     """The records of metrics.jsonl that parse as JSON objects; a torn last line (a killed run) is skipped."""
-    rows = []
     try:
         with open(path / "metrics.jsonl", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict):
-                    rows.append(row)
+            return json_objects(f)
     except OSError:
-        pass
+        return []
+
+
+def json_objects(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """The lines that parse as JSON objects; any other line (torn, garbled) is skipped."""
+    rows = []
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
     return rows
 
 
@@ -501,15 +507,7 @@ def _split_metrics(path: Path, epoch: int) -> tuple[list[bytes], list[bytes]]:
 def kept_rows(path: Path, epoch: int) -> list[dict[str, Any]]:
     """The metrics.jsonl records that a run resumed from the checkpoint of `epoch` keeps (read only)."""
     kept, _ = _split_metrics(path, epoch)
-    rows = []
-    for line in kept:
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    return json_objects(kept)
 
 
 def cut_metrics(path: Path, epoch: int) -> int:

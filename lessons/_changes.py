@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labapp.lesson import Text
+from labapp.lesson import ComputedText, Text
 
 T = Text
 
@@ -186,7 +186,7 @@ def program_comment(lesson_id: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-class WithChanges(Text):
+class WithChanges(ComputedText):
     """A lesson's explanation followed by its section on the API changes, generated from BY_LESSON."""
 
     def __init__(self, explanation: Text, lesson_id: str) -> None:
@@ -196,16 +196,6 @@ class WithChanges(Text):
     def _text(self, lang: str) -> str:
         base = self._base(lang).rstrip()
         return (base + "\n\n" if base else "") + section(self._lesson, lang)
-
-    @property  # type: ignore[override]
-    def zh(self) -> str:
-        """The Chinese explanation, with its changes."""
-        return self._text("zh")
-
-    @property  # type: ignore[override]
-    def en(self) -> str:
-        """The English explanation, with its changes."""
-        return self._text("en")
 
     def __repr__(self) -> str:
         return f"WithChanges({self._base!r}, {self._lesson!r})"
