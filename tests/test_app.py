@@ -222,3 +222,23 @@ async def test_language_toggle_and_tabs():
         assert app.workbench.view.query_one("#tabs").active == "code"
         code = app.workbench.view.code  # the take-away program, with the form's values
         assert ".backward()" in code and "import labapp" not in code and "from labapp" not in code
+
+
+async def test_the_language_key_keeps_the_tab_and_a_field_quotes_brackets_as_typed():
+    app = LabApp(lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lesson(pilot, 3)
+        await pilot.press("3")
+        await until(pilot, lambda: app.workbench.view.query_one("#tabs").active == "code")
+        await pilot.press("z")  # the Chinese view opens on the tab the English one showed
+        await until(pilot, lambda: app.workbench.view.lang == "zh" and app.workbench.view.ready)
+        assert app.workbench.view.query_one("#tabs").active == "code"
+        await pilot.press("z")  # back to the English view, built already
+        await until(pilot, lambda: app.workbench.view.lang == "en")
+        assert app.workbench.view.query_one("#tabs").active == "code"
+        await pilot.press("2")
+        await pilot.pause()
+        await set_field(pilot, "lr", "[/b][b")  # markup-like text is shown as typed, never parsed
+        await pilot.pause(0.3)
+        error = str(app.workbench.view.form.query_one("#error-lr").render())
+        assert "[/b][b" in error and "lr" in error

@@ -86,6 +86,7 @@ class LessonView(Vertical):
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
+        self.tab = "train"  # the tab it opens on (the other language's view passes on its own)
         self.code = ""  # the text on the Code tab, once shown
         self.on_ready: Callable[[], None] = lambda: None  # called once the view is built and mounted
         self.ready = False
@@ -94,7 +95,7 @@ class LessonView(Vertical):
         """Title; then the tabs, with the panels of the Train tab."""
         lesson, lang = self.lesson, self.lang
         yield Static(f"[b]{lesson.number}. {lesson.title(lang)}[/b]  [dim]{lesson.id}[/dim]", id="title")
-        with TabbedContent(initial="train", id="tabs"):
+        with TabbedContent(initial=self.tab, id="tabs"):
             with TabPane(f"{say('learn', lang)} 1", id="learn"):
                 yield VerticalScroll(id="learn-text")
             with TabPane(f"{say('train', lang)} 2", id="train"):

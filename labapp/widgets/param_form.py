@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -35,7 +36,7 @@ class ParamForm(VerticalScroll, can_focus=False):
     def compose(self) -> ComposeResult:
         """A label (its help whole while the field has focus), a field and an error line per param; then device and buttons."""
         for param in self.state.fields:
-            yield Label(f"[b]{param.name}[/b] [dim]{param.help(self.lang)}[/dim]", id=f"label-{param.name}",
+            yield Label(f"[b]{param.name}[/b] [dim]{escape(param.help(self.lang))}[/dim]", id=f"label-{param.name}",
                         classes="param-label")
             if isinstance(param, BoolParam):
                 with Horizontal(classes="switch-row"):
@@ -43,8 +44,8 @@ class ParamForm(VerticalScroll, can_focus=False):
                     yield Static(self._on_off(param), id=f"onoff-{param.name}", classes="on-off")
             else:
                 yield self._field(param)
-            yield Static("", id=f"error-{param.name}", classes="param-error")
-        yield Static("", id="rule-error", classes="param-error")
+            yield Static("", id=f"error-{param.name}", classes="param-error", markup=False)  # it quotes what was typed
+        yield Static("", id="rule-error", classes="param-error", markup=False)
         yield Label(f"[b]device[/b] [dim]{say('device help', self.lang)}[/dim]", id="label-device", classes="param-label")
         yield Select(self._device_options(), value=self.state.device, allow_blank=False, id="device", compact=True)
         with Horizontal(id="buttons"):

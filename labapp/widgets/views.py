@@ -98,7 +98,7 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
                 continue
             self._shown[view.name] = value
             widget = self.query_one(f"#{view_id(view.name)}", Static)
-            widget.update(self.view_renderable(view, value, max(CURVE_WIDTH, widths[0] - 2)))
+            widget.update(self.view_renderable(view, value, max(CURVE_WIDTH, min(widths[0] - 2, widths[1] - 1))))  # inside any scroll bar
             widget.remove_class("-blank")
             widget.add_class("filled")
         for note in self.query(".views-empty"):

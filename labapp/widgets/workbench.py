@@ -77,6 +77,8 @@ class WorkbenchScreen(Screen):
         before = self.view
         self.view = self._view_of(lesson, self.bench.lang, before)
         if self.view.ready:
+            if before is not None and before is not self.view and before.lesson is lesson:  # z: stay on the same tab
+                self.view.query_one(TabbedContent).active = before.query_one(TabbedContent).active
             self._only(self.view)
         return self.view
 
@@ -88,6 +90,8 @@ class WorkbenchScreen(Screen):
                               model=lambda: self.bench.model(lesson))
             if before is not None and before.lesson is lesson:  # the same lesson in the other language
                 view.current = before.current
+                if before.ready:
+                    view.tab = before.query_one(TabbedContent).active
             self.built[key] = view
             view.on_ready = lambda: self._ready(view)
             view.display = False  # laid out and painted once, when whole: the old view stays until then
