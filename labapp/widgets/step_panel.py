@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from labapp.actions import BY_NAME
 from labapp.lesson import Lesson
-from labapp.report import step_text
+from labapp.report import MIN_COLUMN, step_text, wrap_cell
 from labapp.strings import say
 from labapp.traces import RunTrace
 
@@ -38,6 +38,7 @@ class StepPanel(ScrollableContainer, can_focus=True):
         self.lang = lang
         self.text = Static("", id="step-text")
         self._shown: tuple | None = None
+        self._last: tuple[RunTrace | None, bool] = (None, False)
 
     def compose(self):
         """The text of the update."""
@@ -47,20 +48,29 @@ class StepPanel(ScrollableContainer, can_focus=True):
         """What the panel is for, until a first update is shown."""
         self.show(None, held=False)
 
+    def on_resize(self) -> None:
+        """The hints wrap at the new width."""
+        self.show(*self._last)
+
+    def hint(self, key: str, **keys: str) -> str:
+        """A sentence of help, wrapped to the panel (the update's own lines keep theirs and scroll sideways)."""
+        return "\n".join(wrap_cell(say(key, self.lang, **keys), max(MIN_COLUMN, self.size.width - 2)))
+
     def show(self, trace: RunTrace | None, held: bool) -> None:
         """Draw `trace`'s latest update shown, with what to press next while the run waits."""
+        self._last = (trace, held)
         step = trace.step if trace is not None else None
         points = trace.step_points() if trace is not None else []
-        key = (id(step), len(points), held)
+        key = (id(step), len(points), held, self.size.width)
         if key == self._shown:
             return
         self._shown = key
         keys = {name: BY_NAME[name].key for name in ("step", "run", "stop")}
         if step is None:
-            self.text.update(RichText(say("no step yet", self.lang, **keys), style="dim"))
+            self.text.update(RichText(self.hint("no step yet", **keys), style="dim"))
             return
         text = RichText(step_text(self.lesson, step, points, self.lang))
         text.stylize("bold", 0, text.plain.index("\n") if "\n" in text.plain else len(text.plain))
         if held:
-            text.append("\n\n" + say("step next", self.lang, **keys), style="dim")
+            text.append("\n\n" + self.hint("step next", **keys), style="dim")
         self.text.update(text)
