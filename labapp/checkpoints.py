@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from labapp.lesson import Lesson, ParamError, Values, shown
+from labapp.progress import higher_is_better
 
 LAST, BEST = "checkpoint-last.pt", "checkpoint-best.pt"
 FORMAT = 1  # the layout of a checkpoint file; a different one is refused with a message
 SUPERSEDED = "metrics.superseded.jsonl"  # records after the checkpoint that a resumed run set aside
-HIGHER_IS_BETTER = ("accuracy", "acc", "correct", "right")  # as labapp.sweep ranks runs
 
 
 class ResumeError(ValueError):
@@ -40,11 +40,6 @@ class ResumeError(ValueError):
 
 class CheckpointError(RuntimeError):
     """A checkpoint that does not fit the lesson's objects; str() is the user's message."""
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether a larger `metric` is the better epoch: accuracies yes, losses no."""
-    return any(word in metric.casefold() for word in HIGHER_IS_BETTER)
 
 
 # -- random number generators ---------------------------------------------------------------------
@@ -113,19 +108,10 @@ def save_atomic(data: Any, path: Path) -> None:
     """torch.save `data` to `path` through a synced temporary file and a rename: never a half-written file."""
     import torch
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from labapp.records import replacing  # here: records imports the runner, which imports this module
+
+    with replacing(path) as f:
+        torch.save(data, f)
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:

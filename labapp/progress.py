@@ -26,6 +26,15 @@ except ImportError:  # Python 3.10
             return str(self.value)
 
 
+HIGHER_IS_BETTER = ("accuracy", "acc", "correct", "right")  # words in a metric name that say "more is better"
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger `metric` is the better run or epoch: accuracies yes, losses and costs no."""
+    name = metric.casefold()
+    return any(word in name for word in HIGHER_IS_BETTER)
+
+
 class RunStatus(StrEnum):
     """How a run stands or ended; each member equals its word ('finished' == RunStatus.FINISHED)."""
 

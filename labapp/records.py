@@ -14,6 +14,7 @@ epoch; any after it (an epoch cut short) move to metrics.superseded.jsonl, never
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -23,11 +24,11 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from labapp.lesson import Metric, Record, Step
 from labapp.progress import RunStatus, last_values, metric_of_row
@@ -65,22 +66,28 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write `data` to `path` through a temporary file and a rename: never a half-written file."""
+@contextlib.contextmanager
+def replacing(path: Path, mode: str = "wb", **open_args: Any) -> Iterator[IO[Any]]:
+    """A file to write `path` through: `<path>.tmp`, synced and renamed onto `path` when the block ends,
+    removed if it fails. `path` is never half-written; a kill before the rename leaves the old file."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", errors=ERRORS) as f:
-            json.dump(plain(data), f, ensure_ascii=False, indent=2, allow_nan=False)
-            f.write("\n")
+        with open(tmp, mode, **open_args) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)  # a half-written .tmp is worth nothing; the folder still lists without it
-        except OSError:
-            pass
         raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write `data` to `path` through a temporary file and a rename: never a half-written file."""
+    with replacing(path, "w", encoding="utf-8", errors=ERRORS) as f:
+        json.dump(plain(data), f, ensure_ascii=False, indent=2, allow_nan=False)
+        f.write("\n")
 
 
 def record_to_json(record: Record, elapsed: float) -> dict[str, Any]:
@@ -520,12 +527,8 @@ def cut_metrics(path: Path, epoch: int) -> int:
         f.writelines(line if line.endswith(b"\n") else line + b"\n" for line in aside)
         f.flush()
         os.fsync(f.fileno())
-    tmp = path / "metrics.jsonl.tmp"
-    with open(tmp, "wb") as f:
+    with replacing(path / "metrics.jsonl") as f:
         f.writelines(kept)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path / "metrics.jsonl")
     return len(aside)
 
 

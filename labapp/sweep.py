@@ -33,12 +33,12 @@ from typing import Any
 
 from labapp.lesson import (BoolParam, ChoiceParam, FloatParam, IntParam, Lesson, Metric, Param, ParamError,
                            Record, Values, shown)
+from labapp.progress import RunStatus, higher_is_better
 
 MAX_RUNS = 200  # runs in one sweep (points x seeds)
 SEED_MAX = 2**32 - 1
-HIGHER_IS_BETTER = ("accuracy", "acc", "correct", "right")  # words in a metric name that say "more is better"
 LIST_KINDS = (FloatParam, IntParam, ChoiceParam, BoolParam)  # params whose text may be a comma-separated list
-FINISHED, STOPPED, DIVERGED, FAILED = "finished", "stopped", "diverged", "failed"
+FINISHED, STOPPED, DIVERGED, FAILED = RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED
 _STATUS_ORDER = {FINISHED: 0, STOPPED: 1, DIVERGED: 2, FAILED: 3}
 
 
@@ -50,12 +50,6 @@ def takes_list(param: Param) -> bool:
 def is_list(param: Param, text: str) -> bool:
     """Whether `text`, typed for `param`, asks for a sweep (several comma-separated values)."""
     return takes_list(param) and "," in text
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether a larger final `metric` is the better run: accuracies yes, losses and costs no."""
-    name = metric.casefold()
-    return any(word in name for word in HIGHER_IS_BETTER)
 
 
 def parse_axis(param: Param, text: str) -> tuple[Any, ...]:
