@@ -404,10 +404,16 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
     if view.kind == "values":
         names = {name: safe(label(str(name))) for name in value}
         size = max(map(cell_len, names.values()), default=0)
-        room = max(2 * MIN_COLUMN, width - size - 4)  # a long value wraps under itself, its name beside its first line
+        room = width - size - 4  # a long value wraps under itself, its name beside its first line
+        cells = {name: _cell(label(v) if isinstance(v, str) else v) for name, v in value.items()}
+        beside = room >= min(2 * MIN_COLUMN, max(map(cell_len, cells.values()), default=0))
         lines = [title]
-        for name, v in value.items():
-            for n, part in enumerate(wrap_cell(_cell(label(v) if isinstance(v, str) else v), room)):
+        for name, cell in cells.items():
+            if not beside:  # too narrow beside the names: each value goes under its name
+                lines += [f"  {part}" for part in wrap_cell(names[name], max(MIN_COLUMN, width - 2))]
+                lines += [f"    {part}" for part in wrap_cell(cell, max(MIN_COLUMN, width - 4))]
+                continue
+            for n, part in enumerate(wrap_cell(cell, room)):
                 lines.append(f"  {_padded(names[name] if n == 0 else '', size, False)}  {part}".rstrip())
         return "\n".join(lines)
     if view.kind == "table":

@@ -261,3 +261,17 @@ def test_a_long_chart_title_drops_its_parenthesis_before_it_is_cut():
     logged = plan_chart(title, "step", [Line("a", [1, 2], [2.0, 1.0])], 45, 8, "en", log=True)
     assert title_line(logged, 47).plain.strip() == "Loss, mean of every 300 batches (log10)"  # the scale stays said
     assert title_line(plan, 100).plain.strip() == title
+
+
+@pytest.mark.parametrize("width", [20, 30, 40, 60])
+def test_a_values_view_never_runs_past_its_width(width):
+    """Long names leave too little room beside them: each value then goes under its name, whole."""
+    from rich.cells import cell_len
+
+    from labapp.lesson import View
+    from labapp.report import view_text
+
+    value = {"always guessing the majority class": "65.3%", "label 1": "496 of 759 (65.3%)", "rows": 759}
+    text = view_text(View("result", "values", Text("结果", "Result")), value, "en", width, color=False)
+    assert all(cell_len(line) <= width for line in text.splitlines()), text
+    assert "759" in text and "496 of 759" in text.replace("\n", " ") and "65.3%" in text

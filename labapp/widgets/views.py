@@ -26,6 +26,7 @@ def view_id(name: str) -> str:
 
 
 CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
+PLOTTED = ("curve", "heatmap")  # the view kinds drawn as a plot
 
 
 class ViewsPanel(ScrollableContainer, can_focus=True):
@@ -98,7 +99,10 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
                 continue
             self._shown[view.name] = value
             widget = self.query_one(f"#{view_id(view.name)}", Static)
-            widget.update(self.view_renderable(view, value, max(CURVE_WIDTH, min(widths[0] - 2, widths[1] - 1))))  # inside any scroll bar
+            room = min(widths[0] - 2, widths[1] - 1)  # inside any scroll bar
+            # a plot keeps a readable width (it scrolls sideways); text is laid out for the room there is
+            width = max(CURVE_WIDTH, room) if view.kind in PLOTTED else max(MIN_COLUMN, room)
+            widget.update(self.view_renderable(view, value, width))
             widget.remove_class("-blank")
             widget.add_class("filled")
         for note in self.query(".views-empty"):
