@@ -566,8 +566,12 @@ def test_a_signal_during_a_download_leaves_no_partial_file_and_no_traceback(sign
 def test_ctrl_c_while_torch_loads_exits_130_with_no_traceback(runs_dir):
     process = subprocess.Popen([PY, "-m", "labapp", "run", "linear-regression", "--epochs", "2"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # labapp has started; torch takes seconds more
-    process.send_signal(signal.SIGINT)
+    maps = Path(f"/proc/{process.pid}/maps")
+    deadline = time.monotonic() + 60  # labapp's own imports come first; on a loaded machine they take a while
+    while "libtorch" not in maps.read_text() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before torch loaded"
+    process.send_signal(signal.SIGINT)  # torch is loading: its libraries are mapped, its import takes seconds more
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "Traceback" not in err, err
 
