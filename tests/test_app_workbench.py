@@ -210,3 +210,23 @@ async def test_a_long_message_can_be_read_whole():
         assert "(120 characters) is not a whole number" in lines, "the whole message, uncut"
         await pilot.press("escape")
         assert app.screen is app.workbench
+
+
+async def test_only_the_views_shown_last_stay_built_and_a_view_built_again_shows_its_run():
+    from labapp.widgets.workbench import KEPT_VIEWS
+
+    many = tuple(Lesson(id=f"counter-{n}", number=80 + n, title=Text(f"计数 {n}", f"Counter {n}"),
+                        explanation=COUNTER.explanation, params=COUNTER.params, charts=COUNTER.charts,
+                        train=COUNTER.train, uses_torch=False) for n in range(KEPT_VIEWS + 3))
+    app = LabApp(lesson_id="counter-0", lang="en", catalogue=many)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finished(pilot, many[0])
+        for lesson in many[1:]:
+            await open_lesson(pilot, lesson.number)
+        await until(pilot, lambda: all(view.ready for view in app.workbench.built.values()))
+        assert len(app.workbench.built) <= KEPT_VIEWS
+        assert ("counter-0", "en") not in app.workbench.built  # asked for least recently: taken down
+        assert app.workbench.view is app.workbench.built[(many[-1].id, "en")]
+        await open_lesson(pilot, many[0].number)
+        await until(pilot, lambda: app.workbench.view.ready and app.workbench.view.charts[0].traces)
+        assert app.workbench.view.charts[0].traces[-1].status == "finished"  # built again, it shows its run

@@ -29,6 +29,7 @@ from labapp.widgets.status import StatusLine
 ROOMY = (140, 40)  # columns and rows from which every panel of the Train tab shows at once
 BUILD_WAIT = 5.0  # seconds quitting waits at most for a view being built (a bound, so that quit never hangs)
 PREBUILD_PAUSE = 0.05  # seconds after a view is built before the one of the lesson highlighted in the list starts
+KEPT_VIEWS = 6  # lesson views kept built: the ones shown last; each one more is restyled on every resize and taken down on quit
 
 
 class WorkbenchScreen(Screen):
@@ -85,7 +86,9 @@ class WorkbenchScreen(Screen):
     def _view_of(self, lesson: Lesson, lang: str, before: LessonView | None = None) -> LessonView:
         """`lesson`'s view in `lang`; built (out of sight) the first time it is asked for."""
         key = (lesson.id, lang)
-        if key not in self.built:
+        if key in self.built:
+            self.built[key] = self.built.pop(key)  # the most recently asked for comes last
+        else:
             view = LessonView(lesson, self.bench.form(lesson), self.devices, lang,
                               model=lambda: self.bench.model(lesson))
             if before is not None and before.lesson is lesson:  # the same lesson in the other language
@@ -100,6 +103,7 @@ class WorkbenchScreen(Screen):
 
     def _ready(self, view: LessonView) -> None:
         """A view is built: if it is the one asked for, it replaces the old one and is drawn; then build the next."""
+        self._keep_recent()
         if view is self.view:
             self._only(view)
             self.app.call_later(self.app.tick, True)  # type: ignore[attr-defined] - LabApp's redraw
@@ -112,6 +116,14 @@ class WorkbenchScreen(Screen):
         """plotext for the charts, torch for the runs (the app hears TorchLoaded), each on a thread of its own."""
         threading.Thread(target=load_plotext, name="labapp-load-plotext", daemon=True).start()
         self.bench.load_torch(lambda devices, error: self.post_message(TorchLoaded(devices, error)))
+
+    def _keep_recent(self) -> None:
+        """Take down the views asked for least recently, beyond KEPT_VIEWS (never the one on screen, nor one being
+        built): what a lesson's run left lives in the workbench, so a view built again shows it all."""
+        for key, view in list(self.built.items())[:max(0, len(self.built) - KEPT_VIEWS)]:
+            if view is not self.view and view.ready:
+                del self.built[key]
+                view.remove()
 
     def _prebuild(self) -> None:
         """Build the view of the lesson highlighted in the list out of sight, while the user reads the list, so
