@@ -36,11 +36,12 @@ class LabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "labapp"
     BINDINGS = [Binding(keys, action, name, show=False, priority=priority) for keys, action, name, priority in key_table()]
-    language = reactive("en", init=False)
-    log_scale = reactive(False, init=False)
-    earlier = reactive(True, init=False)  # earlier runs of this session drawn faint behind the current one
-    sidebar = reactive(True, init=False)
-    message = reactive("", init=False)
+    # Their watchers redraw what each changes; repaint=False: a change never repaints the whole screen besides
+    language = reactive("en", init=False, repaint=False)
+    log_scale = reactive(False, init=False, repaint=False)
+    earlier = reactive(True, init=False, repaint=False)  # earlier runs of this session drawn faint behind the current one
+    sidebar = reactive(True, init=False, repaint=False)
+    message = reactive("", init=False, repaint=False)
 
     def __init__(self, lesson_id: str | None = None, lang: str | None = None,
                  catalogue: tuple[Lesson, ...] = lessons.LESSONS) -> None:

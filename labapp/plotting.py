@@ -10,12 +10,16 @@ squeeze the plot), the legend's entries, a mark (the divergence), or why there i
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len
-from rich.text import Text as RichText
+from rich.color import Color
+from rich.style import Style
+from rich.text import Span, Text as RichText
 
 from labapp.lesson import Text
 
@@ -341,3 +345,80 @@ def _ansi(text: RichText) -> str:
     with console.capture() as capture:
         console.print(text, end="")
     return capture.get()
+
+
+# -- plotext's colours as a Rich Text ------------------------------------------------------------------
+# plotext writes its plot as text with SGR colour codes; Rich's general ANSI decoder takes about as
+# long as plotext's own build. plotext uses a few codes only, so they are read here, once per code.
+
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+_BASIC = {**{30 + n: n for n in range(8)}, **{90 + n: 8 + n for n in range(8)}}  # SGR code -> 16-colour index
+
+
+def _colour(params: list[int], at: int) -> tuple[Color | None, int]:
+    """The colour of `38;5;n` or `38;2;r;g;b` (or 48;...) starting at params[at]; and where the next code starts."""
+    kind = params[at + 1] if at + 1 < len(params) else None
+    if kind == 5 and at + 2 < len(params):
+        return Color.from_ansi(params[at + 2] % 256), at + 3
+    if kind == 2 and at + 4 < len(params):
+        return Color.from_rgb(*(min(255, value) for value in params[at + 2:at + 5])), at + 5
+    return None, len(params)  # malformed: the rest of the sequence is ignored, as terminals do
+
+
+@lru_cache(maxsize=512)
+def _after(state: tuple, codes: str) -> tuple:
+    """(foreground, background, bold) after the SGR parameters `codes`."""
+    fg, bg, bold = state
+    params = [int(code) if code else 0 for code in codes.split(";")]
+    at = 0
+    while at < len(params):
+        code = params[at]
+        at += 1
+        if code == 0:
+            fg, bg, bold = None, None, False
+        elif code == 1:
+            bold = True
+        elif code == 22:
+            bold = False
+        elif code in (38, 48):
+            colour, at = _colour(params, at - 1)
+            fg, bg = (colour, bg) if code == 38 else (fg, colour)
+        elif code == 39:
+            fg = None
+        elif code == 49:
+            bg = None
+        elif code in _BASIC:
+            fg = Color.from_ansi(_BASIC[code])
+        elif code - 10 in _BASIC:
+            bg = Color.from_ansi(_BASIC[code - 10])
+    return fg, bg, bold
+
+
+@lru_cache(maxsize=512)
+def _style(state: tuple) -> Style | None:
+    """The Rich style of a state; None for the terminal's own colours."""
+    fg, bg, bold = state
+    return Style(color=fg, bgcolor=bg, bold=bold or None) if state != (None, None, False) else None
+
+
+def ansi_text(coloured: str) -> RichText:
+    """plotext's output as a Rich Text: the same characters and colours as `RichText.from_ansi`, read faster."""
+    pieces: list[str] = []
+    spans: list[Span] = []
+    state: tuple = (None, None, False)
+    length = position = 0
+    for code in _SGR.finditer(coloured):
+        if code.start() > position:
+            piece = coloured[position:code.start()]
+            style = _style(state)
+            if style is not None:
+                spans.append(Span(length, length + len(piece), style))
+            pieces.append(piece)
+            length += len(piece)
+        state = _after(state, code.group(1))
+        position = code.end()
+    piece = coloured[position:]
+    style = _style(state)
+    if piece and style is not None:
+        spans.append(Span(length, length + len(piece), style))
+    return RichText("".join(pieces) + piece, spans=spans)

@@ -275,3 +275,31 @@ def test_a_values_view_never_runs_past_its_width(width):
     text = view_text(View("result", "values", Text("结果", "Result")), value, "en", width, color=False)
     assert all(cell_len(line) <= width for line in text.splitlines()), text
     assert "759" in text and "496 of 759" in text.replace("\n", " ") and "65.3%" in text
+
+
+@pytest.mark.parametrize("theme", ["clear", "dark", "rgb"])
+def test_plotext_colours_read_as_rich_reads_them(theme):
+    """ansi_text gives the characters and colours of Rich's own ANSI decoder, for each kind of plotext theme:
+    the terminal's colours, 256 colours, and the 24-bit colours of the workbench's themes."""
+    import plotext
+    from plotext._dict import themes
+    from rich.console import Console
+    from rich.text import Text as RichText
+    from textual_plotext.plot import _rgbify_theme, _sequence
+
+    from labapp.plotting import ansi_text
+
+    themes["labapp-test-rgb"] = _rgbify_theme((30, 30, 46), (30, 30, 46), (205, 214, 244), "default", _sequence)
+    plotext.clf()
+    plotext.theme("labapp-test-rgb" if theme == "rgb" else theme)
+    xs = list(range(200))
+    plotext.plot(xs, [(x % 17) / 17 for x in xs], color="orange", marker="braille")
+    plotext.plot(xs, [(x % 5) / 5 for x in xs], color="gray", marker="dot")
+    plotext.vline(50, color="red")
+    plotext.title("bold title")
+    plotext.plotsize(90, 20)
+    coloured = plotext.build()
+    ours, rich = ansi_text(coloured), RichText.from_ansi(coloured)
+    console = Console(width=200, color_system="truecolor")
+    assert ours.plain == rich.plain
+    assert list(console.render(ours)) == list(console.render(rich))

@@ -14,7 +14,7 @@ from rich.text import Text as RichText
 from textual.widget import Widget
 
 from labapp.lesson import Chart
-from labapp.plotting import ChartPlan, draw, fit, legend_line, title_line
+from labapp.plotting import ChartPlan, ansi_text, draw, fit, legend_line, title_line
 from labapp.traces import MAX_OVERLAYS, RunTrace, plan_sweep, plan_traces
 
 __all__ = ["LessonChart", "MAX_OVERLAYS"]
@@ -131,7 +131,7 @@ class LessonChart(Widget):
             plt._set_size(width, plot_height)  # as PlotextPlot.render does (textual-plotext issue #5)
             plt.theme(self._plotext_theme())
             text.append("\n")
-            text.append(RichText.from_ansi(plt.build().rstrip("\n")))
+            text.append(ansi_text(plt.build().rstrip("\n")))
         text.append("\n")
         text.append(legend_line(plan, width, self.lang))
         return text
