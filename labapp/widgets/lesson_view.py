@@ -282,7 +282,7 @@ class LessonView(Vertical):
     def enable(self, run: bool, stop: bool, step: bool = False) -> None:
         """Enable or disable the Run, Stop and Step buttons."""
         wanted = {"run": run, "stop": stop, "step": step}
-        for button in self.query("#run, #stop, #step-button"):  # none yet while the view is being built
+        for button in self.form.query("#run, #stop, #step-button"):  # none yet while the view is being built
             button.disabled = not wanted[(button.id or "").removesuffix("-button")]
 
     def on_resize(self) -> None:
