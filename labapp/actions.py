@@ -70,8 +70,11 @@ PANEL_KEYS = "456789"  # the Train tab's charts, then results, a classifier's mi
 
 
 def key_table() -> list[tuple[str, str, str, bool]]:
-    """(keys, action, description, priority) of every binding: the table, the extra keys, tabs and panels."""
+    """(keys, action, description, priority) of every binding: the table, the extra keys, tabs and panels; and alt+K
+    for each letter key K, which is what Textual hears when Escape and K arrive together (typed fast, or read
+    late under load): Escape, then K, even from inside a field."""
     rows = [(a.keys, a.action, a.name, a.priority) for a in ACTIONS]
+    rows += [(f"alt+{a.keys}", f"screen.escape_then('{a.keys}')", "leave field", True) for a in ACTIONS if a.keys.isalpha()]
     rows += [(key, action, action, True) for key, action in EXTRA_KEYS]
     rows += [(str(n), f"screen.tab('{tab}')", tab, False) for n, tab in enumerate(TABS, 1)]
     return rows + [(key, f"screen.panel({n})", "panel", False) for n, key in enumerate(PANEL_KEYS)]

@@ -1,12 +1,16 @@
-"""The labapp workbench: a view of labapp.controller.Workbench, which holds the state and starts the runs.
+"""The labapp workbench: a view of labapp.controller.Workbench, which holds the state, starts the runs and decides
+what is said and offered.
 
 The app never touches torch: torch loads on a background thread after the first screen, and the
 training thread only fills a RunTrace and posts RunStarted/RunEnded; the rest is pulled on a timer.
-What is on screen, and the actions that only move it, belong to WorkbenchScreen.
+What is on screen, and the actions that only move it, belong to WorkbenchScreen. LabApp keeps the
+state the user flips (language, log scale, earlier runs, sidebar, message) as reactives whose
+watchers redraw, and the actions that start, stop and reset runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
@@ -14,15 +18,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Input, OptionList
+from textual.widgets import Input
 
 import lessons
 from labapp.actions import ACTIONS, key_table
 from labapp.cli import default_lang
-from labapp.controller import Workbench, ended_message
+from labapp.controller import Workbench
 from labapp.lesson import Lesson, ParamError
-from labapp.messages import RunEnded, RunStarted, StepShown, TorchLoaded
-from labapp.strings import say
+from labapp.messages import RunEnded, RunStarted, StepShown
+from labapp.traces import RunTrace
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.runs import RunsPanel
 from labapp.widgets.workbench import WorkbenchScreen
@@ -36,12 +40,12 @@ class LabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "labapp"
     BINDINGS = [Binding(keys, action, name, show=False, priority=priority) for keys, action, name, priority in key_table()]
-    # Their watchers redraw what each changes; repaint=False: a change never repaints the whole screen besides
+    # Their watchers redraw what each changes (repaint=False: a change never repaints the whole screen besides)
     language = reactive("en", init=False, repaint=False)
     log_scale = reactive(False, init=False, repaint=False)
     earlier = reactive(True, init=False, repaint=False)  # earlier runs of this session drawn faint behind the current one
     sidebar = reactive(True, init=False, repaint=False)
-    message = reactive("", init=False, repaint=False)
+    message = reactive("", init=False, repaint=False)  # what the status line says; the controller logs what it says
 
     def __init__(self, lesson_id: str | None = None, lang: str | None = None,
                  catalogue: tuple[Lesson, ...] = lessons.LESSONS) -> None:
@@ -52,7 +56,7 @@ class LabApp(App):
         if lesson_id:
             self.bench.open(lesson_id)
         self.devices: list[tuple[str, str]] = [("cpu", "CPU")]
-        self.workbench = WorkbenchScreen(self.bench, self.devices)
+        self.workbench = WorkbenchScreen(self.bench, self.devices, chosen=self.open_lesson)
         self.ticks = 0
 
     def get_default_screen(self) -> Screen:
@@ -74,52 +78,16 @@ class LabApp(App):
         """Hear of a run's end; redraw the status line, and every other tick the charts and views."""
         ended = self.bench.poll()
         if ended is not None:
-            self.message = self._ended_said(ended)
+            self.message = ended.said
             self.refresh_bindings()
             charts = True
         self.ticks += 1
-        view = self.workbench.view
-        drawable = view is not None and view.is_mounted and view.is_attached  # not while the app shuts down
-        if drawable and (charts or self.ticks % 2 == 0):
-            view.draw(self.bench, self.log_scale, self.earlier)  # type: ignore[union-attr]
-            view.show_runs(self.bench)  # type: ignore[union-attr]
-        elif drawable:
-            view.draw_step(self.bench)  # type: ignore[union-attr] - a step shows with the status line that says so
-        self._draw_status()
+        self.workbench.draw(self.log_scale, self.earlier, charts or self.ticks % 2 == 0)
+        self.workbench.draw_status(self.message)
 
-    def _ended_said(self, ended: Any) -> str:
-        """What the status line says when a run ends: how, and where it is kept; in a sweep, which run and how the sweep ended."""
-        bench = self.bench
-        said = ended_message(ended, self.language) + (f" · {ended.run_dir}" if ended.run_dir else "")
-        sweep = bench.sweep_of(ended.lesson)
-        if sweep is None or ended not in sweep.traces:
-            return bench.say(said)
-        if not sweep.running:
-            return bench.say(bench.sweep_said(sweep))
-        step = f"{say('sweep', self.language)} {sweep.traces.index(ended) + 1}/{sweep.count} {ended.label}: "
-        return bench.say(step + said)
-
-    def _draw_status(self) -> None:
-        screen, bench = self.workbench, self.bench
-        if not screen.status_line.is_mounted:  # not yet, or no longer
-            return
-        trace = bench.shown_trace()
-        progress = bench.progress(trace) if trace is not None else None
-        screen.status_line.show(bench.state(), trace, progress, bench.form().device, self.message, self.language,
-                                open_lesson=bench.lesson.id, sweep=bench.sweep_step())
-        screen.keybar.show(self.language, self._offered, isinstance(screen.focused, Input))
-
-    def _offered(self, action: str) -> bool:
-        """Whether the key bar and the buttons offer `action` now (Run: not while a run goes, unless it steps)."""
-        busy = self.bench.active is not None and not self.bench.stepping()
-        if action == "step" and self.bench.lesson.step_mode is None:
-            return False
-        return bool(self.check_action(action, ())) and not (action == "run" and busy)
-
-    def watch_message(self, message: str) -> None:
-        """A new message shows at once, and goes to the message log."""
-        self.bench.say(message)
-        self._draw_status()
+    def watch_message(self) -> None:
+        """A new message shows at once."""
+        self.workbench.draw_status(self.message)
 
     def watch_log_scale(self) -> None:
         """Redraw the charts."""
@@ -129,12 +97,7 @@ class LabApp(App):
 
     def watch_sidebar(self, shown: bool) -> None:
         """Show or hide the lesson list."""
-        lessons = self.workbench.lessons
-        lessons.display = shown
-        if shown:
-            lessons.focus()
-        elif lessons.has_focus:  # a hidden list must not keep the keys (PageDown on it raised in OptionList)
-            self.workbench.set_focus(None)
+        self.workbench.show_lessons(shown)
 
     def watch_language(self, lang: str) -> None:
         """Every word again in `lang`: the lesson list, the lesson's view (built once per language), the bars."""
@@ -146,14 +109,21 @@ class LabApp(App):
 
     def on_descendant_focus(self) -> None:
         """The key bar says how to leave a field while one has focus."""
-        self._draw_status()
+        self.workbench.draw_status(self.message)
+
+    def refresh_bindings(self) -> None:
+        """Also offer what can be done now on the buttons of the view on screen and in the key bar."""
+        super().refresh_bindings()
+        self.workbench.enable_buttons()
+        self.workbench.draw_status(self.message)
 
     # -- events -----------------------------------------------------------------------------------
 
-    @on(OptionList.OptionSelected, "#sidebar")
-    def _lesson_chosen(self, event: OptionList.OptionSelected) -> None:
-        self.set_focus(None)  # letters are keys; Tab goes to the first field (now: one layout, not two)
-        self.workbench.show_lesson(self.bench.open(str(event.option.id)))
+    def open_lesson(self, lesson_id: str) -> None:
+        """Enter in the lesson list: open the lesson at once, within that key press (a message would come after
+        the next key, and a quick `b` would then act on the list before it folds away)."""
+        self.set_focus(None)  # letters are keys; Tab goes to the first field
+        self.workbench.show_lesson(self.bench.open(lesson_id))
         self.call_after_refresh(self.tick, True)
         self.sidebar = False
         self.message = ""
@@ -162,7 +132,7 @@ class LabApp(App):
     def _form_changed(self, event: ParamForm.Changed) -> None:
         if self.workbench.view is None or event.form is not self.workbench.view.form:
             return  # a view being built out of sight
-        self.message = "" if event.valid else event.form.state.first_error()
+        self.message = "" if event.valid else self.bench.say(event.form.state.first_error())
         self.refresh_bindings()
 
     @on(Input.Submitted, "ParamForm Input")
@@ -179,76 +149,46 @@ class LabApp(App):
         self.tick(charts=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Run needs a valid form (while a run goes it says so); Stop needs a run going."""
-        if action == "run":
-            return self.bench.form().valid
-        if action == "step":  # a lesson without step mode hears the key, and says so
-            return self.bench.active is not None or self.bench.form().valid
-        if action == "resume":
-            return self.bench.active is None
-        return self.bench.active is not None if action == "stop" else True
-
-    def refresh_bindings(self) -> None:
-        """Also enable or disable the Run, Stop and Step buttons of the view on screen (a view shown calls this);
-        redraw the key bar."""
-        super().refresh_bindings()
-        if self.workbench.view is not None:
-            self.workbench.view.enable(self._offered("run"), self._offered("stop"), self._offered("step"))
-        self._draw_status()
+        """Whether the controller allows `action` now (a key that it does not is not heard)."""
+        return self.bench.allows(action)
 
     # -- actions ----------------------------------------------------------------------------------
+
+    def _start(self, start: Callable[[], RunTrace], fresh: bool = True) -> RunTrace | None:
+        """Start a run (`fresh`), or step the one going, through the controller, and show it; a refusal rings the
+        bell and says why."""
+        try:
+            trace = start()
+        except ParamError as error:
+            self.bell()
+            self.message = self.bench.say(str(error))
+            return None
+        if fresh:
+            self.message = trace.no_records
+            self.workbench.clear_views()
+        self.refresh_bindings()
+        self.tick(charts=True)
+        return trace
 
     def action_run(self) -> None:
         """Train the open lesson with the form's values; a run in step mode goes on at full speed."""
         if self.bench.run_on():
             self.message = self.bench.tell("running on")
-            self.workbench.view.bring(0)  # type: ignore[union-attr] - the first chart: the rest of the curve
+            self.workbench.action_panel(0)  # the first chart: the rest of the curve
             self.refresh_bindings()
-            return
-        try:
-            trace = self.bench.start()
-        except ParamError as error:
-            self.bell()
-            self.message = self.bench.say(str(error))
-            return
-        self.message = trace.no_records
-        self.workbench.view.clear_views()  # type: ignore[union-attr]
-        self.refresh_bindings()
-        self.tick(charts=True)
+        else:
+            self._start(self.bench.start)
 
     def action_step(self) -> None:
         """One parameter update, shown in the step panel: the first starts the run in step mode."""
-        started = self.bench.active is None
-        try:
-            trace = self.bench.step()
-        except ParamError as error:
-            self.bell()
-            self.message = self.bench.say(str(error))
-            return
-        if started:
-            self.message = trace.no_records
-            self.workbench.view.clear_views()  # type: ignore[union-attr]
-        self.workbench.view.show_step()  # type: ignore[union-attr]
-        self.refresh_bindings()
+        if self._start(self.bench.step, fresh=self.bench.active is None) is not None:
+            self.workbench.view.show_step()  # type: ignore[union-attr] - a lesson is open
 
     def action_resume(self) -> None:
         """Continue the stopped run highlighted in the runs panel (else the lesson's latest on disk) from its checkpoint."""
-        view = self.workbench.view
-        past = view.chosen_run() if view is not None else None
-        if past is None:
-            runs = self.bench.past_runs()
-            past = runs[0] if runs else None  # newest first
-        try:
-            trace = self.bench.resume(past)
-        except ParamError as error:
-            self.bell()
-            self.message = self.bench.say(str(error))
-            return
-        self.message = self.bench.tell("run folder", path=trace.run_dir)
-        if view is not None:
-            view.clear_views()
-        self.refresh_bindings()
-        self.tick(charts=True)
+        trace = self._start(lambda: self.bench.resume(self.workbench.chosen_run()))
+        if trace is not None:
+            self.message = self.bench.tell("run folder", path=trace.run_dir)
 
     def action_stop(self) -> None:
         """Stop the run after its current step."""
@@ -260,7 +200,7 @@ class LabApp(App):
         if not self.bench.reset():
             self.message = self.bench.tell("busy", lesson=self.bench.lesson.id)
             return
-        self.workbench.view.clear_views()  # type: ignore[union-attr]
+        self.workbench.clear_views()
         self.message = ""
         self.tick(charts=True)
 
@@ -279,17 +219,7 @@ class LabApp(App):
             yield SystemCommand(f"{action.label(self.language)} ({action.key})", action.about(self.language),
                                 lambda action=action: self.run_action(action.action))
 
-    # -- news from other threads ------------------------------------------------------------------
-
-    def on_torch_loaded(self, message: TorchLoaded) -> None:
-        """Offer the devices found."""
-        self.bench.torch_ready = True
-        self.devices[:] = message.devices
-        if message.error:
-            self.message = self.bench.tell("torch failed", error=message.error)
-        for view in self.workbench.built.values():
-            view.form.set_devices(self.devices)
-        self._draw_status()
+    # -- news from other threads (torch loading is the screen's) ---------------------------------------
 
     def _heard(self, event: str, trace: Any) -> None:
         news = {"started": RunStarted, "held": StepShown}.get(event, RunEnded)

@@ -199,6 +199,14 @@ class SweepRun:
         return table_text(self.grid.lesson, self.rows(), len(self.grid.seeds), lang)
 
 
+@dataclass(frozen=True)
+class Ended:
+    """A run that has ended, and what the status line says of it (the message log has it once, whole)."""
+
+    trace: RunTrace
+    said: str
+
+
 @dataclass
 class Message:
     """A line of the message log."""
@@ -296,19 +304,28 @@ class Workbench:
             recorder, trace.no_records = None, self.say(say("records off", self.lang, error=error))
         return self._launch(trace, recorder, seed=seed, stepping=stepping)
 
-    def resume(self, past: PastRun | None) -> RunTrace:
-        """Continue `past`, a stopped or interrupted run of the open lesson, from its last checkpoint to its own
-        epoch count, in its own folder (as `labapp run --resume`); ParamError (the user's message) if it cannot."""
-        from labapp.checkpoints import ResumeError, check_folder
+    def resume(self, past: PastRun | None = None) -> RunTrace:
+        """Continue `past` (else the open lesson's latest run on disk), a stopped or interrupted run, from its last
+        checkpoint to its own epoch count, in its own folder (as `labapp run --resume`); ParamError (the user's
+        message, in the workbench's words) if it cannot."""
+        from labapp.checkpoints import FLAG, LAST, ResumeError, check_folder
 
         if self.active is not None:
             raise ParamError(say("busy", self.lang, lesson=self.active.lesson.id))
+        lesson = self.find(past.lesson) if past is not None else self.lesson
+        resumable = ", ".join(other.id for other in self.catalogue if other.checkpoints)
+        if lesson.checkpoints is None:
+            raise ParamError(say("resume no checkpoints", self.lang, lesson=lesson.id, lessons=resumable))
         if past is None:
-            raise ParamError(say("resume none", self.lang))
-        lesson = self.find(past.lesson)
+            runs = list_runs(self.runs_root(), lesson.id)  # the disk now: a run stopped elsewhere counts too
+            if not runs:
+                raise ParamError(say("resume none", self.lang))
+            past = runs[-1]  # the newest
         if past.status not in ("stopped", "interrupted"):
-            raise ParamError(say("resume not stopped", self.lang, status=say(past.status, self.lang)
+            raise ParamError(say("resume not resumable", self.lang, status=say(past.status, self.lang)
                                  if past.status in WORDS else past.status, path=past.path))
+        if not (past.path / LAST).is_file():
+            raise ParamError(say("resume no checkpoint", self.lang, path=past.path, lessons=resumable))
         try:
             check_folder(past.path, lesson)  # quick, no torch: a folder of this lesson with a checkpoint
             if not self.torch_ready:
@@ -316,8 +333,8 @@ class Workbench:
             from labapp.checkpoints import plan_resume
 
             plan = plan_resume(past.path, lesson, None)
-        except ResumeError as error:
-            raise ParamError(str(error)) from None
+        except ResumeError as error:  # a folder changed on disk meanwhile, a checkpoint that does not read
+            raise ParamError(say("resume refused", self.lang, reason=str(error).removeprefix(f"{FLAG}: "))) from None
         trace = RunTrace(lesson=lesson, values=plan.values, number=self.number(past),
                          label=self.describe(lesson, plan.values), run_dir=str(past.path))
         trace.add_rows(kept_rows(past.path, plan.epoch))  # its curves so far, without an epoch cut short
@@ -374,6 +391,27 @@ class Workbench:
             return False
         self.run.gate.run_free()  # type: ignore[union-attr] - stepping() saw the run
         return True
+
+    def allows(self, action: str) -> bool:
+        """Whether `action` (of labapp.actions) can be asked now; a key that cannot is not heard. Run and Step need a
+        valid form (Run while a run goes, and Step in a lesson without step mode, are heard to say why not); Step also
+        steps a run going; Resume needs no run going; Stop needs one."""
+        if action == "run":
+            return self.form().valid
+        if action == "step":
+            return self.active is not None or self.form().valid
+        if action == "resume":
+            return self.active is None
+        return self.active is not None if action == "stop" else True
+
+    def offers(self, action: str) -> bool:
+        """Whether the key bar and the buttons offer `action` now: what is allowed, less Run while a run goes (unless
+        it steps: then Run lets it go on) and Step in a lesson without step mode."""
+        if action == "step" and self.lesson.step_mode is None:
+            return False
+        if action == "run" and self.active is not None and not self.stepping():
+            return False
+        return self.allows(action)
     def export(self, past: PastRun | None) -> str:
         """Write `past`'s (else the open lesson's latest run's) metrics.csv and charts.svg into its folder; the message."""
         from labapp.export import ExportError, export_run
@@ -400,10 +438,12 @@ class Workbench:
         self.run.request_stop()
         return True
 
-    def poll(self) -> RunTrace | None:
-        """The active run, if it has ended since the last poll (kept as ended; its model kept).
+    def poll(self) -> Ended | None:
+        """The active run, if it has ended since the last poll (kept as ended; its model kept), with what to say.
 
-        In a sweep, the next point starts here, once the one before has ended: never two at once.
+        Each end goes to the message log once; a sweep's last end is followed by how the sweep ended, which
+        the status line then shows. In a sweep, the next point starts here, once the one before has ended:
+        never two at once.
         """
         run, trace = self.run, self.active
         if run is None or trace is None or not run.join(0):
@@ -415,7 +455,8 @@ class Workbench:
             self.models[trace.lesson.id] = run.kept
         self.run = self.active = None
         self.history.pop(trace.lesson.id, None)  # read again: it has a new run
-        self.say(trace.message)
+        said, whole = self.end_said(trace)
+        self.say(whole)
         sweep = self.sweep
         if sweep is not None and trace in sweep.traces:
             sweep.ended(trace, run.summary)
@@ -423,8 +464,22 @@ class Workbench:
                 self._next_point()
             else:
                 self.sweep = None
-                self.say(self.sweep_said(sweep))
-        return trace
+                said = self.say(self.sweep_said(sweep))
+        return Ended(trace, said)
+
+    def end_said(self, trace: RunTrace) -> tuple[str, str]:
+        """What is said when `trace` ends, for the status line and whole for the message log: how it ended in the
+        UI's language, and where it is kept; the log adds the runner's own words where they say more (which
+        value diverged, the update a stepped run stopped after). A sweep's run is named by its place in it."""
+        ended = ended_message(trace, self.lang)
+        words = trace.message.removeprefix("failed: ")
+        more = bool(words) and words not in ended_message(trace, "en")
+        folder = f" · {trace.run_dir}" if trace.run_dir else ""
+        sweep = self.sweeps.get(trace.lesson.id)
+        place = ""
+        if sweep is not None and trace in sweep.traces:
+            place = f"{say('sweep', self.lang)} {sweep.traces.index(trace) + 1}/{sweep.count} {trace.label}: "
+        return place + ended + folder, place + ended + (f" — {trace.message}" if more else "") + folder
 
     def sweep_said(self, sweep: SweepRun) -> str:
         """How a sweep ended, in the UI's language: how many runs ran, and the best point."""

@@ -163,10 +163,6 @@ WORDS: dict[str, Text] = {
     "resume about": T("从最后一个检查点接着训练所选的已停止运行（没有选中时：最近一次运行）",
                       "continue the chosen stopped run (else the latest) from its last checkpoint"),
     "resume none": T("这一课还没有可以继续的运行", "this lesson has no run to resume"),
-    "resume not stopped": T("这次运行的状态是“{status}”：只有已停止或中断的运行才能继续（{path}）；"
-                            "要多训练几轮，用 labapp run --resume 文件夹 --epochs N",
-                            "this run is {status}: only a stopped or interrupted run can be resumed ({path}); "
-                            "to train a finished one on, use labapp run --resume FOLDER --epochs N"),
     "resume wait": T("torch 还在加载：稍后再按 c 继续", "torch is still loading: press c again in a moment"),
     "export": T("导出", "Export"),
     "export about": T("把所选运行（或最近一次运行）的指标存为 CSV、图表存为 SVG，放在它的文件夹里",
@@ -199,6 +195,17 @@ WORDS: dict[str, Text] = {
     "shapes before training": T("训练前算出的形状（N：批大小）", "Shapes before training (N: batch size)"),
     "shapes unavailable": T("形状：表单里有参数不对，改正后这里显示各层的形状",
                             "Shapes: a value in the form is wrong; once it is right, each layer's shape shows here"),
+    # resume (c) in the workbench: its own words, never the CLI's flags
+    "resume no checkpoints": T("{lesson} 不保存检查点，所以它的运行不能继续；能继续的课：{lessons}",
+                               "{lesson} keeps no checkpoints, so its runs cannot be resumed; lessons that can: {lessons}"),
+    "resume not resumable": T("这次运行的状态是“{status}”：只有已停止或中断的运行才能继续（{path}）；"
+                              "要多训练几轮，在表单里加大 epochs，再按 r 运行",
+                              "this run is {status}: only a stopped or interrupted run can be resumed ({path}); "
+                              "to train for more epochs, raise epochs in the form and run again (r)"),
+    "resume no checkpoint": T("这次运行没有留下检查点，不能继续（{path}）；工作台为这些课保存检查点：{lessons}",
+                              "this run kept no checkpoint, so it cannot be resumed ({path}); "
+                              "the workbench keeps them for {lessons}"),
+    "resume refused": T("不能继续这次运行：{reason}", "cannot resume this run: {reason}"),
 }
 
 

@@ -25,7 +25,7 @@ def wait_for_end(bench: Workbench, timeout: float = 20) -> RunTrace:
     while True:
         ended = bench.poll()
         if ended is not None:
-            return ended
+            return ended.trace
         assert time.monotonic() < deadline, "the run did not end"
         time.sleep(0.01)
 
@@ -63,7 +63,7 @@ def test_a_run_starts_through_the_runner_ends_and_is_recorded(runs_dir):
     [past] = bench.past_runs()
     assert str(past.path) == trace.run_dir and past.status == "finished"
     assert (past.path / "config.json").read_text().count('"seed": 7') == 1
-    assert bench.log[-1].text == trace.message
+    assert [message.text for message in bench.log] == [f"finished 3 epochs · {trace.run_dir}"]
 
 
 def test_stop_and_shutdown_end_a_long_run_as_stopped(runs_dir):
@@ -160,9 +160,9 @@ def wait_for_sweep(bench: Workbench, timeout: float = 60) -> list[RunTrace]:
     deadline, ended = time.monotonic() + timeout, []
     while bench.sweep is not None or bench.active is not None:
         assert sum(trace.running for trace in bench.traces.get(bench.lesson.id, [])) <= 1, "two runs at once"
-        trace = bench.poll()
-        if trace is not None:
-            ended.append(trace)
+        news = bench.poll()
+        if news is not None:
+            ended.append(news.trace)
         assert time.monotonic() < deadline, "the sweep did not end"
         time.sleep(0.01)
     return ended
@@ -262,3 +262,117 @@ def test_step_mode_is_refused_for_a_sweep_with_the_reason(runs_dir):
     with pytest.raises(ParamError, match="step mode steps through one run: give one value, not a list, in the form"):
         bench.step()
     assert bench.active is None and bench.sweep is None
+
+
+# -- what the workbench says and offers (decisions of the controller, checked without Textual) ----------
+
+def wait_until(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def ends_logged(bench: Workbench, word: str) -> list[str]:
+    return [message.text for message in bench.log if word in message.text]
+
+
+def test_a_run_made_in_step_mode_is_logged_once_when_it_ends(runs_dir):
+    bench = Workbench((lessons.get("gradient-descent"),), "en")
+    for number in (1, 2, 3):
+        bench.step()
+        wait_until(lambda: bench.run.gate.held and bench.active.epoch == number)
+    assert bench.run_on()
+    ended = None
+    while ended is None:
+        ended = bench.poll()
+    trace = ended.trace
+    assert trace.status == "finished" and trace.epoch == 100
+    assert ended.said == f"finished 100 epochs · {trace.run_dir}"
+    assert ends_logged(bench, "finished") == [ended.said], "one line per end, not the runner's and the status line's"
+
+
+def test_a_stopped_step_run_logs_the_runners_words_whole_and_shows_the_short_line(runs_dir):
+    bench = Workbench((lessons.get("gradient-descent"),), "zh")
+    bench.step()
+    wait_until(lambda: bench.run.gate.held)
+    bench.stop()
+    wait_until(lambda: bench.run.join(0))
+    ended = bench.poll()
+    assert ended.said == f"在第 1 轮停止 · {ended.trace.run_dir}"  # the status line: all Chinese but the path
+    [line] = [message.text for message in bench.log if "停止" in message.text]
+    assert line == f"在第 1 轮停止 — stopped at epoch 1 in step mode, after update 1 · {ended.trace.run_dir}"
+
+
+def test_every_end_of_a_sweep_is_logged_the_last_too_then_the_sweep(runs_dir):
+    bench = Workbench((COUNTER,), "en")
+    bench.form().set("epochs", "2, 3")
+    first = bench.start()
+    said = []
+    while bench.sweep is not None or bench.active is not None:
+        ended = bench.poll()
+        if ended is not None:
+            said.append(ended.said)
+        time.sleep(0.01)
+    second = bench.sweep_of().traces[1]
+    assert said == [f"sweep 1/2 epochs=2: finished 2 epochs · {first.run_dir}", "sweep done: 2 runs; best epochs=3 (★ in Runs)"]
+    assert [message.text for message in bench.log] == [
+        "sweep of counter: epochs 2, 3; seed 0: 2 runs", said[0], f"sweep 2/2 epochs=3: finished 3 epochs · {second.run_dir}", said[1]]
+
+
+def test_resume_speaks_the_workbenchs_words_never_the_cli_flags(runs_dir):
+    import dataclasses
+
+    keeping = dataclasses.replace(COUNTER, id="keeping", checkpoints=True)  # keeps them, yet saves none
+    for lang, no_checkpoints in (("en", "gradient-descent keeps no checkpoints, so its runs cannot be resumed; "
+                                        "lessons that can: keeping"),
+                                 ("zh", "gradient-descent 不保存检查点，所以它的运行不能继续；能继续的课：keeping")):
+        bench = Workbench((lessons.get("gradient-descent"), keeping), lang)
+        with pytest.raises(ParamError) as refused:
+            bench.resume()
+        assert str(refused.value) == no_checkpoints
+    bench = Workbench((keeping,), "en", torch_ready=True)
+    said = []
+    with pytest.raises(ParamError) as refused:
+        bench.resume()
+    said.append(str(refused.value))
+    bench.start()
+    wait_until(lambda: bench.poll() is not None)
+    [finished] = bench.past_runs()
+    with pytest.raises(ParamError) as refused:
+        bench.resume()  # the latest run on disk, as `c` with no run highlighted
+    said.append(str(refused.value))
+    assert said[1] == (f"this run is finished: only a stopped or interrupted run can be resumed ({finished.path}); "
+                       "to train for more epochs, raise epochs in the form and run again (r)")
+    bench.form().set("epochs", "10000")
+    bench.form().set("sleep", "0.005")
+    bench.start()
+    bench.stop()
+    wait_until(lambda: bench.poll() is not None)
+    stopped = bench.past_runs()[0]
+    assert stopped.status == "stopped"
+    bench.lang = "zh"
+    with pytest.raises(ParamError) as refused:
+        bench.resume(stopped)
+    said.append(str(refused.value))
+    assert said[2] == f"这次运行没有留下检查点，不能继续（{stopped.path}）；工作台为这些课保存检查点：keeping"
+    assert said[0] == "this lesson has no run to resume"
+    assert not any("--" in text or "labapp run" in text for text in said)
+
+
+def test_what_is_allowed_and_offered_follows_the_run_and_the_lesson(runs_dir):
+    bench = Workbench((COUNTER, lessons.get("gradient-descent")), "en")
+    assert [bench.allows(a) for a in ("run", "step", "stop", "resume")] == [True, True, False, True]
+    assert [bench.offers(a) for a in ("run", "step", "stop", "screen.zoom")] == [True, False, False, True]
+    bench.form().set("epochs", "0")
+    assert not bench.allows("run") and not bench.allows("step"), "an invalid form: Run and Step are not heard"
+    bench.form().set("epochs", "10000")
+    bench.form().set("sleep", "0.005")
+    bench.start()
+    assert bench.allows("run") and not bench.offers("run"), "Run is heard (to say the run must stop first), not offered"
+    assert bench.offers("stop") and not bench.allows("resume")
+    bench.open("gradient-descent")
+    assert bench.offers("step") and bench.allows("step")
+    bench.shutdown()
+    wait_until(lambda: bench.poll() is not None)
+    assert bench.offers("run") and not bench.offers("stop")

@@ -313,7 +313,7 @@ def test_the_workbench_resumes_a_stopped_run_to_the_numbers_of_a_straight_run(ti
     [past] = bench.past_runs()
     trace = bench.resume(past)
     assert trace.run_dir == str(folder) and [m.epoch for m in trace.points if m.split == "test"] == [1, 2]
-    assert bench.run.join(DEADLINE) and bench.poll() is trace
+    assert bench.run.join(DEADLINE) and bench.poll().trace is trace
     assert trace.status == FINISHED and trace.epoch == 4
     assert [m.epoch for m in trace.points if m.split == "test"] == [1, 2, 3, 4]  # one curve, drawn on from epoch 2
     lesson = lessons.get("softmax-mnist")
@@ -341,7 +341,7 @@ def test_the_workbench_says_why_it_cannot_resume(tiny, runs_dir, monkeypatch):  
     with pytest.raises(ParamError, match="torch 还在加载"):
         bench.resume(past)
     (folder / LAST).unlink()
-    with pytest.raises(ParamError, match="has no checkpoint"):
+    with pytest.raises(ParamError, match="这次运行没有留下检查点，不能继续"):
         bench.resume(past)
 
 
@@ -384,8 +384,8 @@ async def test_the_keys_e_and_c_in_the_runs_panel(runs_dir):
         assert app.message == f"exported metrics.csv and charts.svg to {folder}"
         assert (folder / "metrics.csv").read_text().splitlines()[0] == "epoch,step,split,t,loss"
         assert (folder / "charts.svg").read_text().startswith("<svg")
-        await pilot.press("c")
-        assert app.message.startswith("this run is finished: only a stopped or interrupted run can be resumed")
+        await pilot.press("c")  # the workbench's words, not the CLI's flags
+        assert app.message.startswith("counter keeps no checkpoints, so its runs cannot be resumed; lessons that can: ")
         await pilot.press("z")
         await pilot.pause(0.3)
         await pilot.press("e")

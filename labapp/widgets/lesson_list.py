@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -11,9 +13,17 @@ from labapp.lesson import Lesson
 class LessonList(OptionList):
     """Lesson number and title in the chosen language."""
 
-    def __init__(self, lessons: tuple[Lesson, ...], lang: str, **kwargs) -> None:
+    def __init__(self, lessons: tuple[Lesson, ...], lang: str,
+                 chosen: Callable[[str], None] = lambda lesson_id: None, **kwargs) -> None:
         super().__init__(*self._lesson_options(lessons, lang), **kwargs)
         self.lessons = lessons
+        self.chosen = chosen
+
+    def action_select(self) -> None:
+        """Enter or a click: `chosen(lesson id)` at once, within the key press. OptionList's message would be heard
+        after the keys typed next (a quick `b` then flipped the list before the choice folded it away)."""
+        if self.highlighted is not None:
+            self.chosen(self.lessons[self.highlighted].id)
 
     def allow_focus(self) -> bool:
         """Never while hidden: a hidden list would keep the keys (and PageDown on it raises in OptionList)."""

@@ -55,8 +55,12 @@ class ParamForm(VerticalScroll, can_focus=False):
             for name, variant in buttons:
                 action = BY_NAME[name]
                 # the step button's id is not `step`: that is the step panel's
-                yield Button(f"{action.label(self.lang)} {action.key}", id=name if name != "step" else "step-button",
-                             action=action.target, variant=variant, compact=True)  # type: ignore[arg-type]
+                button = Button(f"{action.label(self.lang)} {action.key}", id=name if name != "step" else "step-button",
+                                action=action.target, variant=variant, compact=True)  # type: ignore[arg-type]
+                # A click, or the key it shows; never the focus: Enter on a focused Run ran, and the focus then
+                # fell to Reset (Run turns off while a run goes), where Enter would clear the results.
+                button.can_focus = False
+                yield button
 
     def _field(self, param: Param) -> Widget:
         value = self.state.texts[param.name]

@@ -7,18 +7,20 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import OptionList, TabbedContent
+from textual.widgets import Input, OptionList, TabbedContent
 
 from labapp.controller import Workbench
 from labapp.lesson import Lesson
 from labapp.messages import TorchLoaded
+from labapp.records import PastRun
 from labapp.widgets.chart import load_plotext
 from labapp.widgets.keybar import KeyBar
 from labapp.widgets.lesson_list import LessonList
@@ -38,11 +40,12 @@ class WorkbenchScreen(Screen):
     AUTO_FOCUS = None  # nothing, or the lesson list: letters are keys, and Tab goes to the first field
     ALLOW_IN_MAXIMIZED_VIEW = "#status, #keybar"  # a panel full screen (f) keeps the status line and the keys
 
-    def __init__(self, bench: Workbench, devices: list[tuple[str, str]]) -> None:
+    def __init__(self, bench: Workbench, devices: list[tuple[str, str]],
+                 chosen: Callable[[str], None] = lambda lesson_id: None) -> None:
         super().__init__()
         self.bench = bench
         self.devices = devices
-        self.lessons = LessonList(bench.catalogue, bench.lang, id="sidebar")
+        self.lessons = LessonList(bench.catalogue, bench.lang, chosen=chosen, id="sidebar")
         self.status_line = StatusLine(id="status")
         self.keybar = KeyBar(id="keybar")
         self.area = Vertical(id="lesson")  # where the lesson views lie, one shown
@@ -113,7 +116,7 @@ class WorkbenchScreen(Screen):
         self._prebuild_in(PREBUILD_PAUSE)
 
     def _load_in_background(self) -> None:
-        """plotext for the charts, torch for the runs (the app hears TorchLoaded), each on a thread of its own."""
+        """plotext for the charts, torch for the runs (this screen hears TorchLoaded), each on a thread of its own."""
         threading.Thread(target=load_plotext, name="labapp-load-plotext", daemon=True).start()
         self.bench.load_torch(lambda devices, error: self.post_message(TorchLoaded(devices, error)))
 
@@ -210,11 +213,74 @@ class WorkbenchScreen(Screen):
 
     def action_export_run(self) -> None:
         """Export the run highlighted in the runs panel (else the latest) as CSV and SVG into its folder, and say where."""
-        self.app.message = self.bench.export(self.view.chosen_run() if self.view else None)
+        self.app.message = self.bench.export(self.chosen_run())
 
     def action_copy_path(self) -> None:
         """Copy the folder of the run highlighted in the runs panel, else of the latest run."""
-        path = self.bench.folder_of(self.view.chosen_run() if self.view else None)
+        path = self.bench.folder_of(self.chosen_run())
         if path:
             self.app.copy_to_clipboard(path)
             self.app.message = self.bench.tell("copied", path=path)
+
+    def action_escape_then(self, key: str) -> None:
+        """alt+K is how a terminal sends Escape and K typed together (or read together under load): Textual hears one
+        key, which a field would take as the letter K. Leave the field, then K."""
+        self.set_focus(None)
+        self.app.post_message(events.Key(key, key))
+
+    # -- moved from LabApp: drawing what the controller holds ------------------------------------------
+
+    def chosen_run(self) -> PastRun | None:
+        """The run highlighted in the runs panel, if any."""
+        return self.view.chosen_run() if self.view is not None else None
+
+    def show_lessons(self, shown: bool) -> None:
+        """Show the lesson list with the keys, or hide it (a hidden list must not keep the keys: PageDown on it
+        raised in OptionList)."""
+        self.lessons.display = shown
+        if shown:
+            self.lessons.focus()
+        elif self.lessons.has_focus:
+            self.set_focus(None)
+
+    def draw(self, log_scale: bool, earlier: bool, charts: bool) -> None:
+        """Redraw the view's step panel, and with `charts` its charts, views and runs (not while the app shuts down)."""
+        view = self.view
+        if view is None or not view.is_mounted or not view.is_attached:
+            return
+        if charts:
+            view.draw(self.bench, log_scale, earlier)
+            view.show_runs(self.bench)
+        else:
+            view.draw_step(self.bench)  # a step shows with the status line that says so
+
+    def draw_status(self, message: str) -> None:
+        """The status line (with `message`) and the key bar: what the controller offers now, or how to leave a field."""
+        if not self.status_line.is_mounted:  # not yet, or no longer
+            return
+        bench = self.bench
+        trace = bench.shown_trace()
+        progress = bench.progress(trace) if trace is not None else None
+        self.status_line.show(bench.state(), trace, progress, bench.form().device, message, bench.lang,
+                              open_lesson=bench.lesson.id, sweep=bench.sweep_step())
+        self.keybar.show(bench.lang, bench.offers, isinstance(self.focused, Input))
+
+    def enable_buttons(self) -> None:
+        """The view's Run, Stop and Step buttons as the controller offers them now."""
+        if self.view is not None:
+            self.view.enable(self.bench.offers("run"), self.bench.offers("stop"), self.bench.offers("step"))
+
+    def clear_views(self) -> None:
+        """A new run: the view's results of the one before go."""
+        if self.view is not None:
+            self.view.clear_views()
+
+    def on_torch_loaded(self, message: TorchLoaded) -> None:
+        """torch is in (loaded by this screen): runs can start, and every form offers the devices found."""
+        self.bench.torch_ready = True
+        self.devices[:] = message.devices
+        for view in self.built.values():
+            view.form.set_devices(self.devices)
+        if message.error:
+            self.app.message = self.bench.tell("torch failed", error=message.error)  # type: ignore[attr-defined]
+        self.draw_status(self.app.message)  # type: ignore[attr-defined]

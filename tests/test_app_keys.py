@@ -1,0 +1,102 @@
+"""Keys as a person types them, through Pilot: quick bursts, Escape, keys outside the action table, the message log."""
+
+import string
+
+from textual import events
+from textual.widgets import Button, Input, Select, Switch
+
+from labapp.actions import key_table
+from labapp.app import LabApp
+from tests.conftest import COUNTER
+from tests.test_app import status_text, until
+from tests.test_app_step import TIMEOUT, shown_update
+
+LETTERS = {"?": "question_mark", "/": "slash", ",": "comma", ".": "full_stop", "-": "minus", "!": "exclamation_mark",
+           " ": "space"}
+
+
+def bound_keys() -> set[str]:
+    return {key for keys, *_ in key_table() for key in keys.split(",")}
+
+
+async def test_a_run_made_in_step_mode_is_logged_once_when_it_ends():
+    app = LabApp(lesson_id="gradient-descent", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.set_focus(None)
+        for number in (1, 2, 3):
+            await pilot.press("t")
+            await until(pilot, lambda: shown_update(app) == number, timeout=TIMEOUT)
+        await pilot.press("r")
+        await until(pilot, lambda: app.bench.active is None and "finished" in status_text(app), timeout=TIMEOUT)
+        await pilot.press("m")  # the message log
+        await pilot.pause(0.3)
+        finished = [message.text for message in app.bench.log if "finished" in message.text]
+        assert finished == [f"finished 100 epochs · {app.bench.latest().run_dir}"]
+        assert str(app.bench.latest().run_dir) in " ".join(str(line.render()) for line in app.screen.query("Static"))
+
+
+async def test_b_after_enter_in_the_lesson_list_acts_at_once_even_in_a_burst():
+    app = LabApp(lang="en", catalogue=(COUNTER, *__import__("lessons").LESSONS[:3]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        await pilot.press("down")
+        # Enter and b typed together (or read together under load): the list's choice comes first
+        app.post_message(events.Key("enter", "\r"))
+        app.post_message(events.Key("b", "b"))
+        await until(pilot, lambda: app.workbench.view.lesson.id == "linear-model")
+        await pilot.pause(0.3)
+        assert app.sidebar and app.workbench.lessons.display, "one b brings the list back"
+        await pilot.press("b")
+        await pilot.pause(0.2)
+        assert not app.sidebar and not app.workbench.lessons.display
+
+
+async def test_no_key_outside_the_action_table_starts_a_run_from_anywhere():
+    app = LabApp(lesson_id="counter", lang="en", catalogue=(COUNTER,))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        view = app.workbench.view
+        assert not any(button.can_focus for button in view.query(Button)), "buttons take clicks, not the keys"
+        keys = [LETTERS.get(c, c) for c in string.ascii_letters + "?/,.-! " if c not in bound_keys()]
+        keys += ["tab", "shift+tab", "f1", "f2", "f3", "f4", "f8", "ctrl+r", "up", "down", "home", "end"]
+        for where in (None, "#param-epochs", "#param-sleep", "#device"):
+            for key in keys:
+                view.query_one("#param-epochs", Input).value = "5"
+                view.query_one("#param-sleep", Input).value = "0.0"
+                app.set_focus(view.query_one(where) if where else None)
+                await pilot.pause()
+                await pilot.press(key)
+                await pilot.pause()
+                assert not app.bench.traces.get("counter"), f"{key} started a run (focus: {where})"
+                while len(app.screen_stack) > 1:  # a palette or a menu opened: close it
+                    app.pop_screen()
+                view.query_one("#device", Select).expanded = False
+        await pilot.click("#run")  # a click on a button still acts
+        await until(pilot, lambda: app.bench.traces.get("counter") and app.bench.active is None)
+
+
+async def test_escape_leaves_any_field_and_escape_with_the_next_key_is_both_keys():
+    app = LabApp(lesson_id="linear-regression", lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        view = app.workbench.view
+        for field in (view.query_one("#param-lr", Input), view.query_one("#param-optimizer", Select),
+                      view.query_one("#param-zero_grad", Switch), view.query_one("#device", Select)):
+            field.focus()
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.focused is None, f"Escape left {field.id}"
+        view.query_one("#param-optimizer", Select).focus()
+        await pilot.press("enter")  # its menu open
+        await pilot.pause(0.2)
+        await pilot.press("escape", "escape")
+        await pilot.pause(0.2)
+        assert app.focused is None, "the menu closes, then the field is left"
+        # a terminal sends Escape then z, arriving together, as alt+z: the field is left and z acts
+        view.query_one("#param-lr", Input).focus()
+        await pilot.pause()
+        await pilot.press("alt+z")
+        await until(pilot, lambda: app.language == "zh")
+        assert view.query_one("#param-lr", Input).value == "0.01", "nothing typed into the field"
+        assert app.focused is None or not isinstance(app.focused, Input)
