@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from rich.cells import cell_len
 
 from labapp import confusion
-from labapp.lesson import Chart, Lesson, Metric, Record, Step, View, ViewValue, in_lang
+from labapp.lesson import Chart, Lesson, Metric, Record, ShapeTrace, Step, View, ViewValue, in_lang
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
@@ -335,7 +335,7 @@ def wrap_cell(text: str, size: int) -> list[str]:
     if cell_len(text) <= size:
         return [text]
     lines, line = [], ""
-    for word in re.split(r"(?<=[ ,，）])", text):  # words, each with the space (or comma) after it
+    for word in re.split(r"(?<=[ ,，）/])|(?<=\w-)(?=\w)", text):  # words, each with the space (comma, slash, dash) after it
         while word:
             if cell_len(line + word.rstrip()) <= size:
                 line, word = line + word, ""
@@ -382,15 +382,26 @@ def _fitted_widths(header: list[str], rows: list[list[str]], numeric: list[bool]
              for i, (f, w) in enumerate(zip(floor, widest))]
     widths = list(widest)
     excess = 2 + sum(widths) + 2 * (len(widths) - 1) - width
-    while excess > 0:  # the widest column that can give way gives what is needed (the first of equals)
+    while excess > 0:  # the widest column that can give way gives a column (the first of equals): wide ones even out
         shrinkable = [i for i in range(len(widths)) if widths[i] > floor[i]]
         if not shrinkable:
             break
         i = max(shrinkable, key=lambda j: (widths[j], -j))
-        cut = min(excess, widths[i] - floor[i])
-        widths[i] -= cut
-        excess -= cut
+        widths[i] -= 1
+        excess -= 1
     return widths
+
+
+def trace_text(trace: ShapeTrace, label: Callable[[str], str] = str, width: int | None = None) -> str:
+    """A model's shape trace for `width` columns: its table as `table_text` fits it (counts grouped, `19,104`), then
+    each note as `name: text`, wrapped between words with its later lines indented under the first."""
+    rows = [[f"{c:,}" if _is_number(c) and isinstance(c, int) else c for c in row] for row in trace.rows]
+    lines = [table_text({"columns": list(trace.columns), "rows": rows}, label, width)]
+    for name, value in trace.notes.items():
+        note = f"{safe(label(name))}: {safe(label(value))}"
+        parts = [note] if width is None else wrap_cell(note, max(MIN_COLUMN, width - 4))
+        lines += ["  " + parts[0], *("    " + part for part in parts[1:])]
+    return "\n".join(lines)
 
 
 def view_text(view: View, value: Any, lang: str, width: int, color: bool,

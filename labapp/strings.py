@@ -6,6 +6,7 @@ Words a lesson yields (split names, result keys, table columns) come from the le
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from labapp.lesson import Text
@@ -199,6 +200,11 @@ WORDS: dict[str, Text] = {
     "shapes before training": T("训练前算出的形状（N：批大小）", "Shapes before training (N: batch size)"),
     "shapes unavailable": T("形状：表单里有参数不对，改正后这里显示各层的形状",
                             "Shapes: a value in the form is wrong; once it is right, each layer's shape shows here"),
+    # issue 11 (walk): what an empty chart needs, said from the chart's own declaration (Chart.needs)
+    "chart needs": T("这张图只在 {settings} 时才有数据点（在左边的表单里设置）",
+                     "this chart fills only when {settings} (set it in the form)"),
+    "chart setting": T("{name} 为 {value}", "{name} is {value}"),
+    "chart settings and": T("且", " and "),
 }
 
 
@@ -244,3 +250,15 @@ def fit(text: str, columns: int) -> str:
         out.append(ch)
         used += w
     return "".join(out) + "…"
+
+
+# issue 11 (walk): a number and the Chinese word after it stay on one line of the Learn tab
+_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)  # fenced blocks and inline code: left as written
+_NUMBER_THEN_CJK = re.compile(r"(\d[\d.,%]*) +(?=[\u3400-\u9fff\uf900-\ufaff])")
+
+
+def glue_numbers(markdown: str) -> str:
+    """zh Markdown with the space between a number and the Chinese word after it taken out ('100 轮' -> '100轮'):
+    a terminal wraps only at spaces, so the number can no longer end a line with its unit on the next."""
+    parts = _CODE.split(markdown)
+    return "".join(part if n % 2 else _NUMBER_THEN_CJK.sub(r"\1", part) for n, part in enumerate(parts))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -12,8 +13,13 @@ from textual.widgets import DataTable, Static
 from labapp.controller import changed_params
 from labapp.lesson import Lesson
 from labapp.records import PastRun
-from labapp.report import number
+from labapp.report import MIN_COLUMN, number, wrap_cell
 from labapp.strings import say
+
+
+STATUSES = ("finished", "stopped", "diverged", "failed", "interrupted", "running")  # said in the UI's language
+PADDING = 1  # DataTable's cell padding, each side
+SCROLLBAR = 2  # the table's vertical scroll bar, when its rows overflow
 
 
 def final_headline(lesson: Lesson, run: PastRun) -> str:
@@ -39,6 +45,7 @@ class RunsPanel(Vertical):
         self.lesson = lesson
         self.lang = lang
         self.runs: list[PastRun] = []
+        self._marks: tuple[set[str], set[str]] = (set(), set())  # the overlaid runs' folders, the best ones'
 
     def compose(self) -> ComposeResult:
         """The table, the path of its highlighted run, and how to use it."""
@@ -47,8 +54,9 @@ class RunsPanel(Vertical):
         yield Static(say("runs help", self.lang), id="runs-help")
 
     def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-        """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★)."""
-        self.runs = runs
+        """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★); the
+        changed params wrap inside their column, which takes the width the other columns leave."""
+        self.runs, self._marks = runs, (overlaid, best)
         if not self.query(DataTable):  # not composed yet (a resize or a tick can come first): the next tick fills it
             return
         table = self.query_one(DataTable)
@@ -56,19 +64,34 @@ class RunsPanel(Vertical):
         table.clear(columns=True)
         which = self.lesson.headline_metric()
         final = self.lesson.label(which[1], self.lang) if which else say("final", self.lang)
-        table.add_columns("", "#", say("started", self.lang), say("status", self.lang), final, say("changed", self.lang))
+        header = ["", "#", say("started", self.lang), say("status", self.lang), final]
+        rows = []
         for index, run in enumerate(runs):
             mark = ("★" if str(run.path) in best else "") + ("✓" if str(run.path) in overlaid else "")
-            table.add_row(mark or " ", len(runs) - index, run.started[5:16].replace("T", " "),
-                          say(run.status, self.lang) if run.status in ("finished", "stopped", "diverged", "failed",
-                                                                       "interrupted", "running") else run.status,
-                          final_headline(self.lesson, run), changed_params(self.lesson, run.path, self.lang))
+            status = say(run.status, self.lang) if run.status in STATUSES else run.status
+            rows.append([mark or " ", str(len(runs) - index), run.started[5:16].replace("T", " "), status,
+                         final_headline(self.lesson, run), changed_params(self.lesson, run.path, self.lang)])
+        fixed = [max(cell_len(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
+        changed = say("changed", self.lang)
+        room = self.size.width - sum(size + 2 * PADDING for size in fixed) - 2 * PADDING - SCROLLBAR
+        size = max(MIN_COLUMN, cell_len(changed), room)
+        for label, width in zip(header, fixed):
+            table.add_column(label, width=width)
+        table.add_column(changed, width=size)
+        for cells in rows:
+            lines = wrap_cell(cells[-1], size)
+            table.add_row(*cells[:-1], "\n".join(lines), height=len(lines))
         if runs:
             table.move_cursor(row=min(row, len(runs) - 1))
         self._show_path()
         self.query_one("#runs-help", Static).update(say("runs help", self.lang) + (f" · {say('best', self.lang)}" if best else ""))
         if not runs:
             self.query_one("#runs-path", Static).update(say("no runs", self.lang))
+
+    def on_resize(self) -> None:
+        """A new width: the changed params wrap for it."""
+        if self.runs:
+            self.show(self.runs, *self._marks)
 
     def highlighted(self) -> PastRun | None:
         """The run under the cursor, if any."""
