@@ -328,6 +328,11 @@ def _padded(text: str, width: int, right: bool) -> str:
 
 
 MIN_COLUMN = 8  # cells a wrapped column keeps at least
+LONG_WORD = 16  # a text column keeps its longest word whole up to this many cells (a longer one is cut)
+# where a cell may break: after a space, comma, slash or dot; after a dash that follows a digit or a word (never
+# inside a number such as 1.75e-08)
+_WORD_END = re.compile(r"(?<=[ ,，）/·])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\w)")
+CLOSING = "，。；：、）》」！？,.;:)"  # punctuation that never starts a line
 
 
 def wrap_cell(text: str, size: int) -> list[str]:
@@ -335,7 +340,7 @@ def wrap_cell(text: str, size: int) -> list[str]:
     if cell_len(text) <= size:
         return [text]
     lines, line = [], ""
-    for word in re.split(r"(?<=[ ,，）/])|(?<=\w-)(?=\w)", text):  # words, each with the space (comma, slash, dash) after it
+    for word in _WORD_END.split(text):  # words, each with the space (comma, slash, dash) after it
         while word:
             if cell_len(line + word.rstrip()) <= size:
                 line, word = line + word, ""
@@ -346,7 +351,10 @@ def wrap_cell(text: str, size: int) -> list[str]:
                 cut = 0
                 while cut < len(word) and cell_len(word[:cut + 1]) <= size:
                     cut += 1
-                cut = max(1, word.rfind("(", 0, cut) + 1 or cut)
+                bracket = word.rfind("(", 0, cut) + 1
+                cut = bracket if bracket > size // 2 else max(1, cut)
+                while 1 < cut < len(word) and word[cut] in CLOSING:  # a closing mark stays with what it closes
+                    cut -= 1
                 lines.append(word[:cut])
                 word = word[cut:]
     return lines + ([line.rstrip()] if line.strip() else [])
@@ -357,12 +365,15 @@ def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: i
 
     Given `width`, a table wider than it wraps its widest text columns (and long headers) inside their
     columns, down to MIN_COLUMN cells each: a number is never cut, and a row's numbers stay on its first line.
+    Where even that is too wide, each row becomes a record, a cell under its column's name (`_records_text`).
     """
     raw = [[label(c) if isinstance(c, str) else c for c in row] for row in data["rows"]]
     header = [safe(label(str(c))) for c in data["columns"]]
     rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
     numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
     widths = _fitted_widths(header, rows, numeric, width)
+    if width is not None and 2 + sum(widths) + 2 * (len(widths) - 1) > width:
+        return _records_text(header, rows, width)
     lines = []
     for cells in [header, *rows]:
         wrapped = [wrap_cell(c, w) for c, w in zip(cells, widths)]
@@ -372,14 +383,28 @@ def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: i
     return "\n".join(lines)
 
 
+def _records_text(header: list[str], rows: list[list[str]], width: int) -> str:
+    """A table too wide for `width` even with its text columns wrapped: each row as a record, its first cell as a
+    heading and each other cell under its column's name (the way a values view puts a value under its name)."""
+    room = max(MIN_COLUMN, width - 4)
+    lines: list[str] = []
+    for row in rows:
+        lines += [f"  {part}" for part in wrap_cell(row[0], max(MIN_COLUMN, width - 2))]
+        for name, cell in zip(header[1:], row[1:]):
+            if cell:
+                lines += [f"    {part}" for part in wrap_cell(f"{name}: {cell}", room)]
+    return "\n".join(lines)
+
+
 def _fitted_widths(header: list[str], rows: list[list[str]], numeric: list[bool], width: int | None) -> list[int]:
     """Each column's width: its widest cell, less where the table must fit `width` (text columns and headers give way)."""
     widest = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     if width is None:
         return widest
     floor = [max([cell_len(r[i]) for r in rows] or [0]) if numeric[i] else 0 for i in range(len(header))]
-    floor = [max(f, min(MIN_COLUMN, w), max((cell_len(word) for word in header[i].split()), default=0) if numeric[i] else 0)
-             for i, (f, w) in enumerate(zip(floor, widest))]
+    floor = [max(f, min(MIN_COLUMN, w), max((cell_len(word) for word in header[i].split()), default=0) if numeric[i] else 0,
+                 0 if numeric[i] else min(LONG_WORD, max(cell_len(word) for r in rows for word in _WORD_END.split(r[i]))))
+             for i, (f, w) in enumerate(zip(floor, widest))] if rows else floor
     widths = list(widest)
     excess = 2 + sum(widths) + 2 * (len(widths) - 1) - width
     while excess > 0:  # the widest column that can give way gives a column (the first of equals): wide ones even out

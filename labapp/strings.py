@@ -254,7 +254,7 @@ def fit(text: str, columns: int) -> str:
 
 # issue 11 (walk): a number and the Chinese word after it stay on one line of the Learn tab
 _CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)  # fenced blocks and inline code: left as written
-_NUMBER_THEN_CJK = re.compile(r"(\d[\d.,%]*) +(?=[\u3400-\u9fff\uf900-\ufaff])")
+_NUMBER_THEN_CJK = re.compile(r"(\d(?:[\d.,%]*[\d%])?) +(?=[\u3400-\u9fff\uf900-\ufaff])")  # not a list's '1. '
 
 
 def glue_numbers(markdown: str) -> str:
