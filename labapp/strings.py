@@ -253,12 +253,27 @@ def fit(text: str, columns: int) -> str:
 
 
 # issue 11 (walk): a number and the Chinese word after it stay on one line of the Learn tab
-_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)  # fenced blocks and inline code: left as written
-_NUMBER_THEN_CJK = re.compile(r"(\d(?:[\d.,%]*[\d%])?) +(?=[\u3400-\u9fff\uf900-\ufaff])")  # not a list's '1. '
+_FENCED = re.compile(r"(```.*?```)", re.S)  # code blocks: left as written
+_INLINE = re.compile(r"(`[^`\n]*`)")  # inline code: left as written (a number in it is glued to what follows)
+_CJK = "[\u3400-\u9fff\uf900-\ufaff]"
+_NUMBER = r"(?:\d(?:[\d.,%]*[\d%])?|[⁰¹²³⁴-⁹])"  # 100, 0.5, 10%, x²; not a list's '1. '
+_NUMBER_THEN_CJK = re.compile(rf"({_NUMBER}) +(?={_CJK})")
+_NUMBER_CODE = re.compile(rf"`{_NUMBER}`")
+_SPACES_THEN_CJK = re.compile(rf"^ +(?={_CJK})")
 
 
 def glue_numbers(markdown: str) -> str:
-    """zh Markdown with the space between a number and the Chinese word after it taken out ('100 轮' -> '100轮'):
-    a terminal wraps only at spaces, so the number can no longer end a line with its unit on the next."""
-    parts = _CODE.split(markdown)
-    return "".join(part if n % 2 else _NUMBER_THEN_CJK.sub(r"\1", part) for n, part in enumerate(parts))
+    """zh Markdown with the space between a number (`2` in code too) and the Chinese word after it taken out
+    ('100 轮' -> '100轮'): a terminal wraps at spaces, so the number can no longer end a line with its unit on the next."""
+    out = []
+    for n, part in enumerate(_FENCED.split(markdown)):
+        if n % 2:
+            out.append(part)
+            continue
+        pieces = _INLINE.split(part)  # prose, code, prose, ...
+        for i in range(0, len(pieces), 2):
+            pieces[i] = _NUMBER_THEN_CJK.sub(r"\1", pieces[i])
+            if i and _NUMBER_CODE.fullmatch(pieces[i - 1]):
+                pieces[i] = _SPACES_THEN_CJK.sub("", pieces[i])
+        out.append("".join(pieces))
+    return "".join(out)

@@ -205,7 +205,8 @@ def _number_then_unit_split(markdown: str, width: int) -> list[str]:
         breaks = compute_wrap_offsets(paragraph, width, 4)
         for at in (at for at in breaks if paragraph[at - 1:at].isspace()):
             before, after = paragraph[:at].rstrip(), paragraph[at:].lstrip()
-            if before[-1:] and before[-1] in "0123456789" and after[:1] and _cjk(after[0]):
+            last = before.split()[-1] if before.split() else ""  # the word that ends the line
+            if re.search(r"(^|[^\w`])(`[\d.,%²]*\d`|[\d.,%²]*[\d²])$", last) and after[:1] and _cjk(after[0]):
                 found.append(f"{before[-12:]}|{after[:6]}")
     return found
 
@@ -220,6 +221,9 @@ def test_no_zh_explanation_leaves_a_number_at_a_lines_end_without_its_unit():
     assert before > 0, "the source text does break there: the check above has something to find"
     assert glue_numbers("训练 100 轮，`x = 100 轮` 共 10 个类别") == "训练 100轮，`x = 100 轮` 共 10个类别"
     assert glue_numbers("1. 把参数建成张量\n2. 用 0.5 倍") == "1. 把参数建成张量\n2. 用 0.5倍"  # a list stays a list
+    assert glue_numbers("比较 `--num-workers 0` 和 `2` 的耗时，x² 项，`beta2` 是") == \
+        "比较 `--num-workers 0` 和 `2`的耗时，x²项，`beta2` 是"  # a number in code too; a name stays apart
+    assert glue_numbers("```\nx = 100 轮\n```\n共 3 个") == "```\nx = 100 轮\n```\n共 3个"
 
 
 # -- the panel bar ------------------------------------------------------------------------------------------
