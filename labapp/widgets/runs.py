@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
@@ -46,6 +47,7 @@ class RunsPanel(Vertical):
         self.lang = lang
         self.runs: list[PastRun] = []
         self._marks: tuple[set[str], set[str]] = (set(), set())  # the overlaid runs' folders, the best ones'
+        self._changed_below = False  # the changed params show under the table, not in it (too narrow)
 
     def compose(self) -> ComposeResult:
         """The table, the path of its highlighted run, and how to use it."""
@@ -55,7 +57,8 @@ class RunsPanel(Vertical):
 
     def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★); the
-        changed params wrap inside their column, which takes the width the other columns leave."""
+        changed params wrap inside their column, which takes the width the other columns leave (too little left:
+        the highlighted run's show under the table, with its folder)."""
         self.runs, self._marks = runs, (overlaid, best)
         if not self.query(DataTable):  # not composed yet (a resize or a tick can come first): the next tick fills it
             return
@@ -66,21 +69,23 @@ class RunsPanel(Vertical):
         final = self.lesson.label(which[1], self.lang) if which else say("final", self.lang)
         header = ["", "#", say("started", self.lang), say("status", self.lang), final]
         rows = []
+        today = date.today().isoformat()
         for index, run in enumerate(runs):
             mark = ("★" if str(run.path) in best else "") + ("✓" if str(run.path) in overlaid else "")
             status = say(run.status, self.lang) if run.status in STATUSES else run.status
-            rows.append([mark or " ", str(len(runs) - index), run.started[5:16].replace("T", " "), status,
-                         final_headline(self.lesson, run), changed_params(self.lesson, run.path, self.lang)])
+            started = run.started[11:16] if run.started.startswith(today) else run.started[5:16].replace("T", " ")
+            rows.append([mark or " ", str(len(runs) - index), started, status, final_headline(self.lesson, run)])
         fixed = [max(cell_len(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
         changed = say("changed", self.lang)
         room = self.size.width - sum(size + 2 * PADDING for size in fixed) - 2 * PADDING - SCROLLBAR
-        size = max(MIN_COLUMN, cell_len(changed), room)
+        self._changed_below = room < max(MIN_COLUMN, cell_len(changed))
         for label, width in zip(header, fixed):
             table.add_column(label, width=width)
-        table.add_column(changed, width=size)
-        for cells in rows:
-            lines = wrap_cell(cells[-1], size)
-            table.add_row(*cells[:-1], "\n".join(lines), height=len(lines))
+        if not self._changed_below:
+            table.add_column(changed, width=room)
+        for cells, run in zip(rows, runs):
+            lines = [] if self._changed_below else wrap_cell(changed_params(self.lesson, run.path, self.lang), room)
+            table.add_row(*cells, *(["\n".join(lines)] if lines else []), height=max(1, len(lines)))
         if runs:
             table.move_cursor(row=min(row, len(runs) - 1))
         self._show_path()
@@ -99,8 +104,12 @@ class RunsPanel(Vertical):
         return self.runs[row] if 0 <= row < len(self.runs) else None
 
     def _show_path(self) -> None:
+        """The highlighted run's whole folder; and its changed params where the table has no room for them."""
         run = self.highlighted()
-        self.query_one("#runs-path", Static).update(str(run.path) if run else "")
+        text = str(run.path) if run else ""
+        if run and self._changed_below:
+            text += f"\n{say('changed', self.lang)}: {changed_params(self.lesson, run.path, self.lang)}"
+        self.query_one("#runs-path", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the whole path of the highlighted run."""
