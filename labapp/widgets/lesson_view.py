@@ -26,10 +26,8 @@ from labapp.actions import PANEL_KEYS
 from labapp.controller import Form, Workbench
 from labapp.records import PastRun
 from labapp.lesson import Lesson
-from labapp.cli import shapes_text
 from labapp.panel_bar import bar_rows, short_name
 from labapp.report import wrap_cell
-from labapp.sweep import table_text as sweep_table_text
 from labapp.strings import glue_numbers, say
 from labapp.widgets.chart import LessonChart
 from labapp.widgets.param_form import ParamForm
@@ -81,7 +79,7 @@ class LessonView(Vertical):
         self.sweep_table = FittedText(id="sweep-table")  # a sweep's ranked runs, as `labapp sweep` prints them
         self.sweep_box = Vertical(self.sweep_table, id="sweep-box")
         self.sweep_box.display = False  # until the lesson has a sweep
-        self._sweep_shown: tuple = ()
+        self._sweep_shown: tuple[str, str] = ("", "")
         # step mode's panel, for a lesson that has one: last, so the other panels keep their keys
         self.step = StepPanel(lesson, lang, id="step", classes="panel") if lesson.step_mode is not None else None
         self.panels: list[Widget] = [*self.charts, self.results, *filter(None, [self.mistakes, self.runs, self.step])]
@@ -147,10 +145,7 @@ class LessonView(Vertical):
 
     def shapes_layout(self, width: int) -> str:
         """The model's shapes laid out for `width` columns (or why there are none: the form holds an error)."""
-        state = self.form.state
-        if not state.valid:
-            return say("shapes unavailable", self.lang)
-        return shapes_text(self.lesson, state.values(), self.lang, width) or ""
+        return self.form.state.shapes(self.lang, width) or ""
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Render the explanation or the code when its tab is first shown."""
@@ -265,13 +260,12 @@ class LessonView(Vertical):
             return
         done = "" if not sweep.running else say("sweep so far", self.lang, done=len(sweep.results), count=sweep.count)
         head = f"{say('sweep table', self.lang)}{done}"
-        rows = sweep.rows() if sweep.results else []
-        key = (head, tuple((row.status, row.mean, len(row.results)) for row in rows))
-        if key != self._sweep_shown:
-            self._sweep_shown = key
-            lesson, seeds, lang = self.lesson, len(sweep.grid.seeds), self.lang
+        shown = (head, sweep.table(self.lang) if sweep.results else "")
+        if shown != self._sweep_shown:  # laid out anew for the width only when the table changed
+            self._sweep_shown = shown
+            lang, ended = self.lang, bool(sweep.results)
             self.sweep_table.relayout(lambda width: "\n".join(
-                [*wrap_cell(head, width), *([sweep_table_text(lesson, rows, seeds, lang, width)] if rows else [])]))
+                [*wrap_cell(head, width), *([sweep.table(lang, width)] if ended else [])]))
 
     def draw_step(self, bench: Workbench) -> None:
         """The step panel, from the lesson's latest run (cheap when nothing changed: every tick may call it)."""
