@@ -296,9 +296,10 @@ def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
     mark_cell = None
     if mark is not None:
         mark_cell = (min(rows, key=lambda j: abs(ys[j] - mark[1])), min(cols, key=lambda i: abs(xs[i] - mark[0])))
-    lines = [title, f"  {data.get('y_label', 'y')}  (blank = lowest, @ = highest"
-             + (f", X = minimum at {data.get('x_label', 'x')}={mark[0]:g}, {data.get('y_label', 'y')}={mark[1]:g})"
-                if mark else ")")]
+    key = (f"{data.get('y_label', 'y')}  (blank = lowest, @ = highest"
+           + (f", X = minimum at {data.get('x_label', 'x')}={mark[0]:g}, {data.get('y_label', 'y')}={mark[1]:g})"
+              if mark else ")"))
+    lines = [title, *("  " + part for part in wrap_cell(key, max(MIN_COLUMN, width - 2)))]  # the key wraps to the width
     for j in reversed(rows):
         cells = "".join("X" if (j, i) == mark_cell else shade(z[j][i]) for i in cols)
         lines.append(f"{ys[j]:>8.3g} |{cells}")

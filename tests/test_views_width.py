@@ -23,7 +23,7 @@ from labapp.controller import changed_params
 from labapp.lesson import Values
 from labapp.panel_bar import bar_rows, short_name
 from labapp.progress import RunStatus
-from labapp.report import table_text
+from labapp.report import heatmap_text, table_text
 from labapp.strings import glue_numbers, say
 from labapp.sweep import FINISHED, Point, PointResult, rank, table_text as sweep_table
 from labapp.traces import RunTrace, plan_traces
@@ -81,6 +81,16 @@ def test_a_table_fits_every_width_with_its_numbers_whole():
         words = set(text.split())
         assert {"401920", "0", "260"} <= words, width  # a number is never cut
         assert {"weighted", "sum", "every", "pixel", "window"} <= words, width  # free text wraps between its words
+
+
+def test_a_heat_maps_key_and_rows_fit_every_width():
+    xs = [round(0.1 * i, 1) for i in range(41)]  # linear-model's grid for wx+b: w and b from 0 to 4, step 0.1
+    z = [[sum((w * x + b - 2 * x) ** 2 for x in (1, 2, 3)) for w in xs] for b in xs]
+    data = {"x": xs, "y": xs, "z": z, "x_label": "w", "y_label": "b", "mark": [2.0, 0.0]}
+    for width in range(22, 161):
+        text = heatmap_text("Loss surface SSE(w, b)", data, width)
+        assert widest(text) <= width, width
+        assert "X=minimumatw=2,b=0)" in squeezed(text)  # the key, wrapped, read whole
 
 
 def _folder(n: int) -> Path:
