@@ -339,10 +339,14 @@ def prose(text: str, width: int, style: str = "") -> list[RichText]:
 
 
 def _words(text: str) -> list[str]:
-    """`text` cut where a line may break: before a space, and around each wide (Chinese) character."""
+    """`text` cut where a line may break: before a space, and around each wide (Chinese) character; never between
+    a number and the Chinese word after it."""
     words: list[str] = []
-    for ch in text:
-        if words and ch in CLOSING:
+    for n, ch in enumerate(text):
+        unit_next = n + 1 < len(text) and cell_len(text[n + 1]) > 1  # a number keeps its unit: '1 轮', '100 个'
+        if words and (ch in CLOSING or (ch == " " and words[-1][-1:].isdigit() and unit_next)):
+            words[-1] += ch
+        elif words and cell_len(ch) > 1 and words[-1].endswith(" ") and words[-1][-2:-1].isdigit():
             words[-1] += ch
         elif not words or ch == " " or cell_len(ch) > 1 or cell_len(words[-1][-1]) > 1:
             words.append(ch)

@@ -201,6 +201,14 @@ async def test_the_empty_charts_note_wraps_inside_its_box(size):
         assert "zero_grad is off" in " ".join(" ".join(lines).split())
 
 
+def test_a_chart_note_keeps_each_number_with_its_chinese_unit():
+    note = "还没有数据点：第一个点在第 1 轮结束时（第 1 轮：3/125 批）"
+    for width in range(6, 60):
+        lines = [line.plain for line in confusion.prose(note, width)]
+        assert "".join(lines).replace(" ", "") == note.replace(" ", ""), width
+        assert not any(a.rstrip()[-1:].isdigit() and _cjk(b[:1]) for a, b in zip(lines, lines[1:])), (width, lines)
+
+
 # -- the zh explanations ------------------------------------------------------------------------------------
 
 def _cjk(ch: str) -> bool:
