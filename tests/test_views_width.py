@@ -288,3 +288,21 @@ async def test_the_runs_panels_changed_params_wrap_inside_the_table_or_show_unde
         else:  # too narrow: under the table, with the run's folder
             assert size == (60, 20) and f"changed: {changed}" in " ".join(below.split())
         assert size != (80, 24) or len(table.ordered_columns) == 6
+
+
+# -- the try-it box -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_try_it_prompt_reads_whole_above_its_box(lang):
+    lesson = BY_ID["rnn-classifier"]
+    app = LabApp(lesson_id=lesson.id, lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        await pilot.press("7")  # three charts, then the results
+        await pilot.pause(0.3)
+        prompt = app.workbench.view.query_one("#try-prompt")
+        await until(pilot, lambda: prompt.size.width > 0)
+        lines = prompt.render_lines(prompt.region.reset_offset)
+        text = "".join(segment.text for line in lines for segment in line)
+        assert squeezed(text) == squeezed(lesson.try_it.prompt(lang))
+        assert len(lines) > 1 or cell_len(lesson.try_it.prompt(lang)) <= prompt.size.width
