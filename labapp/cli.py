@@ -158,13 +158,20 @@ def parse_steps(lesson: Lesson, values: Any, text: str | None) -> int | None:
     return steps
 
 
-def shapes_text(lesson: Lesson, values: Any, lang: str) -> str | None:
-    """The model's shape trace for `values`, headed, in `lang`; None if the lesson has no model."""
+def shapes_text(lesson: Lesson, values: Any, lang: str, width: int | None = None) -> str | None:
+    """The model's shape trace for `values`, headed, in `lang`; None if the lesson has no model. Given `width`,
+    laid out for that many columns (the table's text columns and the notes wrap)."""
     from labapp.strings import say
 
     if lesson.shapes is None:
         return None
-    return say("shapes before training", lang) + "\n" + lesson.shapes(values).text(lambda word: lesson.label(word, lang))
+    trace = lesson.shapes(values)
+    label = lambda word: lesson.label(word, lang)  # noqa: E731
+    if width is None:
+        return say("shapes before training", lang) + "\n" + trace.text(label)
+    from labapp.report import trace_text, wrap_cell
+
+    return "\n".join([*wrap_cell(say("shapes before training", lang), width), trace_text(trace, label, width)])
 
 
 SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit

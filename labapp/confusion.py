@@ -149,8 +149,8 @@ def percent(share: float, decimals: int = 1) -> str:
 
 @dataclass(frozen=True)
 class Palette:
-    """The styles a confusion view is drawn in (rich style strings); `zebra` (a background for every other
-    column) lets cells go without a space between them; `ink` and `paper` (hex colours) draw digits in grey levels."""
+    """The styles a confusion view is drawn in (rich style strings); `ink` and `paper` (hex colours) draw digits
+    in grey levels."""
 
     title: str = ""
     head: str = ""       # row and column labels
@@ -158,14 +158,13 @@ class Palette:
     wrong: str = ""      # a cell holding 10 % or more of its row, the most confused pairs
     slight: str = ""     # a smaller share off the diagonal
     none: str = ""       # an empty cell
-    zebra: str | None = None
     ink: str | None = None
     paper: str | None = None
 
 
 PLAIN = Palette()  # a pipe, a file, a terminal without colour
-ANSI = Palette(title="bold", head="cyan", right="green", wrong="bold red", slight="yellow", none="dim",
-               zebra="on grey19")  # a colour terminal, headless
+ANSI = Palette(title="bold", head="cyan", right="green", wrong="bold red", slight="yellow",
+               none="dim")  # a colour terminal, headless
 
 
 def _share_text(share: float, count: int, width: int) -> str:
@@ -189,7 +188,7 @@ def _cell_style(palette: Palette, t: int, p: int, count: int, share: float) -> s
 
 @dataclass(frozen=True)
 class _Grid:
-    """How a matrix is laid out: label codes, a cell's width, the gap between cells (0: zebra columns)."""
+    """How a matrix is laid out: label codes, a cell's width, the gap between cells (a space at least)."""
 
     codes: list[str]
     cell: int
@@ -201,9 +200,9 @@ class _Grid:
 
 
 def _grid(labels: Sequence[str], cell: int, gap: int, whole: bool = False) -> _Grid:
-    """The grid for cells of at least `cell` columns, with the labels `whole`, else codes of 2 or 3 columns
-    that fit above the cells (and leave a space between them where the cells have no gap)."""
-    codes = list(labels) if whole else abbreviations(labels, max(2, min(3, cell - 1 if gap == 0 else cell)))
+    """The grid for cells of at least `cell` columns, `gap` apart, with the labels `whole`, else codes of 2 or 3
+    columns that fit above the cells."""
+    codes = list(labels) if whole else abbreviations(labels, max(2, min(3, cell)))
     return _Grid(codes, max(cell, max(map(cell_len, codes))), gap)
 
 
@@ -220,8 +219,6 @@ def _matrix_lines(grid: _Grid, cells: list[list[tuple[str, str]]], palette: Pale
         text.append(head + " " * (label_width - cell_len(head)) + " ", style=palette.head)
         for column in columns:
             cell, style = row[column]
-            if grid.gap == 0 and palette.zebra and column % 2 == 0:
-                style = f"{style} {palette.zebra}".strip()
             text.append(" " * (grid.gap + grid.cell - cell_len(cell)) + cell, style=style)
         if widest:
             text.append(" " + " " * (widest - cell_len(extra)) + extra, style=extra_style)
@@ -233,37 +230,31 @@ def _matrix_lines(grid: _Grid, cells: list[list[tuple[str, str]]], palette: Pale
 
 
 def counts_lines(value: dict[str, Any], labels: Sequence[str], width: int, palette: Palette) -> list[RichText]:
-    """The counts matrix, its cells a space apart or (with colour) in zebra columns; where neither fits
-    `width`, cut into blocks of columns, one under the other."""
+    """The counts matrix, its cells at least a space apart whatever the counts' width (colours alone do not
+    show on every terminal); where that does not fit `width`, cut into blocks of columns, one under the other."""
     matrix = value["counts"]
     shares = row_shares(matrix)
     digits = max(len(str(c)) for row in matrix for c in row)
     grids = [_grid(labels, digits, 1, whole=True), _grid(labels, digits, 1)]
-    grids += [_grid(labels, digits, 0)] if palette.zebra else []
     grid = next((g for g in grids if g.width() <= width), grids[1])  # blocks keep a space between cells
     cells = [[(str(c) if c else "·", _cell_style(palette, t, p, c, shares[t][p])) for p, c in enumerate(row)]
              for t, row in enumerate(matrix)]
-    fit = max(1, (width - max(map(cell_len, grid.codes)) - 1) // (grid.cell + grid.gap))
-    per_block = -(-len(matrix) // -(-len(matrix) // fit))  # as many columns in each block as can be
     lines: list[RichText] = []
-    for start in range(0, len(matrix), per_block):
-        block = range(start, min(start + per_block, len(matrix)))
-        lines += ([RichText("")] if start else []) + _matrix_lines(grid, cells, palette, columns=block)
+    for block in _blocks(grid, len(matrix), width):
+        lines += ([RichText("")] if lines else []) + _matrix_lines(grid, cells, palette, columns=block)
     return lines
 
 
 def shares_lines(value: dict[str, Any], labels: Sequence[str], width: int, palette: Palette,
                  lang: str) -> tuple[list[RichText], _Grid]:
     """The row-normalised matrix (whole percents) with each class's accuracy at the right, in the widest
-    layout that fits `width`: 3-column cells, else zebra columns, else 2-column cells (99 meaning 99 % or more)."""
+    layout that fits `width`: 3-column cells, else 2-column cells (99 meaning 99 % or more), a space between cells."""
     matrix = value["counts"]
     shares = row_shares(matrix)
     classes = per_class(matrix)
     options: list[tuple[_Grid, int, str]] = []
     for head in (say("confusion accuracy", lang), "✓"):  # the column's name, or a tick where room is short
-        for cell, gap, whole in ((3, 1, True), (3, 1, False), (3, 0, False), (2, 1, False), (2, 0, False)):
-            if gap == 0 and not palette.zebra:
-                continue
+        for cell, gap, whole in ((3, 1, True), (3, 1, False), (2, 1, False)):
             for decimals in (1, 0):
                 options.append((_grid(labels, cell, gap, whole), decimals, head))
     fitted = None
@@ -273,13 +264,30 @@ def shares_lines(value: dict[str, Any], labels: Sequence[str], width: int, palet
         if grid.width(extra) <= width:
             fitted = grid, extras, head
             break
-    if fitted is None:  # the narrowest: the panel scrolls sideways
+    if fitted is None:  # the narrowest cells, in blocks of columns; the accuracy beside the last block
         grid, _, head = options[-1]
         fitted = grid, [percent(r / n, 0) if n else "—" for r, n in classes], head
     grid, extras, head = fitted
     cells = [[(_share_text(shares[t][p], c, grid.cell), _cell_style(palette, t, p, c, shares[t][p]))
               for p, c in enumerate(row)] for t, row in enumerate(matrix)]
-    return _matrix_lines(grid, cells, palette, head, extras), grid
+    extra = 1 + max(cell_len(e) for e in (head, *extras))
+    lines: list[RichText] = []
+    for block in _blocks(grid, len(matrix), width, extra):
+        last = block.stop == len(matrix)
+        lines += ([RichText("")] if lines else []) + _matrix_lines(grid, cells, palette, head if last else "",
+                                                                  extras if last else (), columns=block)
+    return lines, grid
+
+
+def _blocks(grid: _Grid, count: int, width: int, extra: int = 0) -> list[range]:
+    """The matrix's `count` columns in blocks that fit `width` (with `extra` columns at the right of the last one),
+    as many columns in each as can be; one block if it all fits."""
+    label = max(map(cell_len, grid.codes)) + 1
+    fit = max(1, (width - label - extra) // (grid.cell + grid.gap))
+    if fit >= count:
+        return [range(count)]
+    per_block = -(-count // -(-count // fit))
+    return [range(start, min(start + per_block, count)) for start in range(0, count, per_block)]
 
 
 def pairs_lines(value: dict[str, Any], labels: Sequence[str], width: int, palette: Palette,
@@ -331,10 +339,14 @@ def prose(text: str, width: int, style: str = "") -> list[RichText]:
 
 
 def _words(text: str) -> list[str]:
-    """`text` cut where a line may break: before a space, and around each wide (Chinese) character."""
+    """`text` cut where a line may break: before a space, and around each wide (Chinese) character; never between
+    a number and the Chinese word after it."""
     words: list[str] = []
-    for ch in text:
-        if words and ch in CLOSING:
+    for n, ch in enumerate(text):
+        unit_next = n + 1 < len(text) and cell_len(text[n + 1]) > 1  # a number keeps its unit: '1 轮', '100 个'
+        if words and (ch in CLOSING or (ch == " " and words[-1][-1:].isdigit() and unit_next)):
+            words[-1] += ch
+        elif words and cell_len(ch) > 1 and words[-1].endswith(" ") and words[-1][-2:-1].isdigit():
             words[-1] += ch
         elif not words or ch == " " or cell_len(ch) > 1 or cell_len(words[-1][-1]) > 1:
             words.append(ch)

@@ -97,13 +97,14 @@ class Form:
         """The seed one run will use; ParamError for a list of seeds."""
         return self.fields[-1].parse(self.texts["seed"])
 
-    def shapes(self, lang: str) -> str | None:
-        """The model's shapes for the form's values, worked out without torch; None if the lesson has no model."""
+    def shapes(self, lang: str, width: int | None = None) -> str | None:
+        """The model's shapes for the form's values, worked out without torch (laid out for `width` columns, if
+        given); None if the lesson has no model."""
         if self.lesson.shapes is None:
             return None
         if not self.valid:
             return say("shapes unavailable", lang)
-        return shapes_text(self.lesson, self.values(), lang)
+        return shapes_text(self.lesson, self.values(), lang, width)
 
     def first_error(self) -> str:
         """The first message the form shows, or ''."""
@@ -194,9 +195,9 @@ class SweepRun:
         best = self.best()
         return {str(r.path) for r in best.results if r.path} if best else set()
 
-    def table(self, lang: str) -> str:
-        """The ranked table of the runs that ended, as `labapp sweep` prints it, in `lang`."""
-        return table_text(self.grid.lesson, self.rows(), len(self.grid.seeds), lang)
+    def table(self, lang: str, width: int | None = None) -> str:
+        """The ranked table of the runs that ended, as `labapp sweep` prints it, in `lang` (for `width` columns)."""
+        return table_text(self.grid.lesson, self.rows(), len(self.grid.seeds), lang, width)
 
 
 @dataclass(frozen=True)

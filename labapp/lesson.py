@@ -295,13 +295,21 @@ class Chart:
     """A live chart: metric series `y` plotted against `x` ('epoch', 'step' or a metric name).
 
     One series per (split, y) pair; `splits=()` takes every split the run reports, for example
-    one split per optimizer in a comparison.
+    one split per optimizer in a comparison. `short` names it in the panel bar where the title is long
+    (the chart itself keeps its title). `needs` holds the (param, value) pairs without which a run draws
+    nothing here (`(("zero_grad", False),)`): an empty chart says which setting fills it.
     """
 
     title: Text
     y: tuple[str, ...]
     x: str = "epoch"
     splits: tuple[str, ...] = ("train",)
+    short: Text | None = None
+    needs: tuple[tuple[str, Any], ...] = ()
+
+    def short_title(self, lang: str) -> str:
+        """The chart's name for the panel bar: its short one if it has one, else its title."""
+        return (self.short or self.title)(lang)
 
 
 @dataclass(frozen=True)

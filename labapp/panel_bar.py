@@ -1,8 +1,8 @@
 """How the panel bar fits its names (`4 Loss  5 Accuracy  6 Results ...`) in the width it has: no Textual.
 
 Each entry is a key and the panel's name. The layouts tried, in order, until one fits: every name
-whole on one row; the short names (a title without its closing parenthesis, `Loss (BCE)` -> `Loss`)
-on one row; whole names on two rows; short names on two rows; then short names cut to the longest
+whole on one row; the short names (a chart's declared short name, else a title without its closing
+parenthesis, `Loss (BCE)` -> `Loss`) on one row; whole names on two rows; short names on two rows; then short names cut to the longest
 length that fits on two rows, the current panel's name kept whole where it can be. A name is never
 cut below a few characters, so that a person can still tell which key brings which panel.
 """
@@ -46,9 +46,11 @@ def pack(entries: Sequence[str], columns: int) -> list[list[int]] | None:
         else None
 
 
-def bar_rows(keys: Sequence[str], names: Sequence[str], current: int, columns: int) -> list[list[tuple[int, str]]]:
-    """The bar's rows: (panel index, entry text) in order, fitted to `columns` (see the module's docstring)."""
-    shorts = [short_name(name) for name in names]
+def bar_rows(keys: Sequence[str], names: Sequence[str], current: int, columns: int,
+             shorts: Sequence[str] | None = None) -> list[list[tuple[int, str]]]:
+    """The bar's rows: (panel index, entry text) in order, fitted to `columns` (see the module's docstring).
+    `shorts` are the panels' own short names (a chart's declared one); by default each name without its parenthesis."""
+    shorts = [short_name(name) for name in names] if shorts is None else list(shorts)
     for chosen in (names, shorts):
         entries = [entry(k, n) for k, n in zip(keys, chosen)]
         if width("".join(entries)) <= columns:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from rich.cells import cell_len
 
 from labapp import confusion
-from labapp.lesson import Chart, Lesson, Metric, Record, Step, View, ViewValue, in_lang
+from labapp.lesson import Chart, Lesson, Metric, Record, ShapeTrace, Step, View, ViewValue, in_lang
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
@@ -296,9 +296,10 @@ def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
     mark_cell = None
     if mark is not None:
         mark_cell = (min(rows, key=lambda j: abs(ys[j] - mark[1])), min(cols, key=lambda i: abs(xs[i] - mark[0])))
-    lines = [title, f"  {data.get('y_label', 'y')}  (blank = lowest, @ = highest"
-             + (f", X = minimum at {data.get('x_label', 'x')}={mark[0]:g}, {data.get('y_label', 'y')}={mark[1]:g})"
-                if mark else ")")]
+    key = (f"{data.get('y_label', 'y')}  (blank = lowest, @ = highest"
+           + (f", X = minimum at {data.get('x_label', 'x')}={mark[0]:g}, {data.get('y_label', 'y')}={mark[1]:g})"
+              if mark else ")"))
+    lines = [title, *("  " + part for part in wrap_cell(key, max(MIN_COLUMN, width - 2)))]  # the key wraps to the width
     for j in reversed(rows):
         cells = "".join("X" if (j, i) == mark_cell else shade(z[j][i]) for i in cols)
         lines.append(f"{ys[j]:>8.3g} |{cells}")
@@ -328,6 +329,11 @@ def _padded(text: str, width: int, right: bool) -> str:
 
 
 MIN_COLUMN = 8  # cells a wrapped column keeps at least
+LONG_WORD = 16  # a text column keeps its longest word whole up to this many cells (a longer one is cut)
+# where a cell may break: after a space, comma, slash or dot; after a dash that follows a digit or a word (never
+# inside a number such as 1.75e-08)
+_WORD_END = re.compile(r"(?<=[ ,，）/·])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\w)")
+CLOSING = "，。；：、）》」！？,.;:)"  # punctuation that never starts a line
 
 
 def wrap_cell(text: str, size: int) -> list[str]:
@@ -335,7 +341,7 @@ def wrap_cell(text: str, size: int) -> list[str]:
     if cell_len(text) <= size:
         return [text]
     lines, line = [], ""
-    for word in re.split(r"(?<=[ ,，）])", text):  # words, each with the space (or comma) after it
+    for word in _WORD_END.split(text):  # words, each with the space (comma, slash, dash) after it
         while word:
             if cell_len(line + word.rstrip()) <= size:
                 line, word = line + word, ""
@@ -346,7 +352,10 @@ def wrap_cell(text: str, size: int) -> list[str]:
                 cut = 0
                 while cut < len(word) and cell_len(word[:cut + 1]) <= size:
                     cut += 1
-                cut = max(1, word.rfind("(", 0, cut) + 1 or cut)
+                bracket = word.rfind("(", 0, cut) + 1
+                cut = bracket if bracket > size // 2 else max(1, cut)
+                while 1 < cut < len(word) and word[cut] in CLOSING:  # a closing mark stays with what it closes
+                    cut -= 1
                 lines.append(word[:cut])
                 word = word[cut:]
     return lines + ([line.rstrip()] if line.strip() else [])
@@ -357,12 +366,15 @@ def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: i
 
     Given `width`, a table wider than it wraps its widest text columns (and long headers) inside their
     columns, down to MIN_COLUMN cells each: a number is never cut, and a row's numbers stay on its first line.
+    Where even that is too wide, each row becomes a record, a cell under its column's name (`_records_text`).
     """
     raw = [[label(c) if isinstance(c, str) else c for c in row] for row in data["rows"]]
     header = [safe(label(str(c))) for c in data["columns"]]
     rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
     numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
     widths = _fitted_widths(header, rows, numeric, width)
+    if width is not None and 2 + sum(widths) + 2 * (len(widths) - 1) > width:
+        return _records_text(header, rows, width)
     lines = []
     for cells in [header, *rows]:
         wrapped = [wrap_cell(c, w) for c, w in zip(cells, widths)]
@@ -372,25 +384,50 @@ def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: i
     return "\n".join(lines)
 
 
+def _records_text(header: list[str], rows: list[list[str]], width: int) -> str:
+    """A table too wide for `width` even with its text columns wrapped: each row as a record, its first cell as a
+    heading and each other cell under its column's name (the way a values view puts a value under its name)."""
+    room = max(MIN_COLUMN, width - 4)
+    lines: list[str] = []
+    for row in rows:
+        lines += [f"  {part}" for part in wrap_cell(row[0], max(MIN_COLUMN, width - 2))]
+        for name, cell in zip(header[1:], row[1:]):
+            if cell:
+                lines += [f"    {part}" for part in wrap_cell(f"{name}: {cell}", room)]
+    return "\n".join(lines)
+
+
 def _fitted_widths(header: list[str], rows: list[list[str]], numeric: list[bool], width: int | None) -> list[int]:
     """Each column's width: its widest cell, less where the table must fit `width` (text columns and headers give way)."""
     widest = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     if width is None:
         return widest
     floor = [max([cell_len(r[i]) for r in rows] or [0]) if numeric[i] else 0 for i in range(len(header))]
-    floor = [max(f, min(MIN_COLUMN, w), max((cell_len(word) for word in header[i].split()), default=0) if numeric[i] else 0)
-             for i, (f, w) in enumerate(zip(floor, widest))]
+    floor = [max(f, min(MIN_COLUMN, w), max((cell_len(word) for word in header[i].split()), default=0) if numeric[i] else 0,
+                 0 if numeric[i] else min(LONG_WORD, max(cell_len(word) for r in rows for word in _WORD_END.split(r[i]))))
+             for i, (f, w) in enumerate(zip(floor, widest))] if rows else floor
     widths = list(widest)
     excess = 2 + sum(widths) + 2 * (len(widths) - 1) - width
-    while excess > 0:  # the widest column that can give way gives what is needed (the first of equals)
+    while excess > 0:  # the widest column that can give way gives a column (the first of equals): wide ones even out
         shrinkable = [i for i in range(len(widths)) if widths[i] > floor[i]]
         if not shrinkable:
             break
         i = max(shrinkable, key=lambda j: (widths[j], -j))
-        cut = min(excess, widths[i] - floor[i])
-        widths[i] -= cut
-        excess -= cut
+        widths[i] -= 1
+        excess -= 1
     return widths
+
+
+def trace_text(trace: ShapeTrace, label: Callable[[str], str] = str, width: int | None = None) -> str:
+    """A model's shape trace for `width` columns: its table as `table_text` fits it (counts grouped, `19,104`), then
+    each note as `name: text`, wrapped between words with its later lines indented under the first."""
+    rows = [[f"{c:,}" if _is_number(c) and isinstance(c, int) else c for c in row] for row in trace.rows]
+    lines = [table_text({"columns": list(trace.columns), "rows": rows}, label, width)]
+    for name, value in trace.notes.items():
+        note = f"{safe(label(name))}: {safe(label(value))}"
+        parts = [note] if width is None else wrap_cell(note, max(MIN_COLUMN, width - 4))
+        lines += ["  " + parts[0], *("    " + part for part in parts[1:])]
+    return "\n".join(lines)
 
 
 def view_text(view: View, value: Any, lang: str, width: int, color: bool,

@@ -6,6 +6,7 @@ Words a lesson yields (split names, result keys, table columns) come from the le
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from labapp.lesson import Text
@@ -206,6 +207,11 @@ WORDS: dict[str, Text] = {
                               "this run kept no checkpoint, so it cannot be resumed ({path}); "
                               "the workbench keeps them for {lessons}"),
     "resume refused": T("不能继续这次运行：{reason}", "cannot resume this run: {reason}"),
+    # issue 11 (walk): what an empty chart needs, said from the chart's own declaration (Chart.needs)
+    "chart needs": T("这张图只在 {settings} 时才有数据点（在左边的表单里设置）",
+                     "this chart fills only when {settings} (set it in the form)"),
+    "chart setting": T("{name} 为 {value}", "{name} is {value}"),
+    "chart settings and": T("且", " and "),
 }
 
 
@@ -251,3 +257,30 @@ def fit(text: str, columns: int) -> str:
         out.append(ch)
         used += w
     return "".join(out) + "…"
+
+
+# issue 11 (walk): a number and the Chinese word after it stay on one line of the Learn tab
+_FENCED = re.compile(r"(```.*?```)", re.S)  # code blocks: left as written
+_INLINE = re.compile(r"(`[^`\n]*`)")  # inline code: left as written (a number in it is glued to what follows)
+_CJK = "[\u3400-\u9fff\uf900-\ufaff]"
+_NUMBER = r"(?:\d(?:[\d.,%]*[\d%])?|[⁰¹²³⁴-⁹])"  # 100, 0.5, 10%, x²; not a list's '1. '
+_NUMBER_THEN_CJK = re.compile(rf"({_NUMBER}) +(?={_CJK})")
+_NUMBER_CODE = re.compile(rf"`{_NUMBER}`")
+_SPACES_THEN_CJK = re.compile(rf"^ +(?={_CJK})")
+
+
+def glue_numbers(markdown: str) -> str:
+    """zh Markdown with the space between a number (`2` in code too) and the Chinese word after it taken out
+    ('100 轮' -> '100轮'): a terminal wraps at spaces, so the number can no longer end a line with its unit on the next."""
+    out = []
+    for n, part in enumerate(_FENCED.split(markdown)):
+        if n % 2:
+            out.append(part)
+            continue
+        pieces = _INLINE.split(part)  # prose, code, prose, ...
+        for i in range(0, len(pieces), 2):
+            pieces[i] = _NUMBER_THEN_CJK.sub(r"\1", pieces[i])
+            if i and _NUMBER_CODE.fullmatch(pieces[i - 1]):
+                pieces[i] = _SPACES_THEN_CJK.sub("", pieces[i])
+        out.append("".join(pieces))
+    return "".join(out)

@@ -372,8 +372,12 @@ def value_text(row: Row) -> str:
     return f"{number(row.mean)} ± {row.spread:.2g}"
 
 
-def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en") -> str:
-    """The results table, in `lang`: rank, the varied params, final headline (mean ± std over seeds), status, run folders."""
+def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en", columns: int | None = None) -> str:
+    """The results table, in `lang`: rank, the varied params, final headline (mean ± std over seeds), status, run folders.
+
+    Given `columns`, laid out for that many terminal columns (the workbench, whose runs panel shows each whole path):
+    each folder by its name, and the title, the headers, the status and the folders wrap inside their columns
+    (a folder's name at its dashes); the numbers stay whole."""
     from labapp.strings import say
 
     split, name = lesson.headline_metric() or ("train", "loss")
@@ -387,7 +391,7 @@ def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en"
         status = say(row.status, lang) if row.status in _STATUS_ORDER else row.status
         if row.status != FINISHED and len(row.results) > 1:
             status += say("sweep k of n", lang, k=sum(r.status != FINISHED for r in row.results), n=len(row.results))
-        folders = [(f"{r.path}" if r.path else say("sweep not recorded", lang))
+        folders = [(f"{r.path if columns is None else Path(r.path).name}" if r.path else say("sweep not recorded", lang))
                    + (say("sweep seed", lang, seed=r.point.seed) if seeds > 1 else "") for r in row.results]
         cells = [str(place), *(lesson.param(n).format(v) for n, v in row.varied), value_text(row), status]
         body.append([*cells, folders[0]])
@@ -399,6 +403,10 @@ def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en"
 
     better = say("sweep higher" if higher_is_better(name) else "sweep lower", lang)
     title = say("sweep sorted", lang, metric=metric, better=better, over=over)
+    if columns is not None:
+        from labapp.report import table_text as fitted_table, wrap_cell
+
+        return "\n".join([*wrap_cell(title, columns), fitted_table({"columns": header, "rows": body}, width=columns)])
     return "\n".join([title, line(header), *(line(cells).rstrip() for cells in body)])
 
 

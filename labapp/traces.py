@@ -23,7 +23,7 @@ from labapp.progress import RunProgress, RunStatus, metric_of_row, status_of
 from labapp.records import read_metrics, read_run
 from labapp.report import Series, chart_series, series_label
 from labapp.runner import RunInfo, Summary
-from labapp.strings import unit_word
+from labapp.strings import say, unit_word
 
 __all__ = ["RunTrace", "TraceSink", "describe", "downsample", "plan_traces", "plan_sweep", "MAX_OVERLAYS"]
 
@@ -278,10 +278,23 @@ def plan_sweep(chart: Chart, traces: Sequence[RunTrace], points: Sequence[str], 
                       mark_label=mark_label, empty=why_empty(chart, current, lang), integer_x=chart.x in ("epoch", "step"))
 
 
+def unmet_needs(chart: Chart, values: Values | None, lang: str) -> str:
+    """Which settings fill `chart` (its `needs`), said when `values` (a run's; None: no run) lack them; else ''."""
+    if not chart.needs or (values is not None and all(values.get(name) == value for name, value in chart.needs)):
+        return ""
+    settings = [say("chart setting", lang, name=name,
+                    value=say("on" if value else "off", lang) if isinstance(value, bool) else value)
+                for name, value in chart.needs]
+    return say("chart needs", lang, settings=say("chart settings and", lang).join(settings))
+
+
 def why_empty(chart: Chart, trace: RunTrace | None, lang: str) -> str:
-    """Why `chart` has no points for the run `trace` (or for no run at all)."""
+    """Why `chart` has no points for the run `trace` (or for no run at all); what setting fills it, if one does."""
+    needs = unmet_needs(chart, trace.values if trace is not None else None, lang)
     if trace is None:
-        return NO_RUN(lang)
+        return NO_RUN(lang) + (f"\n{needs}" if needs else "")
+    if needs:
+        return NO_POINTS(lang).format(why=needs)
     progress = trace.progress
     if progress.status == RunStatus.STARTING:
         return NO_POINTS_YET(lang).format(why=WHY_STARTING(lang))

@@ -76,7 +76,7 @@ LESSON = Lesson(
     title=Text("逻辑回归", "Logistic regression"),
     params=PARAMS,
     charts=(Chart(Text("损失（BCE）", "Loss (BCE)"), y=("loss",)),
-            Chart(Text("参数 w 和 b", "Parameters w and b"), y=("w", "b"))),
+            Chart(Text("参数 w 和 b", "Parameters w and b"), y=("w", "b"), short=Text("w 和 b", "w, b"))),
     views=(View("result", "values", Text("结果", "Result")),
            View("probability", "curve", Text("P(及格 | 学习时间)，0.5 线与交点",
                                              "P(pass | hours), the 0.5 line and the crossing"))),

@@ -13,6 +13,7 @@ from typing import Any
 from rich.text import Text as RichText
 from textual.widget import Widget
 
+from labapp.confusion import prose
 from labapp.lesson import Chart
 from labapp.plotting import ChartPlan, ansi_text, draw, fit, legend_line, title_line
 from labapp.traces import MAX_OVERLAYS, RunTrace, plan_sweep, plan_traces
@@ -118,10 +119,9 @@ class LessonChart(Widget):
                 plan_traces(self.chart, self.traces, self.lang, *size, self.log_scale, self.overlays))
         self.plan = plan
         text = title_line(plan, width)
-        if plan.empty:
-            text.append("\n\n")
-            text.append(plan.empty, style="dim italic")  # wrapped by the widget: read whole
-            return text
+        if plan.empty:  # wrapped between words inside the chart's box, each of its lines on lines of their own
+            lines = [line for part in plan.empty.splitlines() for line in prose(part, width, "dim italic")]
+            return RichText("\n").join([text, RichText(""), *lines[:max(1, height - 2)]])
         if plot_height >= MIN_PLOT_HEIGHT:
             plt = self.plt
             plt.clear_data()

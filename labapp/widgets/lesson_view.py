@@ -16,7 +16,7 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text as RichText
 from textual.app import ComposeResult
-from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 from textual.widgets._tabbed_content import ContentTabs
@@ -26,14 +26,15 @@ from labapp.actions import PANEL_KEYS
 from labapp.controller import Form, Workbench
 from labapp.records import PastRun
 from labapp.lesson import Lesson
-from labapp.panel_bar import bar_rows
-from labapp.strings import say
+from labapp.panel_bar import bar_rows, short_name
+from labapp.report import wrap_cell
+from labapp.strings import glue_numbers, say
 from labapp.widgets.chart import LessonChart
 from labapp.widgets.param_form import ParamForm
 from labapp.widgets.runs import RunsPanel
 from labapp.widgets.step_panel import StepPanel
 from labapp.widgets.try_box import TryBox
-from labapp.widgets.views import ViewsPanel
+from labapp.widgets.views import FittedText, ViewsPanel
 
 
 def module_source(lesson: Lesson) -> str:
@@ -75,14 +76,14 @@ class LessonView(Vertical):
         self.runs = RunsPanel(lesson, lang, id="runs", classes="panel")
         self.results = VerticalScroll(id="results", classes="panel")
         self.no_results = Static(say("no results", lang), id="no-results")
-        self.sweep_table = Static("", id="sweep-table", markup=False)  # a sweep's ranked runs, as `labapp sweep` prints them
-        self.sweep_box = ScrollableContainer(self.sweep_table, id="sweep-box")
+        self.sweep_table = FittedText(id="sweep-table")  # a sweep's ranked runs, as `labapp sweep` prints them
+        self.sweep_box = Vertical(self.sweep_table, id="sweep-box")
         self.sweep_box.display = False  # until the lesson has a sweep
-        self._sweep_shown = ""
+        self._sweep_shown: tuple[str, str] = ("", "")
         # step mode's panel, for a lesson that has one: last, so the other panels keep their keys
         self.step = StepPanel(lesson, lang, id="step", classes="panel") if lesson.step_mode is not None else None
         self.panels: list[Widget] = [*self.charts, self.results, *filter(None, [self.mistakes, self.runs, self.step])]
-        self.shapes = Static("", id="shapes-before")  # the model's shapes for the form's values
+        self.shapes = FittedText(self.shapes_layout, id="shapes-before")  # the model's shapes for the form's values
         for panel in self.panels:
             panel.ALLOW_MAXIMIZE = True  # type: ignore[misc] - a chart or a panel may fill the screen (f)
         self.current = 0
@@ -138,17 +139,21 @@ class LessonView(Vertical):
 
     def show_shapes(self) -> None:
         """The model's shapes for the form's values, worked out without torch; nothing if the lesson has no model."""
-        text = self.form.state.shapes(self.lang)
-        self.shapes.display = text is not None
-        if text is not None:
-            self.shapes.update(RichText(text, no_wrap=True, overflow="ignore"))
+        self.shapes.display = self.lesson.shapes is not None
+        if self.shapes.display:
+            self.shapes.relayout()
+
+    def shapes_layout(self, width: int) -> str:
+        """The model's shapes laid out for `width` columns (or why there are none: the form holds an error)."""
+        return self.form.state.shapes(self.lang, width) or ""
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Render the explanation or the code when its tab is first shown."""
         if event.pane.id == "learn" and not self.query("#learn-text Markdown"):
             from textual.widgets import Markdown  # markdown-it loads when an explanation is first read
 
-            self.query_one("#learn-text").mount(Markdown(self.lesson.explanation(self.lang)))
+            text = self.lesson.explanation(self.lang)
+            self.query_one("#learn-text").mount(Markdown(glue_numbers(text) if self.lang == "zh" else text))
         elif event.pane.id == "code":
             self.show_code()
         if not self.display:
@@ -214,11 +219,17 @@ class LessonView(Vertical):
                  self.runs: say("runs", self.lang), self.step: say("step panel", self.lang)}
         return [chart.title(self.lang) for chart in self.lesson.charts] + [names[p] for p in self.panels[len(self.charts):]]
 
+    def panel_shorts(self) -> list[str]:
+        """The panels' short names for the bar: each chart's own short name (else its title without its parenthesis)."""
+        charts = [chart.short_title(self.lang) if chart.short else short_name(chart.title(self.lang))
+                  for chart in self.lesson.charts]
+        return charts + self.panel_names()[len(charts):]
+
     def draw_bar(self) -> None:
         """The panel bar: `4 Loss  5 Accuracy  6 Results ...` on one or two rows, the current one highlighted, each clickable."""
         room = max(20, self.query_one("#panels").size.width - 1)
         bar = RichText()
-        for number, row in enumerate(bar_rows(PANEL_KEYS, self.panel_names(), self.current, room)):
+        for number, row in enumerate(bar_rows(PANEL_KEYS, self.panel_names(), self.current, room, self.panel_shorts())):
             if number:
                 bar.append("\n")
             for index, text in row:
@@ -248,10 +259,13 @@ class LessonView(Vertical):
         if sweep is None:
             return
         done = "" if not sweep.running else say("sweep so far", self.lang, done=len(sweep.results), count=sweep.count)
-        text = f"{say('sweep table', self.lang)}{done}\n{sweep.table(self.lang) if sweep.results else ''}"
-        if text != self._sweep_shown:
-            self._sweep_shown = text
-            self.sweep_table.update(text)
+        head = f"{say('sweep table', self.lang)}{done}"
+        shown = (head, sweep.table(self.lang) if sweep.results else "")
+        if shown != self._sweep_shown:  # laid out anew for the width only when the table changed
+            self._sweep_shown = shown
+            lang, ended = self.lang, bool(sweep.results)
+            self.sweep_table.relayout(lambda width: "\n".join(
+                [*wrap_cell(head, width), *([sweep.table(lang, width)] if ended else [])]))
 
     def draw_step(self, bench: Workbench) -> None:
         """The step panel, from the lesson's latest run (cheap when nothing changed: every tick may call it)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -12,8 +14,13 @@ from textual.widgets import DataTable, Static
 from labapp.controller import changed_params
 from labapp.lesson import Lesson
 from labapp.records import PastRun
-from labapp.report import number
+from labapp.report import MIN_COLUMN, number, wrap_cell
 from labapp.strings import say
+
+
+STATUSES = ("finished", "stopped", "diverged", "failed", "interrupted", "running")  # said in the UI's language
+PADDING = 1  # DataTable's cell padding, each side
+SCROLLBAR = 2  # the table's vertical scroll bar, when its rows overflow
 
 
 def final_headline(lesson: Lesson, run: PastRun) -> str:
@@ -39,6 +46,8 @@ class RunsPanel(Vertical):
         self.lesson = lesson
         self.lang = lang
         self.runs: list[PastRun] = []
+        self._marks: tuple[set[str], set[str]] = (set(), set())  # the overlaid runs' folders, the best ones'
+        self._changed_below = False  # the changed params show under the table, not in it (too narrow)
 
     def compose(self) -> ComposeResult:
         """The table, the path of its highlighted run, and how to use it."""
@@ -47,8 +56,10 @@ class RunsPanel(Vertical):
         yield Static(say("runs help", self.lang), id="runs-help")
 
     def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-        """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★)."""
-        self.runs = runs
+        """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★); the
+        changed params wrap inside their column, which takes the width the other columns leave (too little left:
+        the highlighted run's show under the table, with its folder)."""
+        self.runs, self._marks = runs, (overlaid, best)
         if not self.query(DataTable):  # not composed yet (a resize or a tick can come first): the next tick fills it
             return
         table = self.query_one(DataTable)
@@ -56,13 +67,25 @@ class RunsPanel(Vertical):
         table.clear(columns=True)
         which = self.lesson.headline_metric()
         final = self.lesson.label(which[1], self.lang) if which else say("final", self.lang)
-        table.add_columns("", "#", say("started", self.lang), say("status", self.lang), final, say("changed", self.lang))
+        header = ["", "#", say("started", self.lang), say("status", self.lang), final]
+        rows = []
+        today = date.today().isoformat()
         for index, run in enumerate(runs):
             mark = ("★" if str(run.path) in best else "") + ("✓" if str(run.path) in overlaid else "")
-            table.add_row(mark or " ", len(runs) - index, run.started[5:16].replace("T", " "),
-                          say(run.status, self.lang) if run.status in ("finished", "stopped", "diverged", "failed",
-                                                                       "interrupted", "running") else run.status,
-                          final_headline(self.lesson, run), changed_params(self.lesson, run.path, self.lang))
+            status = say(run.status, self.lang) if run.status in STATUSES else run.status
+            started = run.started[11:16] if run.started.startswith(today) else run.started[5:16].replace("T", " ")
+            rows.append([mark or " ", str(len(runs) - index), started, status, final_headline(self.lesson, run)])
+        fixed = [max(cell_len(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
+        changed = say("changed", self.lang)
+        room = self.size.width - sum(size + 2 * PADDING for size in fixed) - 2 * PADDING - SCROLLBAR
+        self._changed_below = room < max(MIN_COLUMN, cell_len(changed))
+        for label, width in zip(header, fixed):
+            table.add_column(label, width=width)
+        if not self._changed_below:
+            table.add_column(changed, width=room)
+        for cells, run in zip(rows, runs):
+            lines = [] if self._changed_below else wrap_cell(changed_params(self.lesson, run.path, self.lang), room)
+            table.add_row(*cells, *(["\n".join(lines)] if lines else []), height=max(1, len(lines)))
         if runs:
             table.move_cursor(row=min(row, len(runs) - 1))
         self._show_path()
@@ -70,14 +93,23 @@ class RunsPanel(Vertical):
         if not runs:
             self.query_one("#runs-path", Static).update(say("no runs", self.lang))
 
+    def on_resize(self) -> None:
+        """A new width: the changed params wrap for it."""
+        if self.runs:
+            self.show(self.runs, *self._marks)
+
     def highlighted(self) -> PastRun | None:
         """The run under the cursor, if any."""
         row = self.query_one(DataTable).cursor_row
         return self.runs[row] if 0 <= row < len(self.runs) else None
 
     def _show_path(self) -> None:
+        """The highlighted run's whole folder; and its changed params where the table has no room for them."""
         run = self.highlighted()
-        self.query_one("#runs-path", Static).update(str(run.path) if run else "")
+        text = str(run.path) if run else ""
+        if run and self._changed_below:
+            text += f"\n{say('changed', self.lang)}: {changed_params(self.lesson, run.path, self.lang)}"
+        self.query_one("#runs-path", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the whole path of the highlighted run."""

@@ -32,8 +32,10 @@ class TryBox(Vertical):
         self.model = model
 
     def compose(self) -> ComposeResult:
-        """The input, then the answer (empty until the first one)."""
-        yield Input(placeholder=self.try_it.prompt(self.lang), max_length=MAX_INPUT, id="try-input", compact=True)
+        """What to type (wrapped to the box: a placeholder would be cut at the input's edge), the input, then the
+        answer (empty until the first one)."""
+        yield Static(self.try_it.prompt(self.lang), id="try-prompt", markup=False)
+        yield Input(max_length=MAX_INPUT, id="try-input", compact=True)
         yield Static("", id="try-answer")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

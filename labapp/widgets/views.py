@@ -8,11 +8,12 @@ still wider (a picture of digits) scrolls sideways. A new width draws the views 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text as RichText
 from textual.color import Color
 from textual.containers import ScrollableContainer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from labapp import confusion
@@ -27,6 +28,43 @@ def view_id(name: str) -> str:
 
 CURVE_WIDTH = 40  # the narrowest curve view: a narrower panel scrolls sideways
 PLOTTED = ("curve", "heatmap")  # the view kinds drawn as a plot
+
+
+class FittedText(Static):
+    """Text laid out for this widget's own width: `lay_out(width)` gives its lines, called again on a new width
+    (and by `relayout` when what it shows changed). Nothing is cut at the edge: the layout fits the width."""
+
+    DEFAULT_CSS = """
+    FittedText {
+        width: 1fr;
+        height: auto;
+        text-wrap: nowrap;
+    }
+    """
+
+    def __init__(self, lay_out: Callable[[int], str] = lambda width: "", **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.lay_out = lay_out
+        self._drawn: tuple[int, str] | None = None
+
+    def on_resize(self) -> None:
+        """A new width: lay the text out again."""
+        self.relayout()
+
+    def relayout(self, lay_out: Callable[[int], str] | None = None) -> None:
+        """Lay the text out for the width there is (with `lay_out` from now on, if given); updates only on a change."""
+        if lay_out is not None:
+            self.lay_out = lay_out
+        width = self.content_region.width or self.parent_width()
+        text = self.lay_out(max(MIN_COLUMN, width))
+        if self._drawn != (width, text):
+            self._drawn = (width, text)
+            self.update(RichText(text, no_wrap=True))
+
+    def parent_width(self) -> int:
+        """Before the first layout: the room inside the parent (or 80 columns)."""
+        parent = self.parent
+        return parent.content_region.width if isinstance(parent, Widget) and parent.size.width else 80
 
 
 class ViewsPanel(ScrollableContainer, can_focus=True):
@@ -119,7 +157,6 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
         theme = {name: Color.parse(variables[name]) for name in ("foreground-muted", "success", "error", "warning")}
         return confusion.Palette(title="bold", head=solid(theme["foreground-muted"]), right=solid(theme["success"]),
                                  wrong=f"bold {solid(theme['error'])}", slight=solid(theme["warning"]), none="dim",
-                                 zebra=f"on {background.blend(background + foreground, 0.15).hex6}",
                                  ink=solid(foreground), paper=background.hex6)
 
     def view_renderable(self, view, value: object, width: int) -> RichText:
