@@ -59,7 +59,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("resume", "resume", "c", shown=False),
     Action("export", "screen.export_run", "e", shown=False),
     Action("quit", "quit", "q"),
-    Action("leave field", "screen.leave_field", "escape", shown=False, palette=False),
+    # priority: heard as it comes, before the keys after it; a field's own keys are heard only once they have
+    # bubbled up to the app, after the letters typed next (which the field then took)
+    Action("leave field", "screen.leave_field", "escape", shown=False, palette=False, priority=True),
 )
 BY_NAME = {action.name: action for action in ACTIONS}
 
