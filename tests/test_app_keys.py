@@ -121,3 +121,19 @@ async def test_escape_leaves_any_field_and_escape_with_the_next_key_is_both_keys
         await until(pilot, lambda: app.language == "zh")
         assert view.query_one("#param-lr", Input).value == "0.01", "nothing typed into the field"
         assert app.focused is None or not isinstance(app.focused, Input)
+
+
+async def test_a_fields_own_keys_act_in_order_with_the_letters_typed_in_a_burst():
+    app = LabApp(lesson_id="gradient-descent", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        field = app.workbench.view.query_one("#param-lr", Input)
+        for keys, expected in ((["ctrl+a", "ctrl+k", "0", "full_stop", "5"], "0.5"),
+                               (["backspace", "backspace", "backspace", "2"], "2"), (["left", "1"], "12")):
+            field.focus()
+            field.selection = type(field.selection)(len(field.value), len(field.value))  # the cursor at the end
+            await pilot.pause()
+            for key in keys:  # all read in one go, as under load: nothing waits between them
+                app.post_message(events.Key(key, "." if key == "full_stop" else key if len(key) == 1 else None))
+            await until(pilot, lambda: field.value == expected)
+        assert app.bench.form().texts["lr"] == "12"
