@@ -65,8 +65,10 @@ ACTIONS: tuple[Action, ...] = (
 )
 BY_NAME = {action.name: action for action in ACTIONS}
 
-# Keys beside the table: F5/F6/F7 and ctrl+c work from inside a field too; digits pick tabs and panels.
-EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("f7", "step"), ("ctrl+c", "quit"))
+# Keys beside the table: F5/F6/F7 and ctrl+c work from inside a field too; digits pick tabs and panels. Tab and
+# shift+Tab (Textual's screen binds them too) are heard as they come: the keys typed next go to the next field.
+EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("f7", "step"), ("ctrl+c", "quit"),
+                                           ("tab", "focus_next"), ("shift+tab", "focus_previous"))
 TABS = ("learn", "train", "code")  # keys 1, 2, 3
 PANEL_KEYS = "456789"  # the Train tab's charts, then results, a classifier's mistakes, then runs
 

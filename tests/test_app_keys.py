@@ -137,3 +137,7 @@ async def test_a_fields_own_keys_act_in_order_with_the_letters_typed_in_a_burst(
                 app.post_message(events.Key(key, "." if key == "full_stop" else key if len(key) == 1 else None))
             await until(pilot, lambda: field.value == expected)
         assert app.bench.form().texts["lr"] == "12"
+        for key in ["tab", "ctrl+a", "ctrl+k", "2", "0"]:  # Tab, then the next field's new text, in one go
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: app.bench.form().texts["epochs"] == "20")
+        assert app.bench.form().texts["lr"] == "12"
