@@ -206,6 +206,13 @@ WORDS: dict[str, Text] = {
                               "this run kept no checkpoint, so it cannot be resumed ({path}); "
                               "the workbench keeps them for {lessons}"),
     "resume refused": T("不能继续这次运行：{reason}", "cannot resume this run: {reason}"),
+    # a sweep's first line in the message log (labapp.sweep.Grid.describe)
+    "sweep of": T("扫描 {lesson}：{parts}；{seeds}：共 {count} 次运行", "sweep of {lesson}: {parts}; {seeds}: {count} {runs}"),
+    "sweep nothing varies": T("没有参数变化", "no param varies"),
+    "sweep seeds": T("种子 {seeds}", "seeds {seeds}"),
+    "sweep one seed": T("种子 {seeds}", "seed {seeds}"),
+    "sweep takes one": T("（{name} 在扫描中只取一个值，不取列表：{value}）",
+                         " ({name} takes one value in a sweep, not a list: {value})"),
 }
 
 
