@@ -59,12 +59,16 @@ ACTIONS: tuple[Action, ...] = (
     Action("resume", "resume", "c", shown=False),
     Action("export", "screen.export_run", "e", shown=False),
     Action("quit", "quit", "q"),
-    Action("leave field", "screen.leave_field", "escape", shown=False, palette=False),
+    # priority: heard as it comes, before the keys after it; a field's own keys are heard only once they have
+    # bubbled up to the app, after the letters typed next (which the field then took)
+    Action("leave field", "screen.leave_field", "escape", shown=False, palette=False, priority=True),
 )
 BY_NAME = {action.name: action for action in ACTIONS}
 
-# Keys beside the table: F5/F6/F7 and ctrl+c work from inside a field too; digits pick tabs and panels.
-EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("f7", "step"), ("ctrl+c", "quit"))
+# Keys beside the table: F5/F6/F7 and ctrl+c work from inside a field too; digits pick tabs and panels. Tab and
+# shift+Tab (Textual's screen binds them too) are heard as they come: the keys typed next go to the next field.
+EXTRA_KEYS: tuple[tuple[str, str], ...] = (("f5", "run"), ("f6", "stop"), ("f7", "step"), ("ctrl+c", "quit"),
+                                           ("tab", "focus_next"), ("shift+tab", "focus_previous"))
 TABS = ("learn", "train", "code")  # keys 1, 2, 3
 PANEL_KEYS = "456789"  # the Train tab's charts, then results, a classifier's mistakes, then runs
 

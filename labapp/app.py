@@ -35,12 +35,11 @@ TICK = 0.5  # seconds between status redraws; charts and views redraw every othe
 
 
 class LabApp(App):
-    """The workbench."""
+    """The workbench. Its reactives' watchers redraw what each changes (repaint=False: never the whole screen)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "labapp"
     BINDINGS = [Binding(keys, action, name, show=False, priority=priority) for keys, action, name, priority in key_table()]
-    # Their watchers redraw what each changes (repaint=False: a change never repaints the whole screen besides)
     language = reactive("en", init=False, repaint=False)
     log_scale = reactive(False, init=False, repaint=False)
     earlier = reactive(True, init=False, repaint=False)  # earlier runs of this session drawn faint behind the current one
@@ -86,8 +85,10 @@ class LabApp(App):
         self.workbench.draw_status(self.message)
 
     def watch_message(self) -> None:
-        """A new message shows at once."""
+        """A new message shows at once; so does the key bar's hint on leaving a field, when one takes the focus."""
         self.workbench.draw_status(self.message)
+
+    on_descendant_focus = watch_message
 
     def watch_log_scale(self) -> None:
         """Redraw the charts."""
@@ -106,10 +107,6 @@ class LabApp(App):
         self.workbench.show_lesson(self.bench.lesson)
         self.call_after_refresh(self.tick, True)
         self.refresh_bindings()
-
-    def on_descendant_focus(self) -> None:
-        """The key bar says how to leave a field while one has focus."""
-        self.workbench.draw_status(self.message)
 
     def refresh_bindings(self) -> None:
         """Also offer what can be done now on the buttons of the view on screen and in the key bar."""
@@ -130,6 +127,7 @@ class LabApp(App):
 
     @on(ParamForm.Changed)
     def _form_changed(self, event: ParamForm.Changed) -> None:
+        """The form on screen changed: its first error (logged) or nothing shows, and Run follows."""
         if self.workbench.view is None or event.form is not self.workbench.view.form:
             return  # a view being built out of sight
         self.message = "" if event.valid else self.bench.say(event.form.state.first_error())
@@ -144,6 +142,7 @@ class LabApp(App):
 
     @on(RunsPanel.Chosen)
     def _overlay(self, event: RunsPanel.Chosen) -> None:
+        """Enter on a run of the runs panel: overlay it on the charts, or take it off."""
         shown = self.bench.toggle_overlay(event.run)
         self.message = self.bench.tell("overlaid" if shown else "removed", label=event.run.path.name)
         self.tick(charts=True)
@@ -222,6 +221,7 @@ class LabApp(App):
     # -- news from other threads (torch loading is the screen's) ---------------------------------------
 
     def _heard(self, event: str, trace: Any) -> None:
+        """From the training thread: post the news as a message (thread-safe)."""
         news = {"started": RunStarted, "held": StepShown}.get(event, RunEnded)
         self.post_message(news(trace))
 

@@ -283,7 +283,7 @@ class Workbench:
         if stepping:
             raise ParamError(say("sweep no step", self.lang))
         self.sweep = self.sweeps[lesson.id] = SweepRun(form.grid)
-        self.say(form.grid.describe())
+        self.say(form.grid.describe(self.lang))
         return self._next_point()
 
     def _next_point(self) -> RunTrace:

@@ -212,6 +212,13 @@ WORDS: dict[str, Text] = {
                      "this chart fills only when {settings} (set it in the form)"),
     "chart setting": T("{name} 为 {value}", "{name} is {value}"),
     "chart settings and": T("且", " and "),
+    # a sweep's first line in the message log (labapp.sweep.Grid.describe)
+    "sweep of": T("扫描 {lesson}：{parts}；{seeds}：共 {count} 次运行", "sweep of {lesson}: {parts}; {seeds}: {count} {runs}"),
+    "sweep nothing varies": T("没有参数变化", "no param varies"),
+    "sweep seeds": T("种子 {seeds}", "seeds {seeds}"),
+    "sweep one seed": T("种子 {seeds}", "seed {seeds}"),
+    "sweep takes one": T("（{name} 在扫描中只取一个值，不取列表：{value}）",
+                         " ({name} takes one value in a sweep, not a list: {value})"),
 }
 
 

@@ -126,15 +126,18 @@ class Grid:
         """The params with more than one value."""
         return tuple(name for name, values in self.axes.items() if len(values) > 1)
 
-    def describe(self) -> str:
-        """One line: what varies, over which seeds, how many runs."""
+    def describe(self, lang: str = "en") -> str:
+        """One line in `lang`: what varies, over which seeds, how many runs."""
+        from labapp.strings import say
+
         parts = [f"{name} " + ", ".join(self.lesson.param(name).format(v) for v in self.axes[name])
-                 for name in self.varied] or ["no param varies"]
-        seeds = f"seeds {', '.join(map(str, self.seeds))}" if len(self.seeds) > 1 else f"seed {self.seeds[0]}"
+                 for name in self.varied] or [say("sweep nothing varies", lang)]
+        seeds = say("sweep seeds" if len(self.seeds) > 1 else "sweep one seed", lang, seeds=", ".join(map(str, self.seeds)))
         count = len(self.points)
-        text = f"sweep of {self.lesson.id}: {'; '.join(parts)}; {seeds}: {count} run{'' if count == 1 else 's'}"
+        text = say("sweep of", lang, lesson=self.lesson.id, parts="; ".join(parts), seeds=seeds, count=count,
+                   runs="run" if count == 1 else "runs")
         for name in self.single:
-            text += f" ({name} takes one value in a sweep, not a list: {self.lesson.param(name).format(self.axes[name][0])})"
+            text += say("sweep takes one", lang, name=name, value=self.lesson.param(name).format(self.axes[name][0]))
         return text
 
 

@@ -33,6 +33,18 @@ async def test_a_run_made_in_step_mode_is_logged_once_when_it_ends():
         finished = [message.text for message in app.bench.log if "finished" in message.text]
         assert finished == [f"finished 100 epochs · {app.bench.latest().run_dir}"]
         assert str(app.bench.latest().run_dir) in " ".join(str(line.render()) for line in app.screen.query("Static"))
+        await pilot.press("escape")  # back where the user was: the Train tab, no field focused
+        await pilot.pause(0.3)
+        assert app.workbench.view.query_one("#tabs").active == "train" and app.focused is None
+        for opened in ("m", "ctrl+p"):  # Escape, first of the keys, still closes the log and the palette
+            await pilot.press(opened)
+            await until(pilot, lambda: len(app.screen_stack) == 2)
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is app.workbench)
+        await pilot.press("m")
+        await until(pilot, lambda: len(app.screen_stack) == 2)
+        await pilot.press("alt+z")  # Escape and z read together: the log closes, and z acts
+        await until(pilot, lambda: app.screen is app.workbench and app.language == "zh")
 
 
 async def test_b_after_enter_in_the_lesson_list_acts_at_once_even_in_a_burst():
@@ -90,9 +102,18 @@ async def test_escape_leaves_any_field_and_escape_with_the_next_key_is_both_keys
         view.query_one("#param-optimizer", Select).focus()
         await pilot.press("enter")  # its menu open
         await pilot.pause(0.2)
-        await pilot.press("escape", "escape")
+        await pilot.press("escape")
         await pilot.pause(0.2)
-        assert app.focused is None, "the menu closes, then the field is left"
+        assert app.focused is None and not view.query_one("#param-optimizer", Select).expanded, "menu and field left"
+        # Escape then r, read in one go (under load): the field is left first, and r runs
+        view.query_one("#param-lr", Input).focus()
+        await pilot.pause()
+        app.post_message(events.Key("escape", "\x1b"))
+        app.post_message(events.Key("r", "r"))
+        await until(pilot, lambda: app.bench.traces.get("linear-regression"), timeout=TIMEOUT)
+        assert view.query_one("#param-lr", Input).value == "0.01" and app.bench.latest().values["lr"] == 0.01
+        app.bench.stop()
+        await until(pilot, lambda: app.bench.active is None, timeout=TIMEOUT)
         # a terminal sends Escape then z, arriving together, as alt+z: the field is left and z acts
         view.query_one("#param-lr", Input).focus()
         await pilot.pause()
@@ -100,3 +121,23 @@ async def test_escape_leaves_any_field_and_escape_with_the_next_key_is_both_keys
         await until(pilot, lambda: app.language == "zh")
         assert view.query_one("#param-lr", Input).value == "0.01", "nothing typed into the field"
         assert app.focused is None or not isinstance(app.focused, Input)
+
+
+async def test_a_fields_own_keys_act_in_order_with_the_letters_typed_in_a_burst():
+    app = LabApp(lesson_id="gradient-descent", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        field = app.workbench.view.query_one("#param-lr", Input)
+        for keys, expected in ((["ctrl+a", "ctrl+k", "0", "full_stop", "5"], "0.5"),
+                               (["backspace", "backspace", "backspace", "2"], "2"), (["left", "1"], "12")):
+            field.focus()
+            field.selection = type(field.selection)(len(field.value), len(field.value))  # the cursor at the end
+            await pilot.pause()
+            for key in keys:  # all read in one go, as under load: nothing waits between them
+                app.post_message(events.Key(key, "." if key == "full_stop" else key if len(key) == 1 else None))
+            await until(pilot, lambda: field.value == expected)
+        assert app.bench.form().texts["lr"] == "12"
+        for key in ["tab", "ctrl+a", "ctrl+k", "2", "0"]:  # Tab, then the next field's new text, in one go
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: app.bench.form().texts["epochs"] == "20")
+        assert app.bench.form().texts["lr"] == "12"

@@ -376,3 +376,12 @@ def test_what_is_allowed_and_offered_follows_the_run_and_the_lesson(runs_dir):
     bench.shutdown()
     wait_until(lambda: bench.poll() is not None)
     assert bench.offers("run") and not bench.offers("stop")
+
+
+def test_a_sweep_in_chinese_is_logged_in_chinese(runs_dir):
+    bench = Workbench((COUNTER,), "zh")
+    bench.form().set("epochs", "2, 3")
+    bench.start()
+    wait_until(lambda: bench.poll() is not None and bench.sweep is None)
+    assert bench.log[0].text == "扫描 counter：epochs 2, 3；种子 0：共 2 次运行"
+    assert bench.log[-1].text == "扫描完成：2 次运行；最好的是 epochs=3（历史页标 ★）"

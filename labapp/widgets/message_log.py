@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text as RichText
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -35,3 +36,8 @@ class MessageLog(ModalScreen[None]):
     def on_mount(self) -> None:
         """Show the newest message."""
         self.query_one("#log", VerticalScroll).scroll_end(animate=False)
+
+    def action_escape_then(self, key: str) -> None:
+        """alt+K, which is Escape and K read together: close, then K on the workbench."""
+        self.dismiss()
+        self.app.post_message(events.Key(key, key))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.markup import escape
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -15,6 +16,21 @@ from labapp.actions import BY_NAME
 from labapp.controller import Form
 from labapp.lesson import BoolParam, ChoiceParam, Param
 from labapp.strings import say
+
+
+class Field(Input):
+    """A form field whose own keys (backspace, arrows, ctrl+k, Enter ...) act as they come, in order with the letters
+    typed. Textual's Input takes letters at once but acts on its bound keys only once they have bubbled up to the
+    app, so a quick (or, under load, late-read) backspace then 5 put the 5 first (Textual issue #6605, open; this
+    reads Textual's `_bindings`: recheck on every Textual upgrade)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
 
 
 class ParamForm(VerticalScroll, can_focus=False):
@@ -69,7 +85,7 @@ class ParamForm(VerticalScroll, can_focus=False):
                           id=f"param-{param.name}", compact=True)
         if isinstance(param, BoolParam):
             return Switch(value=param.parse(value), id=f"param-{param.name}")
-        return Input(value=value, id=f"param-{param.name}", compact=True)
+        return Field(value=value, id=f"param-{param.name}", compact=True)
 
     def _on_off(self, param: Param) -> str:
         return say("on" if param.parse(self.state.texts[param.name]) else "off", self.lang)

@@ -37,7 +37,8 @@ KEPT_VIEWS = 6  # lesson views kept built: the ones shown last; each one more is
 class WorkbenchScreen(Screen):
     """Everything the workbench shows; one LessonView per lesson and language, built once and kept."""
 
-    AUTO_FOCUS = None  # nothing, or the lesson list: letters are keys, and Tab goes to the first field
+    AUTO_FOCUS = ""  # nothing, or the lesson list: letters are keys, and Tab goes to the first field (None would mean
+    # the app's "*": back from the message log, the first focusable widget, the Learn tab's text, took the tab)
     ALLOW_IN_MAXIMIZED_VIEW = "#status, #keybar"  # a panel full screen (f) keeps the status line and the keys
 
     def __init__(self, bench: Workbench, devices: list[tuple[str, str]],
