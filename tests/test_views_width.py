@@ -306,3 +306,19 @@ async def test_the_try_it_prompt_reads_whole_above_its_box(lang):
         text = "".join(segment.text for line in lines for segment in line)
         assert squeezed(text) == squeezed(lesson.try_it.prompt(lang))
         assert len(lines) > 1 or cell_len(lesson.try_it.prompt(lang)) <= prompt.size.width
+
+
+async def test_the_results_scroll_as_one_under_a_tall_shapes_table(runs_dir):
+    """rnn-basics at 80x24: the shapes table fills the panel, and the views below it are part of the same scroll
+    (a nested scroller got the row or two left under it)."""
+    app = LabApp(lesson_id="rnn-basics", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await set_field(pilot, "epochs", "2")
+        await press_run(pilot)
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("rnn-basics"), timeout=120)
+        await pilot.press("6")  # two charts, then the results
+        await pilot.pause(0.5)
+        view = app.workbench.view
+        await until(pilot, lambda: view.views.query(".filled"))
+        assert view.views.size.height == view.views.virtual_size.height > 10  # whole, not a window of its own
+        assert view.results.virtual_size.height > view.results.size.height  # the results panel scrolls it
