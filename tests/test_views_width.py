@@ -285,8 +285,8 @@ async def test_the_runs_panels_changed_params_wrap_inside_the_table_or_show_unde
             assert squeezed(cell) == squeezed(changed) and len(cell.splitlines()) > 1
             assert max(map(cell_len, cell.splitlines())) <= table.ordered_columns[5].width
             assert "changed:" not in below
-        else:  # too narrow: under the table, with the run's folder
-            assert size == (60, 20) and f"changed: {changed}" in " ".join(below.split())
+        else:  # too narrow (60x20; 160x48, where Runs shares its row): under the table, with the run's folder
+            assert size != (80, 24) and f"changed: {changed}" in " ".join(below.split())
         assert size != (80, 24) or len(table.ordered_columns) == 6
 
 
@@ -322,3 +322,23 @@ async def test_the_results_scroll_as_one_under_a_tall_shapes_table(runs_dir):
         await until(pilot, lambda: view.views.query(".filled"))
         assert view.views.size.height == view.views.virtual_size.height > 10  # whole, not a window of its own
         assert view.results.virtual_size.height > view.results.size.height  # the results panel scrolls it
+
+
+CNN_ADVANCED_SUMMARY = {  # lesson 12's model summary as a run reports it (the course's GoogLeNet-style net)
+    "columns": ["layer", "output shape", "params"],
+    "rows": [["conv1: Conv2d(1, 10, 5x5)", "(N, 10, 24, 24)", 260], ["mp: MaxPool2d(2)", "(N, 10, 12, 12)", 0],
+             ["incep1: InceptionA", "(N, 88, 12, 12)", 19104], ["conv2: Conv2d(88, 20, 5x5)", "(N, 20, 8, 8)", 44020],
+             ["mp: MaxPool2d(2)", "(N, 20, 4, 4)", 0], ["incep2: InceptionA", "(N, 88, 4, 4)", 19824],
+             ["fc: Linear(1408, 10)", "(N, 10)", 14090], ["total", "", 97298]]}
+
+
+async def test_at_160x48_the_results_hold_a_model_summary_one_layer_a_line():
+    app = LabApp(lesson_id="cnn-advanced", lang="en")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        await pilot.pause(0.3)
+        views = app.workbench.view.views
+        width = min(views.size.width - 2, views.scrollable_content_region.width - 1)  # as ViewsPanel.show lays out
+        lines = table_text(CNN_ADVANCED_SUMMARY, width=width).splitlines()
+        assert len(lines) == 1 + len(CNN_ADVANCED_SUMMARY["rows"]), (width, lines)  # the header, then a line a layer
+        assert "  conv2: Conv2d(88, 20, 5x5)  (N, 20, 8, 8)     44020" in lines
