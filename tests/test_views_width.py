@@ -277,16 +277,17 @@ async def test_the_runs_panels_changed_params_wrap_inside_the_table_or_show_unde
         changed = changed_params(COUNTER, run.path, "en")
         assert changed == "epochs=3 fail_at=9 blow_up_at=8 sleep=0.001"
         used = sum(column.get_render_width(table) for column in table.ordered_columns)
-        # nothing past the panel's edge; or, narrower than the fixed columns (60x20), a scroll bar says there is more
-        assert used <= table.size.width or (size == (60, 20) and table.show_horizontal_scrollbar), (used, table.size)
+        assert used <= table.size.width, (used, table.size)  # nothing past the panel's edge, at any of the sizes
         below = str(app.workbench.view.query_one("#runs-path").render())
         if len(table.ordered_columns) == 6:  # room for the column: the params wrap inside it
             cell = str(table.get_row_at(0)[5])
             assert squeezed(cell) == squeezed(changed) and len(cell.splitlines()) > 1
             assert max(map(cell_len, cell.splitlines())) <= table.ordered_columns[5].width
             assert "changed:" not in below
-        else:  # too narrow: under the table, with the run's folder
-            assert size == (60, 20) and f"changed: {changed}" in " ".join(below.split())
+        else:  # too narrow (60x20; 160x48, where Runs shares its row): under the table, with the run's folder
+            assert size != (80, 24) and f"changed: {changed}" in " ".join(below.split())
+        if len(table.ordered_columns) < 5:  # narrower still: the start time too
+            assert f"started: {run.started[:16].replace('T', ' ')}" in below
         assert size != (80, 24) or len(table.ordered_columns) == 6
 
 
@@ -306,3 +307,39 @@ async def test_the_try_it_prompt_reads_whole_above_its_box(lang):
         text = "".join(segment.text for line in lines for segment in line)
         assert squeezed(text) == squeezed(lesson.try_it.prompt(lang))
         assert len(lines) > 1 or cell_len(lesson.try_it.prompt(lang)) <= prompt.size.width
+
+
+async def test_the_results_scroll_as_one_under_a_tall_shapes_table(runs_dir):
+    """rnn-basics at 80x24: the shapes table fills the panel, and the views below it are part of the same scroll
+    (a nested scroller got the row or two left under it)."""
+    app = LabApp(lesson_id="rnn-basics", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await set_field(pilot, "epochs", "2")
+        await press_run(pilot)
+        await until(pilot, lambda: app.bench.active is None and app.bench.traces.get("rnn-basics"), timeout=120)
+        await pilot.press("6")  # two charts, then the results
+        await pilot.pause(0.5)
+        view = app.workbench.view
+        await until(pilot, lambda: view.views.query(".filled"))
+        assert view.views.size.height == view.views.virtual_size.height > 10  # whole, not a window of its own
+        assert view.results.virtual_size.height > view.results.size.height  # the results panel scrolls it
+
+
+CNN_ADVANCED_SUMMARY = {  # lesson 12's model summary as a run reports it (the course's GoogLeNet-style net)
+    "columns": ["layer", "output shape", "params"],
+    "rows": [["conv1: Conv2d(1, 10, 5x5)", "(N, 10, 24, 24)", 260], ["mp: MaxPool2d(2)", "(N, 10, 12, 12)", 0],
+             ["incep1: InceptionA", "(N, 88, 12, 12)", 19104], ["conv2: Conv2d(88, 20, 5x5)", "(N, 20, 8, 8)", 44020],
+             ["mp: MaxPool2d(2)", "(N, 20, 4, 4)", 0], ["incep2: InceptionA", "(N, 88, 4, 4)", 19824],
+             ["fc: Linear(1408, 10)", "(N, 10)", 14090], ["total", "", 97298]]}
+
+
+async def test_at_160x48_the_results_hold_a_model_summary_one_layer_a_line():
+    app = LabApp(lesson_id="cnn-advanced", lang="en")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        await pilot.pause(0.3)
+        views = app.workbench.view.views
+        width = min(views.size.width - 2, views.scrollable_content_region.width - 1)  # as ViewsPanel.show lays out
+        lines = table_text(CNN_ADVANCED_SUMMARY, width=width).splitlines()
+        assert len(lines) == 1 + len(CNN_ADVANCED_SUMMARY["rows"]), (width, lines)  # the header, then a line a layer
+        assert "  conv2: Conv2d(88, 20, 5x5)  (N, 20, 8, 8)     44020" in lines

@@ -119,8 +119,9 @@ class LessonChart(Widget):
                 plan_traces(self.chart, self.traces, self.lang, *size, self.log_scale, self.overlays))
         self.plan = plan
         text = title_line(plan, width)
-        if plan.empty:  # wrapped between words inside the chart's box, each of its lines on lines of their own
-            lines = [line for part in plan.empty.splitlines() for line in prose(part, width, "dim italic")]
+        if plan.empty:  # wrapped between words inside the chart's box (a space from its left neighbour's border)
+            lines = [RichText(" ") + line for part in plan.empty.splitlines()
+                     for line in prose(part, max(10, width - 1), "dim italic")]
             return RichText("\n").join([text, RichText(""), *lines[:max(1, height - 2)]])
         if plot_height >= MIN_PLOT_HEIGHT:
             plt = self.plt

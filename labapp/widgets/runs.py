@@ -47,7 +47,7 @@ class RunsPanel(Vertical):
         self.lang = lang
         self.runs: list[PastRun] = []
         self._marks: tuple[set[str], set[str]] = (set(), set())  # the overlaid runs' folders, the best ones'
-        self._changed_below = False  # the changed params show under the table, not in it (too narrow)
+        self._below: list[str] = []  # the columns shown under the table for the highlighted run (too narrow)
 
     def compose(self) -> ComposeResult:
         """The table, the path of its highlighted run, and how to use it."""
@@ -57,8 +57,8 @@ class RunsPanel(Vertical):
 
     def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★); the
-        changed params wrap inside their column, which takes the width the other columns leave (too little left:
-        the highlighted run's show under the table, with its folder)."""
+        changed params wrap inside their column, which takes the width the other columns leave. Where the panel is
+        too narrow for that, the changed params, then the start time, show under the table for the highlighted run."""
         self.runs, self._marks = runs, (overlaid, best)
         if not self.query(DataTable):  # not composed yet (a resize or a tick can come first): the next tick fills it
             return
@@ -67,31 +67,45 @@ class RunsPanel(Vertical):
         table.clear(columns=True)
         which = self.lesson.headline_metric()
         final = self.lesson.label(which[1], self.lang) if which else say("final", self.lang)
-        header = ["", "#", say("started", self.lang), say("status", self.lang), final]
-        rows = []
-        today = date.today().isoformat()
-        for index, run in enumerate(runs):
-            mark = ("★" if str(run.path) in best else "") + ("✓" if str(run.path) in overlaid else "")
-            status = say(run.status, self.lang) if run.status in STATUSES else run.status
-            started = run.started[11:16] if run.started.startswith(today) else run.started[5:16].replace("T", " ")
-            rows.append([mark or " ", str(len(runs) - index), started, status, final_headline(self.lesson, run)])
-        fixed = [max(cell_len(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
+        columns = {"mark": "", "#": "#", "started": say("started", self.lang), "status": say("status", self.lang),
+                   "final": final}
+        cells = [self._cells(index, run, overlaid, best) for index, run in enumerate(runs)]
+        widths = {key: max(cell_len(text) for text in [name, *(row[key] for row in cells)]) for key, name in columns.items()}
         changed = say("changed", self.lang)
-        room = self.size.width - sum(size + 2 * PADDING for size in fixed) - 2 * PADDING - SCROLLBAR
-        self._changed_below = room < max(MIN_COLUMN, cell_len(changed))
-        for label, width in zip(header, fixed):
-            table.add_column(label, width=width)
-        if not self._changed_below:
-            table.add_column(changed, width=room)
-        for cells, run in zip(rows, runs):
-            lines = [] if self._changed_below else wrap_cell(changed_params(self.lesson, run.path, self.lang), room)
-            table.add_row(*cells, *(["\n".join(lines)] if lines else []), height=max(1, len(lines)))
+        self._below = []  # what shows under the table instead of in it, most dispensable first
+        room = self._room(widths)
+        if room < max(MIN_COLUMN, cell_len(changed)):
+            self._below.append("changed")
+            if room + 2 * PADDING < 0:  # not even the fixed columns fit: the start time goes under the table too
+                self._below.append("started")
+                del columns["started"]
+        for key, name in columns.items():
+            table.add_column(name, width=widths[key], key=key)
+        if "changed" not in self._below:
+            table.add_column(changed, width=room, key="changed")
+        for values, run in zip(cells, runs):
+            lines = [] if "changed" in self._below else wrap_cell(changed_params(self.lesson, run.path, self.lang), room)
+            table.add_row(*(values[key] for key in columns), *(["\n".join(lines)] if lines else []),
+                          height=max(1, len(lines)))
         if runs:
             table.move_cursor(row=min(row, len(runs) - 1))
         self._show_path()
         self.query_one("#runs-help", Static).update(say("runs help", self.lang) + (f" · {say('best', self.lang)}" if best else ""))
         if not runs:
             self.query_one("#runs-path", Static).update(say("no runs", self.lang))
+
+    def _cells(self, index: int, run: PastRun, overlaid: set[str], best: set[str]) -> dict[str, str]:
+        """One run's row: its marks, number, start (the time alone for today's), status and final headline."""
+        mark = ("★" if str(run.path) in best else "") + ("✓" if str(run.path) in overlaid else "")
+        status = say(run.status, self.lang) if run.status in STATUSES else run.status
+        today = date.today().isoformat()
+        started = run.started[11:16] if run.started.startswith(today) else run.started[5:16].replace("T", " ")
+        return {"mark": mark or " ", "#": str(len(self.runs) - index), "started": started, "status": status,
+                "final": final_headline(self.lesson, run)}
+
+    def _room(self, widths: dict[str, int]) -> int:
+        """The columns left for the changed params beside the other columns (negative: they do not fit)."""
+        return self.size.width - sum(size + 2 * PADDING for size in widths.values()) - 2 * PADDING - SCROLLBAR
 
     def on_resize(self) -> None:
         """A new width: the changed params wrap for it."""
@@ -104,10 +118,12 @@ class RunsPanel(Vertical):
         return self.runs[row] if 0 <= row < len(self.runs) else None
 
     def _show_path(self) -> None:
-        """The highlighted run's whole folder; and its changed params where the table has no room for them."""
+        """The highlighted run's whole folder; and what the table has no room for (its changed params, its start)."""
         run = self.highlighted()
         text = str(run.path) if run else ""
-        if run and self._changed_below:
+        if run and "started" in self._below:
+            text += f"\n{say('started', self.lang)}: {run.started[:16].replace('T', ' ')}"
+        if run and "changed" in self._below:
             text += f"\n{say('changed', self.lang)}: {changed_params(self.lesson, run.path, self.lang)}"
         self.query_one("#runs-path", Static).update(text)
 
