@@ -102,7 +102,7 @@ class LabApp(App):
 
     def watch_language(self, lang: str) -> None:
         """Every word again in `lang`: the lesson list, the lesson's view (built once per language), the bars."""
-        self.bench.lang = lang
+        self.bench.lang, self.message = lang, ""  # the message was said in the other language; the log keeps it
         self.workbench.lessons.set_lang(lang)
         self.workbench.show_lesson(self.bench.lesson)
         self.call_after_refresh(self.tick, True)

@@ -101,13 +101,18 @@ def compact(value: float, step: float | None = None) -> str:
         return "0"
     size = abs(value)
     if 1e-3 <= size < 1e5:
-        decimals = 3 if step is None or step <= 0 else min(6, max(0, -math.floor(math.log10(step) + 1e-9)))
+        decimals = 3 if step is None or step <= 0 else _decimals(step)
         text = f"{value:.{decimals}f}"
         if "." in text:
             text = text.rstrip("0").rstrip(".")
         return text if text not in ("-0", "") else "0"
     mantissa, _, exponent = f"{value:.1e}".partition("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def _decimals(step: float) -> int:
+    """The decimals that write `step` exactly (0.25: 2, 0.5: 1, 20: 0), at most 6: ticks that far apart stay apart."""
+    return next((places for places in range(7) if abs(round(step, places) - step) <= step * 1e-6), 6)
 
 
 def nice_ticks(low: float, high: float, count: int, integer: bool = False) -> list[float]:

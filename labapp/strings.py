@@ -59,6 +59,7 @@ WORDS: dict[str, Text] = {
     "earlier": T("旧运行", "Earlier"),
     "earlier about": T("显示或隐藏这一课之前的运行", "show or hide earlier runs of this lesson"),
     "messages": T("消息", "Messages"),
+    "no messages": T("还没有消息", "no messages yet"),
     "messages about": T("完整的消息记录", "every message, whole"),
     "lang": T("EN", "中文"),
     "lang about": T("切换语言：中文 / English", "switch the language: 中文 / English"),

@@ -230,3 +230,26 @@ async def test_only_the_views_shown_last_stay_built_and_a_view_built_again_shows
         await open_lesson(pilot, many[0].number)
         await until(pilot, lambda: app.workbench.view.ready and app.workbench.view.charts[0].traces)
         assert app.workbench.view.charts[0].traces[-1].status == "finished"  # built again, it shows its run
+
+
+async def test_the_panel_bar_fits_its_width_after_the_language_or_the_tab_changes():
+    """A view built out of sight (the other language) or shown from behind the Learn tab draws its panel bar for
+    the width it gets on screen, as a view that opened on it does: never squeezed to a stand-in width."""
+    def bar(app) -> str:
+        return str(app.workbench.view.query_one("#panel-bar").render())
+
+    fresh = LabApp(lesson_id="triple", lang="zh", catalogue=CATALOGUE)
+    async with fresh.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: fresh.workbench.view is not None and fresh.workbench.view.ready)
+        await pilot.pause(0.3)
+        expected = bar(fresh)
+    assert "…" not in expected
+    app = LabApp(lesson_id="triple", lang="en", catalogue=CATALOGUE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        await pilot.press("1")  # the Learn tab: the Train tab's panels are out of sight
+        await pilot.press("z")
+        await until(pilot, lambda: app.workbench.view.lang == "zh" and app.workbench.view.ready)
+        await pilot.press("4")
+        await pilot.pause(0.3)
+        assert bar(app) == expected

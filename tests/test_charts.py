@@ -303,3 +303,15 @@ def test_plotext_colours_read_as_rich_reads_them(theme):
     console = Console(width=200, color_system="truecolor")
     assert ours.plain == rich.plain
     assert list(console.render(ours)) == list(console.render(rich))
+
+
+@pytest.mark.parametrize("low, high", [(0.2, 1.3), (0.715, 0.735), (0.0, 2.4), (10.0, 60.0), (0.01, 0.035),
+                                       (-1.3, 1.2), (100.0, 1350.0), (0.0004, 0.0031)])
+def test_tick_labels_are_the_ticks_written_whole(low, high):
+    """Each label reads back as its tick (0.25, never 0.2 beside 0.5), so neighbouring labels always differ."""
+    for count in range(2, 9):
+        ticks = nice_ticks(low, high, count)
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else None
+        labels = [compact(tick, step) for tick in ticks]
+        assert len(set(labels)) == len(labels), labels
+        assert all(abs(float(label) - tick) <= abs(tick) * 1e-6 + 1e-12 for label, tick in zip(labels, ticks)), labels

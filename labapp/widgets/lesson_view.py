@@ -57,6 +57,19 @@ def program_text(lesson: Lesson, form: Form, lang: str) -> str:
     return source if source else say("no program", lang) + "\n\n" + module_source(lesson)
 
 
+class PanelBar(Static):
+    """The Train tab's panel bar, drawn again whenever its own width changes: a view built out of sight, or
+    behind another tab, learns its width only when it is shown."""
+
+    def __init__(self, draw: Callable[[], None], **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.draw = draw
+
+    def on_resize(self) -> None:
+        """Names fitted to the new width."""
+        self.draw()
+
+
 class LessonView(Vertical):
     """Everything about one lesson; the app's Workbench keeps its data, this only lays it out."""
 
@@ -103,7 +116,7 @@ class LessonView(Vertical):
                 with Horizontal(id="workbench"):
                     yield self.form
                     with Vertical(id="panels"):
-                        yield Static("", id="panel-bar")
+                        yield PanelBar(self.draw_bar, id="panel-bar")
                         with Horizontal(id="chart-row", classes="row"):
                             yield from self.charts
                         with Horizontal(id="info-row", classes="row"):
@@ -227,14 +240,14 @@ class LessonView(Vertical):
 
     def draw_bar(self) -> None:
         """The panel bar: `4 Loss  5 Accuracy  6 Results ...` on one or two rows, the current one highlighted, each clickable."""
-        room = max(20, self.query_one("#panels").size.width - 1)
+        room = max(20, self.query_one(PanelBar).size.width - 1)
         bar = RichText()
         for number, row in enumerate(bar_rows(PANEL_KEYS, self.panel_names(), self.current, room, self.panel_shorts())):
             if number:
                 bar.append("\n")
             for index, text in row:
                 bar.append(text, style=Style(reverse=index == self.current, meta={"@click": f"screen.panel({index})"}))
-        self.query_one("#panel-bar", Static).update(bar)  # one row or two: its height follows
+        self.query_one(PanelBar).update(bar)  # one row or two: its height follows
 
     def draw(self, bench: Workbench, log_scale: bool, earlier: bool) -> None:
         """Redraw the charts and views from the workbench's runs (each widget repaints only on change)."""
@@ -298,7 +311,3 @@ class LessonView(Vertical):
         wanted = {"run": run, "stop": stop, "step": step}
         for button in self.form.query("#run, #stop, #step-button"):  # none yet while the view is being built
             button.disabled = not wanted[(button.id or "").removesuffix("-button")]
-
-    def on_resize(self) -> None:
-        """The bar's names fit the new width."""
-        self.call_after_refresh(self.draw_bar)

@@ -29,7 +29,7 @@ class MessageLog(ModalScreen[None]):
         """The messages, with the time each was said."""
         with VerticalScroll(id="log"):
             yield Static(f"[b]{say('messages', self.lang)}[/b]  [dim]Esc[/dim]", markup=True)
-            for message in self.messages or [Message(time.time(), "—")]:
+            for message in self.messages or [Message(time.time(), say("no messages", self.lang))]:
                 stamp = time.strftime("%H:%M:%S", time.localtime(message.at))
                 yield Static(RichText.assemble((stamp, "dim"), " ", message.text), classes="log-line")
 
