@@ -110,9 +110,9 @@ class LabApp(App):
 
     def refresh_bindings(self) -> None:
         """Also offer what can be done now on the buttons of the view on screen and in the key bar."""
-        super().refresh_bindings()
-        self.workbench.enable_buttons()
-        self.workbench.draw_status(self.message)
+        if self.screen_stack:  # none left once the app closes, when a form's last change may still come in
+            super().refresh_bindings()
+            self.workbench.offer(self.message)
 
     # -- events -----------------------------------------------------------------------------------
 

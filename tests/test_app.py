@@ -242,3 +242,15 @@ async def test_the_language_key_keeps_the_tab_and_a_field_quotes_brackets_as_typ
         await pilot.pause(0.3)
         error = str(app.workbench.view.form.query_one("#error-lr").render())
         assert "[/b][b" in error and "lr" in error
+
+
+async def test_a_change_heard_while_the_app_closes_is_no_crash():
+    """A form's last change can come in after the screens are gone (quitting at once after typing): what would
+    offer the keys again has no screen then, and must do nothing rather than raise."""
+    app = LabApp(lesson_id="gradient-descent", lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        app.workbench.view.query_one("#param-lr", Input).value = "0.5"  # its Changed is on its way
+        app.exit()
+    assert not app.screen_stack
+    app.refresh_bindings()  # as the late Changed does

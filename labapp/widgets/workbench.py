@@ -266,10 +266,12 @@ class WorkbenchScreen(Screen):
                               open_lesson=bench.lesson.id, sweep=bench.sweep_step())
         self.keybar.show(bench.lang, bench.offers, isinstance(self.focused, Input))
 
-    def enable_buttons(self) -> None:
-        """The view's Run, Stop and Step buttons as the controller offers them now."""
+    def offer(self, message: str) -> None:
+        """What can be done now: the view's Run, Stop and Step buttons as the controller offers them, the key bar
+        and the status line."""
         if self.view is not None:
             self.view.enable(self.bench.offers("run"), self.bench.offers("stop"), self.bench.offers("step"))
+        self.draw_status(message)
 
     def clear_views(self) -> None:
         """A new run: the view's results of the one before go."""
