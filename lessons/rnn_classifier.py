@@ -1,6 +1,5 @@
 """Lesson 14: a bidirectional GRU reads a surname letter by letter and names its country (18 countries)."""
 
-from pathlib import Path
 
 from labapp import confusion
 from labapp.lesson import (BoolParam, both, Chart, FloatParam, IntParam, Lesson, Metric, Text, TextParam, TryIt, Values,
