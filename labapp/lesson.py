@@ -297,7 +297,9 @@ class Chart:
     One series per (split, y) pair; `splits=()` takes every split the run reports, for example
     one split per optimizer in a comparison. `short` names it in the panel bar where the title is long
     (the chart itself keeps its title). `needs` holds the (param, value) pairs without which a run draws
-    nothing here (`(("zero_grad", False),)`): an empty chart says which setting fills it.
+    nothing here (`(("zero_grad", False),)`): an empty chart says which setting fills it. `every` (x='step'):
+    each point is the mean of this many batches of an epoch, as the course prints it; a lesson gives an epoch
+    shorter than that one point, its mean, and the chart says so.
     """
 
     title: Text
@@ -306,6 +308,7 @@ class Chart:
     splits: tuple[str, ...] = ("train",)
     short: Text | None = None
     needs: tuple[tuple[str, Any], ...] = ()
+    every: int = 0
 
     def short_title(self, lang: str) -> str:
         """The chart's name for the panel bar: its short one if it has one, else its title."""

@@ -30,6 +30,10 @@ NO_POINTS = Text("没有数据点：{why}", "no points: {why}")
 WHY_STARTING = Text("运行正在开始", "the run is starting")
 WHY_FIRST_EPOCH = Text("第一个点在第 1 {unit}结束时", "the first comes at the end of {unit} 1")
 WHY_EVERY_FEW = Text("这条曲线每隔若干批次才加一个点", "this curve gets a point every so many batches")
+WHY_EVERY = Text("第一个点在第 {every} 批之后（一轮不到 {every} 批时，在这一轮结束时）",
+                 "the first comes after {every} batches (at the end of the epoch, if it has fewer)")
+SHORT_EPOCHS = Text("这里一轮只有 {batches} 批，不到 {every} 批：每轮一个点，是这一轮所有批次损失的平均",
+                    "an epoch here has {batches} batches, fewer than {every}: one point an epoch, the mean of its batches")
 WHY_FEWER = Text("这次运行没有报告这条曲线的数据（例如一轮的批次数少于它的间隔）",
                  "the run reported none for this curve (an epoch shorter than its interval, for example)")
 WHY_NONE = Text("这次运行没有报告这条曲线的数据", "the run reported none for this curve")
@@ -78,6 +82,16 @@ class ChartPlan:
     vline: float | None = None
     empty: str | None = None
     note: str = ""  # the scale's note at the end of the title, kept when the title is shortened
+    caption: str = ""  # said under the title: what the points are, where the title alone would mislead
+
+
+def every_caption(every: int, lines: Sequence[Line], lang: str) -> str:
+    """What the points of a chart of means of every `every` batches are, when its run's epochs are shorter: the
+    first point then comes at the end of epoch 1, before batch `every` (its step is the epoch's length); else ''."""
+    firsts = [ln.xs[0] for ln in lines if ln.xs and not ln.faint]
+    if not every or not firsts or min(firsts) >= every:
+        return ""
+    return SHORT_EPOCHS(lang).format(batches=int(min(firsts)), every=every)
 
 
 def fit(text: str, width: int) -> str:
@@ -295,7 +309,8 @@ def title_lines(plan: ChartPlan, width: int) -> list[str]:
     """The title, centred, on as many lines as it needs (a view or the report has the rows to say it whole)."""
     from labapp.report import wrap_cell
 
-    return [" " * max(0, (width - cell_len(line)) // 2) + line for line in wrap_cell(plan.title, width)]
+    return [" " * max(0, (width - cell_len(line)) // 2) + line for part in plan.title.splitlines()
+            for line in wrap_cell(part, width)]
 
 
 def legend_line(plan: ChartPlan, width: int, lang: str) -> RichText:
@@ -327,9 +342,11 @@ def plan_text(plan: ChartPlan, width: int, height: int, lang: str, color: bool) 
     """The chart as text lines (title, plot, legend) for the headless report."""
     import plotext
 
-    lines = title_lines(plan, width)
-    if plan.empty:
-        return "\n".join(lines + [fit(plan.empty, width)])
+    from labapp.report import wrap_cell
+
+    lines = title_lines(plan, width) + (wrap_cell(plan.caption, width) if plan.caption else [])
+    if plan.empty:  # why, wrapped between words
+        return "\n".join(lines + [line for part in plan.empty.splitlines() for line in wrap_cell(part, width)])
     plotext.clf()
     plotext.theme("clear")  # the terminal's own background, not plotext's white canvas
     draw(plotext, plan)

@@ -18,7 +18,7 @@ from rich.cells import cell_len
 from labapp import confusion
 from labapp.lesson import Chart, Lesson, Metric, Record, ShapeTrace, Step, View, ViewValue, in_lang
 from labapp.output import safe
-from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
+from labapp.plotting import COLORS, DIVERGED_AT, Line, every_caption, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
 from labapp.strings import join_words, say, unit_word
 
@@ -250,16 +250,18 @@ def series_label(chart: Chart, key: str, lesson: Lesson, lang: str) -> str:
 def plot(title: str, x_label: str, series: dict[str, tuple[list[float], list[float]]], width: int,
          color: bool, hline: float | None = None, vline: float | None = None, lang: str = "en",
          mark_x: float | None = None, mark_label: str = "", integer_x: bool = False,
-         markers: tuple[str, ...] = ()) -> str:
+         markers: tuple[str, ...] = (), every: int = 0) -> str:
     """A line chart as text: title, plot and (for several series or a mark) a legend line.
 
-    `markers` (one character per series, in turn) tell the series apart where there is no colour.
+    `markers` (one character per series, in turn) tell the series apart where there is no colour; `every`, a
+    chart's (Chart.every), says under the title what the points are when the run's epochs were shorter.
     """
     lines = [Line(label if len(series) > 1 else "", xs, ys, COLORS[n % len(COLORS)],
                   marker=markers[n % len(markers)] if markers else None)
              for n, (label, (xs, ys)) in enumerate(series.items())]
     plan = plan_chart(title, x_label, lines, width, PLOT_HEIGHT, lang, mark_x=mark_x, mark_label=mark_label,
                       hline=hline, vline=vline, integer_x=integer_x)
+    plan.caption = every_caption(every, lines, lang)
     return plan_text(plan, width, PLOT_HEIGHT, lang, color)
 
 
@@ -274,7 +276,7 @@ def chart_text(lesson: Lesson, chart: Chart, metrics: list[Metric], lang: str, w
     label = DIVERGED_AT(lang).format(n=diverged_at, unit=unit_word(lesson.unit, lang)) if diverged_at is not None else ""
     x_label = lesson.label(lesson.unit if chart.x == "epoch" else chart.x, lang)
     return plot(chart.title(lang), x_label, named, width, color, lang=lang,
-                mark_x=mark, mark_label=label, integer_x=chart.x in ("epoch", "step"))
+                mark_x=mark, mark_label=label, integer_x=chart.x in ("epoch", "step"), every=chart.every)
 
 
 def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
@@ -336,12 +338,16 @@ _WORD_END = re.compile(r"(?<=[ ,，）/·])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\
 CLOSING = "，。；：、）》」！？,.;:)"  # punctuation that never starts a line
 
 
-def wrap_cell(text: str, size: int) -> list[str]:
-    """`text` in lines of at most `size` terminal cells, broken at spaces where it can be (a Chinese character takes two)."""
+_PATH_BREAK = re.compile(r"(?<=[ /])")  # in a text with a folder's path: after a slash or a space, never in a name
+
+
+def wrap_cell(text: str, size: int, breaks: re.Pattern[str] = _WORD_END) -> list[str]:
+    """`text` in lines of at most `size` terminal cells, broken at spaces where it can be (a Chinese character takes
+    two); `breaks` says where a line may end."""
     if cell_len(text) <= size:
         return [text]
     lines, line = [], ""
-    for word in _WORD_END.split(text):  # words, each with the space (comma, slash, dash) after it
+    for word in breaks.split(text):  # words, each with the space (comma, slash, dash) after it
         while word:
             if cell_len(line + word.rstrip()) <= size:
                 line, word = line + word, ""
@@ -359,6 +365,12 @@ def wrap_cell(text: str, size: int) -> list[str]:
                 lines.append(word[:cut])
                 word = word[cut:]
     return lines + ([line.rstrip()] if line.strip() else [])
+
+
+def wrap_path(text: str, size: int) -> list[str]:
+    """`text`, a folder's path or words that hold one, in lines of at most `size` cells: broken after a '/' or a
+    space, so that no folder's name is split (unless one name alone is wider than `size`)."""
+    return [line for part in text.splitlines() for line in wrap_cell(part, size, _PATH_BREAK)]
 
 
 def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: int | None = None) -> str:
@@ -462,9 +474,9 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
         lines = confusion.render(value, lang, width - 2, palette, label)
         return confusion.ansi(confusion.prose(title, width, palette.title), color) + "\n" + confusion.ansi(
             lines, color, indent="  ")
-    if view.kind == "curve":
+    if view.kind == "curve":  # the plot centres its title on as many lines as it needs: given whole, not wrapped
         series = {label(value.get("y_label", "y")): (value["x"], value["y"])}
-        return plot(title, label(value.get("x_label", "x")), series, width, color, value.get("hline"),
+        return plot(view.title(lang), label(value.get("x_label", "x")), series, width, color, value.get("hline"),
                     value.get("vline"), lang=lang)
     text = label(str(value))  # a lesson may yield a word its labels explain, in either language
     return f"{title}\n" + "\n".join(_text_lines(text, width))

@@ -17,8 +17,8 @@ from typing import Any
 
 from labapp.lesson import Chart, Lesson, Metric, ParamError, Record, Step, Values, ViewValue
 from labapp.plotting import (BATCH_OF, COLORS, COURSE_DEFAULTS, DIVERGED_AT, FAINT_COLORS, NO_POINTS,
-                             NO_POINTS_YET, NO_RUN, WHY_EVERY_FEW, WHY_FEWER, WHY_FIRST_EPOCH, WHY_NONE,
-                             WHY_STARTING, ChartPlan, Line, downsample, plan_chart)
+                             NO_POINTS_YET, NO_RUN, WHY_EVERY, WHY_EVERY_FEW, WHY_FEWER, WHY_FIRST_EPOCH, WHY_NONE,
+                             WHY_STARTING, ChartPlan, Line, downsample, every_caption, plan_chart)
 from labapp.progress import RunProgress, RunStatus, metric_of_row, status_of
 from labapp.records import read_metrics, read_run
 from labapp.report import Series, chart_series, series_label
@@ -244,9 +244,11 @@ def plan_traces(chart: Chart, traces: Sequence[RunTrace], lang: str, width: int,
     if current is not None and current.diverged_at is not None:
         mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=unit_word(current.lesson.unit, lang))
         mark_x = current.diverged_at if chart.x == "epoch" else None
-    return plan_chart(title, x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
+    plan = plan_chart(title, x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
                       mark_label=mark_label, empty=why_empty(chart, current, lang),
                       integer_x=chart.x in ("epoch", "step"))
+    plan.caption = every_caption(chart.every, lines, lang)
+    return plan
 
 
 def plan_sweep(chart: Chart, traces: Sequence[RunTrace], points: Sequence[str], lang: str, width: int, height: int,
@@ -274,8 +276,10 @@ def plan_sweep(chart: Chart, traces: Sequence[RunTrace], points: Sequence[str], 
         mark_label = DIVERGED_AT(lang).format(n=current.diverged_at, unit=current.lesson.unit)
         mark_x = current.diverged_at if chart.x == "epoch" else None
     x_label = current.lesson.label(chart.x, lang) if current else chart.x
-    return plan_chart(chart.title(lang), x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
+    plan = plan_chart(chart.title(lang), x_label, lines, width, height, lang, log=log_scale, mark_x=mark_x,
                       mark_label=mark_label, empty=why_empty(chart, current, lang), integer_x=chart.x in ("epoch", "step"))
+    plan.caption = every_caption(chart.every, lines, lang)
+    return plan
 
 
 def unmet_needs(chart: Chart, values: Values | None, lang: str) -> str:
@@ -299,7 +303,7 @@ def why_empty(chart: Chart, trace: RunTrace | None, lang: str) -> str:
     if progress.status == RunStatus.STARTING:
         return NO_POINTS_YET(lang).format(why=WHY_STARTING(lang))
     if progress.running:
-        why = WHY_EVERY_FEW(lang) if chart.x == "step" else WHY_FIRST_EPOCH(lang).format(unit=unit_word(progress.unit, lang))
+        why = WHY_EVERY(lang).format(every=chart.every) if chart.every else WHY_EVERY_FEW(lang) if chart.x == "step" else WHY_FIRST_EPOCH(lang).format(unit=unit_word(progress.unit, lang))
         if progress.batch is not None:
             done, total = progress.batch
             why += BATCH_OF(lang).format(unit=unit_word(progress.unit, lang), epoch=progress.epoch + 1, done=done, total=total)

@@ -95,7 +95,7 @@ CHARTS = (Chart(Text("训练损失（每轮的平均）", "Training loss (mean p
           Chart(Text("测试集准确率", "Test accuracy"), y=("accuracy",), splits=("test",),
                 short=Text("测试准确率", "Test acc")),
           Chart(Text("每 300 个批次的平均损失（课程打印的）", "Loss, mean of every 300 batches (the course's print)"),
-                y=("loss",), x="step", short=Text("每 300 批损失", "Loss/300")))
+                y=("loss",), x="step", short=Text("每 300 批损失", "Loss/300"), every=REPORT_EVERY))
 VIEWS = (View("data", "values", Text("数据", "Data")),
          View("digits", "text", Text("测试图片：模型的回答（pred）和标签（true）",
                                      "Test digits: the model's answer (pred) and the label (true)")),

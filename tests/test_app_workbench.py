@@ -123,7 +123,9 @@ async def test_runs_on_disk_are_listed_after_a_restart_and_can_be_overlaid(runs_
         assert table.row_count == 1 and app.focused is table
         row = [str(cell) for cell in table.get_row_at(0)]
         assert row[1:] == ["1", row[2], "finished", "0.125", "epochs=3"]
-        assert str(folder) in str(app.workbench.view.query_one("#runs-path").render()), "the whole path"
+        shown = str(app.workbench.view.query_one("#runs-path").render()).splitlines()
+        assert str(folder) in "".join(shown), "the whole path"
+        assert all(line.endswith("/") for line in shown[:-1]), "broken after a slash, never inside a name"
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert [t.run_dir for t in app.bench.chart_traces(True)] == [str(folder)]
@@ -206,7 +208,7 @@ async def test_a_long_message_can_be_read_whole():
         await pilot.press("r")
         await pilot.press("m")
         await pilot.pause(0.3)
-        lines = " ".join(str(line.render()) for line in app.screen.query(".log-line"))
+        lines = " ".join(" ".join(str(line.render()).split()) for line in app.screen.query(".log-line"))
         assert "(120 characters) is not a whole number" in lines, "the whole message, uncut"
         await pilot.press("escape")
         assert app.screen is app.workbench

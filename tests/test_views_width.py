@@ -198,7 +198,27 @@ async def test_the_empty_charts_note_wraps_inside_its_box(size):
         await until(pilot, lambda: chart.plan is not None and chart.size.width > 0)
         lines = str(chart.render()).splitlines()
         assert max(map(cell_len, lines)) <= chart.size.width and len(lines) <= chart.size.height
-        assert "zero_grad is off" in " ".join(" ".join(lines).split())
+        box = lines[1:]  # under the title: the note in a frame as wide as the chart, where the plot would be
+        assert box[0].startswith("┌") and box[-1].startswith("└") and all(cell_len(line) == chart.size.width for line in box)
+        assert all(line.startswith("│ ") and line.endswith(" │") for line in box[1:-1])
+        assert "zero_grad is off" in " ".join(" ".join(line.strip("│") for line in box).split())
+
+
+async def test_the_notes_of_empty_charts_side_by_side_stay_in_their_own_boxes():
+    """160x48, before a run: softmax-mnist's three charts sit side by side, each saying why it is empty; a note never
+    runs up to its neighbour's (the walk read two notes as one line)."""
+    app = LabApp(lesson_id="softmax-mnist", lang="en")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.workbench.view is not None and app.workbench.view.ready)
+        charts = app.workbench.view.charts
+        await until(pilot, lambda: all(chart.plan is not None and chart.plan.empty for chart in charts))
+        assert len({chart.region.y for chart in charts}) == 1, "side by side"
+        for chart in charts:
+            lines = chart.render().plain.splitlines()
+            assert all(cell_len(line) == chart.size.width for line in lines[1:]), "each line fills its own box"
+            assert all(line[:2] == "│ " and line[-2:] == " │" for line in lines[2:-1]), lines
+            words = " ".join(" ".join(line.strip("│") for line in lines[2:-1]).split())
+            assert words == " ".join(chart.plan.empty.split()), (words, chart.plan.empty)
 
 
 def test_a_chart_note_keeps_each_number_with_its_chinese_unit():

@@ -28,6 +28,28 @@ def load_plotext() -> None:
     import textual_plotext.plot  # noqa: F401
 
 
+def empty_box(note: str, width: int, height: int) -> list[RichText]:
+    """Why a chart is empty, in `height` lines of `width`: wrapped between words inside a frame where the plot would
+    be, so that the notes of charts side by side never run into one another (without room for a frame, indented)."""
+    inner = width - 4  # the frame and a space inside it, each side
+    if inner < 8 or height < 3:
+        lines = [RichText(" ") + line for part in note.splitlines() for line in prose(part, max(8, width - 2), "dim italic")]
+        return lines[:max(1, height)]
+    lines = [line for part in note.splitlines() for line in prose(part, inner, "dim italic")]
+    rows = height - 2
+    if len(lines) > rows:  # too many for the box: the last one kept says there is more
+        lines = lines[:rows]
+        lines[-1] = RichText(fit(lines[-1].plain, inner - 1) + " …", style="dim italic")
+    top = (rows - len(lines)) // 2
+    blank = RichText("")
+    body = [blank] * top + lines + [blank] * (rows - top - len(lines))
+    edge = "dim"
+    framed = [RichText("┌" + "─" * (width - 2) + "┐", style=edge)]
+    for line in body:
+        framed.append(RichText.assemble(("│ ", edge), line, " " * (inner - line.cell_len), (" │", edge)))
+    return framed + [RichText("└" + "─" * (width - 2) + "┘", style=edge)]
+
+
 class LessonChart(Widget):
     """One chart of a lesson; `show(traces, ...)` stores what to draw, drawing happens in `render` once per change."""
 
@@ -119,10 +141,12 @@ class LessonChart(Widget):
                 plan_traces(self.chart, self.traces, self.lang, *size, self.log_scale, self.overlays))
         self.plan = plan
         text = title_line(plan, width)
-        if plan.empty:  # wrapped between words inside the chart's box (a space from its left neighbour's border)
-            lines = [RichText(" ") + line for part in plan.empty.splitlines()
-                     for line in prose(part, max(10, width - 1), "dim italic")]
-            return RichText("\n").join([text, RichText(""), *lines[:max(1, height - 2)]])
+        if plan.empty:
+            return RichText("\n").join([text, *empty_box(plan.empty, width, height - 1)])
+        caption = [RichText(" ") + line for line in prose(plan.caption, max(10, width - 1), "dim italic")][:2]
+        if plan.caption and plot_height - len(caption) >= MIN_PLOT_HEIGHT:  # what the points are, under the title
+            text = RichText("\n").join([text, *caption])
+            plot_height -= len(caption)
         if plot_height >= MIN_PLOT_HEIGHT:
             plt = self.plt
             plt.clear_data()

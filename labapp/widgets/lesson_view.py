@@ -179,13 +179,12 @@ class LessonView(Vertical):
 
     def show_code(self) -> None:
         """The program for the form's current values on the Code tab."""
-        from rich.syntax import Syntax  # pygments loads when code is first shown
+        from labapp.widgets.code import WrappedCode  # pygments loads when code is first shown
 
         code = program_text(self.lesson, self.form.state, self.lang)
         if code != self.code:
             self.code = code
-            self.query_one("#source", Static).update(
-                Syntax(code, "python", line_numbers=True, word_wrap=False, theme="ansi_dark"))
+            self.query_one("#source", Static).update(WrappedCode(code))
 
     def show_panel(self, index: int) -> None:
         """Make panel `index` the current one (the one shown when only one fits)."""

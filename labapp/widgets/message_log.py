@@ -12,7 +12,21 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from labapp.controller import Message
+from labapp.report import MIN_COLUMN, wrap_path
 from labapp.strings import say
+from labapp.widgets.views import FittedText
+
+STAMP = 8  # 'HH:MM:SS'
+
+
+def log_entry(stamp: str, text: str, width: int) -> RichText:
+    """One message for `width` columns: its time, then its words wrapped under one another (a folder's path
+    breaks after a slash, never inside a name)."""
+    lines = wrap_path(" ".join(text.split()), max(MIN_COLUMN, width - STAMP - 1))
+    entry = RichText.assemble((stamp, "dim"), " ", lines[0] if lines else "", no_wrap=True)
+    for line in lines[1:]:
+        entry.append("\n" + " " * (STAMP + 1) + line)
+    return entry
 
 
 class MessageLog(ModalScreen[None]):
@@ -31,7 +45,8 @@ class MessageLog(ModalScreen[None]):
             yield Static(f"[b]{say('messages', self.lang)}[/b]  [dim]Esc[/dim]", markup=True)
             for message in self.messages or [Message(time.time(), say("no messages", self.lang))]:
                 stamp = time.strftime("%H:%M:%S", time.localtime(message.at))
-                yield Static(RichText.assemble((stamp, "dim"), " ", message.text), classes="log-line")
+                yield FittedText(lambda width, stamp=stamp, text=message.text: log_entry(stamp, text, width),
+                                 classes="log-line")
 
     def on_mount(self) -> None:
         """Show the newest message."""

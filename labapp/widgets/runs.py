@@ -14,8 +14,9 @@ from textual.widgets import DataTable, Static
 from labapp.controller import changed_params
 from labapp.lesson import Lesson
 from labapp.records import PastRun
-from labapp.report import MIN_COLUMN, number, wrap_cell
+from labapp.report import MIN_COLUMN, number, wrap_cell, wrap_path
 from labapp.strings import say
+from labapp.widgets.views import FittedText
 
 
 STATUSES = ("finished", "stopped", "diverged", "failed", "interrupted", "running")  # said in the UI's language
@@ -52,7 +53,7 @@ class RunsPanel(Vertical):
     def compose(self) -> ComposeResult:
         """The table, the path of its highlighted run, and how to use it."""
         yield DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
-        yield Static("", id="runs-path", markup=False)
+        yield FittedText(id="runs-path")  # laid out for its width: a folder breaks after a slash, never in a name
         yield Static(say("runs help", self.lang), id="runs-help")
 
     def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -92,7 +93,8 @@ class RunsPanel(Vertical):
         self._show_path()
         self.query_one("#runs-help", Static).update(say("runs help", self.lang) + (f" · {say('best', self.lang)}" if best else ""))
         if not runs:
-            self.query_one("#runs-path", Static).update(say("no runs", self.lang))
+            none = say("no runs", self.lang)
+            self.query_one("#runs-path", FittedText).relayout(lambda width: "\n".join(wrap_cell(none, width)))
 
     def _cells(self, index: int, run: PastRun, overlaid: set[str], best: set[str]) -> dict[str, str]:
         """One run's row: its marks, number, start (the time alone for today's), status and final headline."""
@@ -125,7 +127,7 @@ class RunsPanel(Vertical):
             text += f"\n{say('started', self.lang)}: {run.started[:16].replace('T', ' ')}"
         if run and "changed" in self._below:
             text += f"\n{say('changed', self.lang)}: {changed_params(self.lesson, run.path, self.lang)}"
-        self.query_one("#runs-path", Static).update(text)
+        self.query_one("#runs-path", FittedText).relayout(lambda width: "\n".join(wrap_path(text, width)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the whole path of the highlighted run."""

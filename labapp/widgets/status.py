@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text as RichText
 from textual.widgets import Static
 
@@ -73,6 +75,29 @@ def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | Non
     return [(p, text) for p, text in parts if text]
 
 
+PATH = re.compile(r"[\w.~-]*(?:/[\w.~-]+){2,}/?")  # a folder's path in a message: two slashes or more
+
+
+def fitted_message(message: str, columns: int, lang: str) -> str:
+    """`message` on one line of `columns`: whole if it fits; else each folder's path shortened from its start
+    ('…/20261130-165215-752af7': the run's own name stays), then cut; ending in '(m: read all)' when not whole."""
+    message = " ".join(message.split())
+    if width(message) <= columns:
+        return message
+    more = f" ({say('more', lang)})"
+    room = columns - width(more)
+    for match in reversed(list(PATH.finditer(message))):
+        names = match.group().rstrip("/").split("/")
+        for keep in range(len(names) - 1, 0, -1):
+            shortened = message[:match.start()] + "…/" + "/".join(names[-keep:]) + message[match.end():]
+            if width(shortened) <= room or keep == 1:
+                message = shortened
+                break
+        if width(message) <= room:
+            break
+    return fit(message, room) + more
+
+
 def first_line(parts: list[tuple[int, str]], columns: int) -> str:
     """The parts joined by ' · ', dropping the least important until they fit in `columns`."""
     kept = list(parts)
@@ -93,11 +118,7 @@ class StatusLine(Static):
         line = RichText()
         line.append("● ", style=STYLES.get(state, "bold"))
         line.append(first_line(status_parts(state, trace, progress, device, lang, open_lesson, sweep), columns))
-        message = " ".join(message.split())
-        if width(message) > columns:
-            more = f" ({say('more', lang)})"
-            message = fit(message, columns - width(more)) + more
-        line.append("\n" + message, style="italic")
+        line.append("\n" + fitted_message(message, columns, lang), style="italic")
         if line != self._shown:
             self._shown = line
             self.update(line, layout=False)

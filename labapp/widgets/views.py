@@ -42,7 +42,7 @@ class FittedText(Static):
     }
     """
 
-    def __init__(self, lay_out: Callable[[int], str] = lambda width: "", **kwargs) -> None:
+    def __init__(self, lay_out: Callable[[int], str | RichText] = lambda width: "", **kwargs) -> None:
         super().__init__("", markup=False, **kwargs)
         self.lay_out = lay_out
         self._drawn: tuple[int, str] | None = None
@@ -51,7 +51,7 @@ class FittedText(Static):
         """A new width: lay the text out again."""
         self.relayout()
 
-    def relayout(self, lay_out: Callable[[int], str] | None = None) -> None:
+    def relayout(self, lay_out: Callable[[int], str | RichText] | None = None) -> None:
         """Lay the text out for the width there is (with `lay_out` from now on, if given); updates only on a change."""
         if lay_out is not None:
             self.lay_out = lay_out
@@ -59,7 +59,7 @@ class FittedText(Static):
         text = self.lay_out(max(MIN_COLUMN, width))
         if self._drawn != (width, text):
             self._drawn = (width, text)
-            self.update(RichText(text, no_wrap=True))
+            self.update(text if isinstance(text, RichText) else RichText(text, no_wrap=True))
 
     def parent_width(self) -> int:
         """Before the first layout: the room inside the parent (or 80 columns)."""
@@ -172,9 +172,8 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
             text = RichText.from_ansi(view_text(view, value, self.lang, width, color=True,
                                                 label=lambda word: self.lesson.label(word, self.lang)))
             text.no_wrap = True
-            title = "\n".join(wrap_cell(view.title(self.lang), max(MIN_COLUMN, width)))
-            if text.plain.startswith(title):
-                text.stylize("bold", 0, len(title))
+            rows = len(wrap_cell(view.title(self.lang), max(MIN_COLUMN, width)))  # the title's lines, first
+            text.stylize("bold", 0, sum(len(line) + 1 for line in text.plain.split("\n")[:rows]) - 1)
             return text
         except Exception as error:  # noqa: BLE001 - a view must never take the app down
             return RichText(f"{view.title(self.lang)}: cannot draw ({error})", style="dim")
