@@ -217,3 +217,48 @@ def test_the_caption_shows_under_the_title_in_the_report_at_every_width():
         lines = chart_text(lesson, chart, metrics, "en", width, color=False).splitlines()
         assert widest(lines) <= width
         assert "an epoch here has 125 batches, fewer than 300" in " ".join(" ".join(lines).split())
+
+
+# -- the Mistakes panel's most confused pairs ---------------------------------------------------------------------
+
+PAIRS = [(["0", "1"], [[0, 263], [0, 496]]),  # multi-dim-input's model that answers 1 for every row
+         (["Russian", "English", "German"], [[2900, 202, 30], [199, 1000, 20], [168, 50, 24]])]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("labels,counts", PAIRS, ids=["digits", "names"])
+def test_a_confused_pairs_words_keep_each_clause_and_never_leave_the_class_alone(labels, counts, lang):
+    from labapp import confusion
+
+    value = {"labels": labels, "counts": counts}
+    for width in WIDTHS:
+        lines = [line.plain for line in confusion.pairs_lines(value, labels, width, confusion.PLAIN, lang)]
+        assert widest(lines) <= width, (width, lines)
+        under = [line.strip() for line in lines if line.startswith("  ")]  # the words under a pair, when beside is too narrow
+        assert not any(line in labels or NUMBER.fullmatch(line) for line in under), (width, lines)  # a lone class or count
+        for line in under:
+            if lang == "en" and cell_len("100.0% of true Russian") <= width - 2:
+                assert re.fullmatch(r"\d+ times,( [\d.]+% of true \S+)?|[\d.]+% of true \S+", line), (width, lines)
+
+
+def test_the_walks_pair_reads_in_two_clauses_in_a_narrow_mistakes_panel():
+    from labapp import confusion
+
+    labels, counts = PAIRS[0]
+    lines = [line.plain for line in confusion.pairs_lines({"labels": labels, "counts": counts}, labels, 28,
+                                                           confusion.PLAIN, "en")]
+    assert lines == ["0 → 1", "  263 times,", "  100.0% of true 0"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_runs_panels_key_hints_keep_each_key_with_what_it_does(lang):
+    from labapp.strings import say
+    from labapp.widgets.runs import hints_text
+
+    hints = say("runs help", lang).split(" · ")
+    for width in WIDTHS:
+        lines = hints_text(" · ".join(hints), width).splitlines()
+        assert widest(lines) <= width, width
+        for hint in hints:
+            if cell_len(hint) <= width:  # on one line, whole
+                assert any(hint in line for line in lines), (width, hint, lines)

@@ -9,7 +9,7 @@ from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from labapp.controller import changed_params
 from labapp.lesson import Lesson
@@ -33,6 +33,18 @@ def final_headline(lesson: Lesson, run: PastRun) -> str:
     return f"{value:.1%}" if "accuracy" in which[1] and 0 <= value <= 1 else number(value)
 
 
+def hints_text(hints: str, width: int) -> str:
+    """Key hints ('y: copy the path · c: resume ...') on lines of `width`: a hint is broken only when it is wider
+    than a line, so a key stays with what it does."""
+    lines: list[str] = []
+    for hint in hints.split(" · "):
+        if lines and cell_len(f"{lines[-1]} · {hint}") <= width:
+            lines[-1] += f" · {hint}"
+        else:
+            lines += wrap_cell(hint, width)
+    return "\n".join(lines)
+
+
 class RunsPanel(Vertical):
     """A table of the lesson's runs on disk and the whole folder path of the highlighted one."""
 
@@ -54,7 +66,7 @@ class RunsPanel(Vertical):
         """The table, the path of its highlighted run, and how to use it."""
         yield DataTable(cursor_type="row", zebra_stripes=True, id="runs-table")
         yield FittedText(id="runs-path")  # laid out for its width: a folder breaks after a slash, never in a name
-        yield Static(say("runs help", self.lang), id="runs-help")
+        yield FittedText(lambda width: hints_text(say("runs help", self.lang), width), id="runs-help")
 
     def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★); the
@@ -91,7 +103,8 @@ class RunsPanel(Vertical):
         if runs:
             table.move_cursor(row=min(row, len(runs) - 1))
         self._show_path()
-        self.query_one("#runs-help", Static).update(say("runs help", self.lang) + (f" · {say('best', self.lang)}" if best else ""))
+        hints = say("runs help", self.lang) + (f" · {say('best', self.lang)}" if best else "")
+        self.query_one("#runs-help", FittedText).relayout(lambda width: hints_text(hints, width))
         if not runs:
             none = say("no runs", self.lang)
             self.query_one("#runs-path", FittedText).relayout(lambda width: "\n".join(wrap_cell(none, width)))
