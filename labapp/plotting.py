@@ -32,8 +32,8 @@ WHY_FIRST_EPOCH = Text("第一个点在第 1 {unit}结束时", "the first comes 
 WHY_EVERY_FEW = Text("这条曲线每隔若干批次才加一个点", "this curve gets a point every so many batches")
 WHY_EVERY = Text("第一个点在第 {every} 批之后（一轮不到 {every} 批时，在这一轮结束时）",
                  "the first comes after {every} batches (at the end of the epoch, if it has fewer)")
-SHORT_EPOCHS = Text("这里一轮只有 {batches} 批，不到 {every} 批：每轮一个点，是这一轮所有批次损失的平均",
-                    "an epoch here has {batches} batches, fewer than {every}: one point an epoch, the mean of its batches")
+SHORT_EPOCHS = Text("一轮只有 {batches} 批，不到 {every} 批：每个点是一轮的平均",
+                    "an epoch has {batches} batches, fewer than {every}: each point is one epoch's mean")
 WHY_FEWER = Text("这次运行没有报告这条曲线的数据（例如一轮的批次数少于它的间隔）",
                  "the run reported none for this curve (an epoch shorter than its interval, for example)")
 WHY_NONE = Text("这次运行没有报告这条曲线的数据", "the run reported none for this curve")

@@ -189,7 +189,7 @@ def test_the_loss_every_300_batches_says_what_its_points_are_when_an_epoch_is_sh
     chart = next(c for c in lesson.charts if c.every)
     assert chart.every == 300 and chart.x == "step"
     short = plan_traces(chart, [_mnist_trace(lesson, [125])], "en", 40, 12)  # 8000 images in batches of 64
-    assert short.caption == "an epoch here has 125 batches, fewer than 300: one point an epoch, the mean of its batches"
+    assert short.caption == "an epoch has 125 batches, fewer than 300: each point is one epoch's mean"
     assert "125" in plan_traces(chart, [_mnist_trace(lesson, [125])], "zh", 40, 12).caption
     assert plan_traces(chart, [_mnist_trace(lesson, [125, 250, 375])], "en", 40, 12).caption == short.caption
     assert plan_traces(chart, [_mnist_trace(lesson, [300, 600, 900])], "en", 40, 12).caption == ""  # the course's
@@ -216,7 +216,7 @@ def test_the_caption_shows_under_the_title_in_the_report_at_every_width():
     for width in range(40, 161, 7):
         lines = chart_text(lesson, chart, metrics, "en", width, color=False).splitlines()
         assert widest(lines) <= width
-        assert "an epoch here has 125 batches, fewer than 300" in " ".join(" ".join(lines).split())
+        assert "an epoch has 125 batches, fewer than 300" in " ".join(" ".join(lines).split())
 
 
 # -- the Mistakes panel's most confused pairs ---------------------------------------------------------------------
@@ -262,3 +262,28 @@ def test_the_runs_panels_key_hints_keep_each_key_with_what_it_does(lang):
         for hint in hints:
             if cell_len(hint) <= width:  # on one line, whole
                 assert any(hint in line for line in lines), (width, hint, lines)
+
+
+@pytest.mark.parametrize("size", [(42, 22), (49, 17), (30, 12)])
+async def test_the_chart_shows_its_whole_caption_over_the_plot(size):
+    from textual.app import App
+
+    from labapp.widgets.chart import LessonChart
+
+    lesson = BY_ID["softmax-mnist"]
+    chart = lesson.charts[2]
+
+    class Host(App):
+        def compose(self):
+            yield LessonChart(chart, "en")
+
+    app = Host()
+    async with app.run_test(size=size) as pilot:
+        widget = app.query_one(LessonChart)
+        widget.show([_mnist_trace(lesson, [125])])
+        await pilot.pause()
+        lines = widget.render().plain.splitlines()
+        assert widest(lines) <= size[0] and len(lines) <= size[1]
+        said = " ".join(" ".join(lines[1:4]).split())
+        assert "an epoch has 125 batches, fewer than 300: each point is one epoch's mean" in said, lines[:4]
+        assert "●" in "".join(lines[3:]), "the point is drawn under it"

@@ -143,7 +143,7 @@ class LessonChart(Widget):
         text = title_line(plan, width)
         if plan.empty:
             return RichText("\n").join([text, *empty_box(plan.empty, width, height - 1)])
-        caption = [RichText(" ") + line for line in prose(plan.caption, max(10, width - 1), "dim italic")][:2]
+        caption = [RichText(" ") + line for line in prose(plan.caption, max(10, width - 1), "dim italic")]
         if plan.caption and plot_height - len(caption) >= MIN_PLOT_HEIGHT:  # what the points are, under the title
             text = RichText("\n").join([text, *caption])
             plot_height -= len(caption)
