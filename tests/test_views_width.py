@@ -196,7 +196,7 @@ async def test_the_empty_charts_note_wraps_inside_its_box(size):
         await pilot.pause(0.3)
         chart = app.workbench.view.charts[2]
         await until(pilot, lambda: chart.plan is not None and chart.size.width > 0)
-        lines = str(chart.render()).splitlines()
+        lines = chart.text().splitlines()
         assert max(map(cell_len, lines)) <= chart.size.width and len(lines) <= chart.size.height
         assert "zero_grad is off" in " ".join(" ".join(lines).split())
 
