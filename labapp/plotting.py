@@ -428,12 +428,11 @@ def plot_segments(figure: Any) -> list[list[Segment]]:
     lines = []
     for row in reversed(matrix.Rows):  # the matrix's row 0 is the bottom line
         markers = matrix.marker[row]
-        colours = [(_hashable(fg), _hashable(style), _hashable(bg))
-                   for fg, style, bg in zip(matrix.fullground[row], matrix.style[row], matrix.background[row])]
+        colours = list(zip(matrix.fullground[row], matrix.style[row], matrix.background[row]))
         line, start = [], 0
         for end in range(1, len(markers) + 1):
             if end == len(markers) or colours[end] != colours[start]:
-                line.append(Segment("".join(markers[start:end]), _cell_style(*colours[start])))
+                line.append(Segment("".join(markers[start:end]), _cell_style(*map(_hashable, colours[start]))))
                 start = end
         lines.append(line)
     return lines

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text as RichText
 from textual.strip import Strip
 from textual.widget import Widget
@@ -52,6 +53,7 @@ class LessonChart(Widget):
         self.plan: ChartPlan | None = None  # the last plan drawn (tests read it)
         self._key: tuple | None = None
         self._cached: list[list[Segment]] | None = None  # the drawing's lines
+        self._style = Style()
         self._plot: Any = None  # textual-plotext's Plot, made when first needed
 
     def on_mount(self) -> None:
@@ -108,6 +110,7 @@ class LessonChart(Widget):
     def lines(self) -> list[list[Segment]]:
         """Title, plot and legend, as segments a line, built once per change of data or size (plotext builds are slow)."""
         if self._cached is None:
+            self._style = self.rich_style  # the widget's colours, under the drawing's own
             try:
                 self._cached = self._draw()
             except Exception as error:  # noqa: BLE001 - a chart must never take the app down
@@ -119,7 +122,7 @@ class LessonChart(Widget):
         """Line `y` of the drawing, in the widget's colours where the drawing sets none."""
         lines = self.lines()
         segments = lines[y] if y < len(lines) else []
-        return Strip(segments).adjust_cell_length(self.size.width).apply_style(self.rich_style)
+        return Strip(segments).adjust_cell_length(self.size.width).apply_style(self._style)
 
     def text(self) -> str:
         """The drawing as plain text (what tests read)."""
