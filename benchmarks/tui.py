@@ -7,8 +7,9 @@ memory: trains the lesson once from the workbench (the parent reads this process
 speed: the workbench's own timings against their targets (issue 11, point 9), each the median of 5:
 first screen, opening a lesson (at once after the first screen; and after a pause on it in the list),
 the language toggle, quitting idle and mid-run, key presses while training (p95); and CPU seconds
-beside them, which a loaded machine inflates far less than wall time. Run it on a quiet machine:
-`python -m benchmarks.tui speed`.
+beside them, which a loaded machine inflates far less than wall time; and two floors under the first
+screen measured in the same run: Python, Textual and one Static; plain Textual laying out a tree of
+the first screen's kinds of widgets. Run it on a quiet machine: `python -m benchmarks.tui speed`.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ async def key_latency(presses: int) -> dict:
 TARGETS = {"first_screen_s": 0.5, "open_lesson_s": 0.1, "open_lesson_settled_s": 0.1, "language_toggle_s": 0.3,
            "quit_idle_s": 0.3, "quit_running_s": 1.0, "key_p95_s": 0.05}
 FIRST_SCREEN = """
-import asyncio, sys, time
+import asyncio, gc, sys, time
+gc.disable()  # as labapp.cli.open_workbench does before importing the app
 from labapp.app import LabApp
 def shown(app):  # as benchmarks.tui.shown (not imported: its imports are no part of the first screen)
     view = app.workbench.view
@@ -118,6 +120,58 @@ async def main():
         print(time.time() - float(sys.argv[1]), time.process_time())
 asyncio.run(main())
 """  # the floor under the first screen: Python, Textual and one Static, on this machine, in this run
+
+
+FLOOR_TREE = """
+import asyncio, sys, time
+from textual.app import App
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Select, Static, TabbedContent, TabPane
+class Floor(App):
+    def compose(self):
+        with Horizontal():
+            yield OptionList(*[f"{n}. lesson {n}" for n in range(1, 15)])
+            with Vertical():
+                yield Static("1. lesson", id="title")
+                with TabbedContent(initial="train"):
+                    with TabPane("Learn 1", id="learn"):
+                        yield VerticalScroll()
+                    with TabPane("Train 2", id="train"):
+                        with Horizontal():
+                            with VerticalScroll():
+                                for n in range(5):
+                                    yield Label(f"param{n} help")
+                                    yield Input(str(n), compact=True)
+                                    yield Static("")
+                                yield Label("device")
+                                yield Select([("auto", "auto"), ("cpu", "cpu")], value="auto", allow_blank=False, compact=True)
+                                with Horizontal():
+                                    for name in ("Run r", "Stop s", "Reset x", "Defaults d"):
+                                        yield Button(name, compact=True)
+                            with Vertical():
+                                yield Static("panels")
+                                with Horizontal():
+                                    yield Static("chart 1")
+                                    yield Static("chart 2")
+                                with Horizontal():
+                                    with VerticalScroll():
+                                        yield Static("shapes")
+                                        yield Static("no results")
+                                    with Vertical():
+                                        yield DataTable()
+                    with TabPane("Code 3", id="code"):
+                        yield VerticalScroll(Static(""))
+        yield Static("status")
+        yield Static("keys")
+async def main():
+    app = Floor()
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not (app.query("Input") and app.query_one("#title").region.width):
+            await asyncio.sleep(0.005)
+        print(time.time() - float(sys.argv[1]), time.process_time())
+asyncio.run(main())
+"""  # a second floor: plain Textual laying out a tree of the first screen's kinds of widgets, about as many
+# (the lesson list, tabs, a form of five fields, a device picker, four buttons, panels, a table), no labapp code
 
 
 def shown(app, lesson=None) -> bool:
@@ -236,11 +290,14 @@ def speed() -> None:
     with tempfile.TemporaryDirectory() as out:
         os.environ["LABAPP_RUNS_DIR"] = out
         floors = [first_screen(FLOOR_SCREEN) for _ in range(5)]
+        tree_floors = [first_screen(FLOOR_TREE) for _ in range(5)]
         screens = [first_screen() for _ in range(5)]
         figures = {"first_screen_s": statistics.median(wall for wall, _ in screens)}
         cpu = {"first_screen_cpu_s": statistics.median(used for _, used in screens),
                "floor_screen_cpu_s": statistics.median(used for _, used in floors)}
         floor = statistics.median(wall for wall, _ in floors)
+        tree_floor = statistics.median(wall for wall, _ in tree_floors)
+        cpu["floor_tree_cpu_s"] = statistics.median(used for _, used in tree_floors)
         inside = [asyncio.run(in_app_timings()) for _ in range(5)]
         for name in ("open_lesson_s", "open_lesson_settled_s", "language_toggle_s", "quit_idle_s"):
             figures[name] = statistics.median(run[name] for run in inside)
@@ -253,9 +310,11 @@ def speed() -> None:
         print(f"{name:<22} {value * 1000:8.0f} ms   target {TARGETS[name] * 1000:5.0f} ms   {verdict}")
     print(f"{'floor_screen_s':<22} {floor * 1000:8.0f} ms   (Python, Textual and one Static: the first screen is "
           f"{figures['first_screen_s'] / floor:.2f} x this)")
+    print(f"{'floor_tree_s':<22} {tree_floor * 1000:8.0f} ms   (plain Textual laying out a tree of the first screen's kinds "
+          f"of widgets: the first screen is {figures['first_screen_s'] / tree_floor:.2f} x this)")
     for name, value in cpu.items():
         print(f"{name:<26} {value * 1000:4.0f} ms cpu")
-    print(json.dumps({**figures, "floor_screen_s": floor, **cpu}))
+    print(json.dumps({**figures, "floor_screen_s": floor, "floor_tree_s": tree_floor, **cpu}))
 
 
 def overhead(mode: str) -> None:

@@ -77,9 +77,9 @@ class LabApp(App):
         """Hear of a run's end; redraw the status line, and every other tick the charts and views."""
         ended = self.bench.poll()
         if ended is not None:
-            self.message = ended.said
+            self.workbench.settle_memory()  # the run's own objects may go now
+            self.message, charts = ended.said, True
             self.refresh_bindings()
-            charts = True
         self.ticks += 1
         self.workbench.draw(self.log_scale, self.earlier, charts or self.ticks % 2 == 0)
         self.workbench.draw_status(self.message)

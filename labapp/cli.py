@@ -8,6 +8,7 @@ is recorded as stopped. `labapp data fetch` exits 1 when a file could not be had
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import signal
@@ -785,6 +786,7 @@ def open_workbench(lesson_id: str | None) -> int:
     problem = workbench_problem()
     if problem:
         raise UsageError(f"labapp: the workbench needs a terminal: {problem}; for scripts use `labapp run LESSON`")
+    gc.disable()  # importing and building the first screen make little garbage: collected once it shows
     from labapp.app import run_app
 
     stdout = sys.stdout

@@ -19,7 +19,8 @@ from typing import Any
 from rich.cells import cell_len
 from rich.color import Color
 from rich.style import Style
-from rich.text import Span, Text as RichText
+from rich.segment import Segment
+from rich.text import Text as RichText
 
 from labapp.lesson import Text
 
@@ -369,9 +370,12 @@ def _ansi(text: RichText) -> str:
     return capture.get()
 
 
-# -- plotext's colours as a Rich Text ------------------------------------------------------------------
-# plotext writes its plot as text with SGR colour codes; Rich's general ANSI decoder takes about as
-# long as plotext's own build. plotext uses a few codes only, so they are read here, once per code.
+# -- plotext's plot as Rich segments ---------------------------------------------------------------------
+# plotext keeps its plot as a matrix of characters, each with a foreground, a style and a background,
+# and `build()` writes it out as text with SGR colour codes. Writing that text, then reading it back
+# into styled segments (Rich's decoder, then Textual's), took most of a chart's redraw; the matrix is
+# read here directly, a run of same-coloured cells at a time. Each colour triple is turned into a
+# style once, through plotext's own codes for it, so the colours are plotext's to the bit.
 
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 _BASIC = {**{30 + n: n for n in range(8)}, **{90 + n: 8 + n for n in range(8)}}  # SGR code -> 16-colour index
@@ -387,7 +391,6 @@ def _colour(params: list[int], at: int) -> tuple[Color | None, int]:
     return None, len(params)  # malformed: the rest of the sequence is ignored, as terminals do
 
 
-@lru_cache(maxsize=512)
 def _after(state: tuple, codes: str) -> tuple:
     """(foreground, background, bold) after the SGR parameters `codes`."""
     fg, bg, bold = state
@@ -416,31 +419,37 @@ def _after(state: tuple, codes: str) -> tuple:
     return fg, bg, bold
 
 
+def _hashable(colour: Any) -> Any:
+    return tuple(colour) if isinstance(colour, list) else colour  # an RGB colour is a list in plotext
+
+
 @lru_cache(maxsize=512)
-def _style(state: tuple) -> Style | None:
-    """The Rich style of a state; None for the terminal's own colours."""
+def _cell_style(fullground: Any, style: Any, background: Any) -> Style | None:
+    """The Rich style of a plotext cell's colours: plotext's own SGR codes for them, read; None for the
+    terminal's own colours."""
+    from plotext._utility import colors_to_ansi
+
+    state: tuple = (None, None, False)
+    for code in _SGR.finditer(colors_to_ansi(fullground, style, background)):
+        state = _after(state, code.group(1))
     fg, bg, bold = state
     return Style(color=fg, bgcolor=bg, bold=bold or None) if state != (None, None, False) else None
 
 
-def ansi_text(coloured: str) -> RichText:
-    """plotext's output as a Rich Text: the same characters and colours as `RichText.from_ansi`, read faster."""
-    pieces: list[str] = []
-    spans: list[Span] = []
-    state: tuple = (None, None, False)
-    length = position = 0
-    for code in _SGR.finditer(coloured):
-        if code.start() > position:
-            piece = coloured[position:code.start()]
-            style = _style(state)
-            if style is not None:
-                spans.append(Span(length, length + len(piece), style))
-            pieces.append(piece)
-            length += len(piece)
-        state = _after(state, code.group(1))
-        position = code.end()
-    piece = coloured[position:]
-    style = _style(state)
-    if piece and style is not None:
-        spans.append(Span(length, length + len(piece), style))
-    return RichText("".join(pieces) + piece, spans=spans)
+def plot_segments(figure: Any) -> list[list[Segment]]:
+    """A plotext figure's plot, built, as one list of Rich segments a line: the characters and colours of
+    `figure.build()`'s text, read from its matrix."""
+    figure._set_sizes()  # as figure.build() does, less writing the text
+    figure._build_matrix()
+    matrix = figure.monitor.matrix
+    lines = []
+    for row in reversed(matrix.Rows):  # the matrix's row 0 is the bottom line
+        markers = matrix.marker[row]
+        colours = list(zip(matrix.fullground[row], matrix.style[row], matrix.background[row]))
+        line, start = [], 0
+        for end in range(1, len(markers) + 1):
+            if end == len(markers) or colours[end] != colours[start]:
+                line.append(Segment("".join(markers[start:end]), _cell_style(*map(_hashable, colours[start]))))
+                start = end
+        lines.append(line)
+    return lines

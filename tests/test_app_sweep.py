@@ -43,7 +43,7 @@ async def test_lesson_2_sweeps_three_learning_rates_at_80x24(runs_dir):
         plan = view.charts[0].plan
         assert [line.label for line in plan.lines] == ["lr=0.001", "lr=0.01", "lr=0.1"]
         assert len({line.color for line in plan.lines}) == 3
-        legend = str(view.charts[0].render()).splitlines()[-1]
+        legend = view.charts[0].text().splitlines()[-1]
         assert "lr=0.001" in legend and "lr=0.1" in legend
         await pilot.press("7")  # the runs panel: the best is starred
         await pilot.pause(0.5)

@@ -189,22 +189,22 @@ async def test_the_chart_widget_draws_empty_diverged_and_one_point_states(diverg
     async with app.run_test(size=(50, 14)) as pilot:
         chart = app.query_one(LessonChart)
         await pilot.pause()
-        assert "no run yet" in chart.render().plain
+        assert "no run yet" in chart.text()
         chart.show([diverged])
         await pilot.pause()
-        text = chart.render().plain
+        text = chart.text()
         assert "Cost (log10: values too large)" in text and "┃ diverged at epoch 80" in text
         assert "1e300┤" in text and "chart unavailable" not in text
         chart.show([one])
         await pilot.pause()
-        text = chart.render().plain
+        text = chart.text()
         cost = one.latest["train"]["cost"]
         assert chart.plan.ylim[0] == 0 < cost < chart.plan.ylim[1] and chart.plan.xticks == ([1], ["1"])
         dots = [ch for ch in text if "\u2801" <= ch <= "\u28ff"]
         assert f"● #1 x {cost:.4g}" in text and text.count("●") == 2 and not dots, text  # one big dot, its value said
         chart.set_lang("zh")
         await pilot.pause()
-        assert chart.render().plain.lstrip().startswith("代价")
+        assert chart.text().lstrip().startswith("代价")
 
 
 async def test_a_table_fits_a_narrow_panel_and_never_cuts_a_number():
@@ -278,31 +278,36 @@ def test_a_values_view_never_runs_past_its_width(width):
 
 
 @pytest.mark.parametrize("theme", ["clear", "dark", "rgb"])
-def test_plotext_colours_read_as_rich_reads_them(theme):
-    """ansi_text gives the characters and colours of Rich's own ANSI decoder, for each kind of plotext theme:
-    the terminal's colours, 256 colours, and the 24-bit colours of the workbench's themes."""
-    import plotext
+def test_plotext_plot_read_from_its_matrix_as_rich_reads_its_text(theme):
+    """plot_segments gives, cell by cell, the characters and colours that Rich's own ANSI decoder reads from
+    plotext's text (figure.build()), for each kind of plotext theme: the terminal's colours, 256 colours, and the
+    24-bit colours of the workbench's themes."""
     from plotext._dict import themes
     from rich.console import Console
     from rich.text import Text as RichText
-    from textual_plotext.plot import _rgbify_theme, _sequence
+    from textual_plotext.plot import Plot, _rgbify_theme, _sequence
 
-    from labapp.plotting import ansi_text
+    from labapp.plotting import plot_segments
 
     themes["labapp-test-rgb"] = _rgbify_theme((30, 30, 46), (30, 30, 46), (205, 214, 244), "default", _sequence)
-    plotext.clf()
-    plotext.theme("labapp-test-rgb" if theme == "rgb" else theme)
+    figure = Plot()
+    figure.theme("labapp-test-rgb" if theme == "rgb" else theme)
     xs = list(range(200))
-    plotext.plot(xs, [(x % 17) / 17 for x in xs], color="orange", marker="braille")
-    plotext.plot(xs, [(x % 5) / 5 for x in xs], color="gray", marker="dot")
-    plotext.vline(50, color="red")
-    plotext.title("bold title")
-    plotext.plotsize(90, 20)
-    coloured = plotext.build()
-    ours, rich = ansi_text(coloured), RichText.from_ansi(coloured)
+    figure.plot(xs, [(x % 17) / 17 for x in xs], color="orange", marker="braille")
+    figure.plot(xs, [(x % 5) / 5 for x in xs], color="gray", marker="dot")
+    figure.vline(50, color="red")
+    figure.title("bold title")
+    figure.plotsize(90, 20)
+    ours = plot_segments(figure)
+    theirs = RichText.from_ansi(figure.build().rstrip("\n")).split("\n", allow_blank=True)
     console = Console(width=200, color_system="truecolor")
-    assert ours.plain == rich.plain
-    assert list(console.render(ours)) == list(console.render(rich))
+
+    def cells(segments):
+        return [(char, segment.style or None) for segment in segments for char in segment.text]
+
+    assert len(ours) == len(theirs) == 20
+    for our_line, their_line in zip(ours, theirs):
+        assert cells(our_line) == cells(their_line.render(console))
 
 
 @pytest.mark.parametrize("low, high", [(0.2, 1.3), (0.715, 0.735), (0.0, 2.4), (10.0, 60.0), (0.01, 0.035),

@@ -196,7 +196,7 @@ async def test_the_empty_charts_note_wraps_inside_its_box(size):
         await pilot.pause(0.3)
         chart = app.workbench.view.charts[2]
         await until(pilot, lambda: chart.plan is not None and chart.size.width > 0)
-        lines = str(chart.render()).splitlines()
+        lines = chart.text().splitlines()
         assert max(map(cell_len, lines)) <= chart.size.width and len(lines) <= chart.size.height
         box = lines[1:]  # under the title: the note in a frame as wide as the chart, where the plot would be
         assert box[0].startswith("┌") and box[-1].startswith("└") and all(cell_len(line) == chart.size.width for line in box)
@@ -214,7 +214,7 @@ async def test_the_notes_of_empty_charts_side_by_side_stay_in_their_own_boxes():
         await until(pilot, lambda: all(chart.plan is not None and chart.plan.empty for chart in charts))
         assert len({chart.region.y for chart in charts}) == 1, "side by side"
         for chart in charts:
-            lines = chart.render().plain.splitlines()
+            lines = chart.text().splitlines()
             assert all(cell_len(line) == chart.size.width for line in lines[1:]), "each line fills its own box"
             assert all(line[:2] == "│ " and line[-2:] == " │" for line in lines[2:-1]), lines
             words = " ".join(" ".join(line.strip("│") for line in lines[2:-1]).split())

@@ -282,7 +282,7 @@ async def test_the_chart_shows_its_whole_caption_over_the_plot(size):
         widget = app.query_one(LessonChart)
         widget.show([_mnist_trace(lesson, [125])])
         await pilot.pause()
-        lines = widget.render().plain.splitlines()
+        lines = widget.text().splitlines()
         assert widest(lines) <= size[0] and len(lines) <= size[1]
         said = " ".join(" ".join(lines[1:4]).split())
         assert "an epoch has 125 batches, fewer than 300: each point is one epoch's mean" in said, lines[:4]

@@ -1,7 +1,8 @@
 """A live chart of one of a lesson's Charts: the current run, and earlier runs as faint overlays.
 
 What to draw is decided by `labapp.traces.plan_traces` (plain Python, tested without Textual);
-this widget only sizes it: a title line, the plot, and a legend line under it. plotext (through
+this widget only sizes it: a title line, the plot, and a legend line under it, drawn as lines of
+segments (Textual's line API: no text to lay out again at each redraw). plotext (through
 textual-plotext's Plot) is imported when a chart first has points to draw: an empty chart, as on
 the first screen, never needs it.
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text as RichText
+from textual.strip import Strip
 from textual.widget import Widget
 
 from labapp.confusion import prose
 from labapp.lesson import Chart
-from labapp.plotting import ChartPlan, ansi_text, draw, fit, legend_line, title_line
+from labapp.plotting import ChartPlan, draw, fit, legend_line, plot_segments, title_line
 from labapp.traces import MAX_OVERLAYS, RunTrace, plan_sweep, plan_traces
 
 __all__ = ["LessonChart", "MAX_OVERLAYS"]
@@ -51,7 +55,7 @@ def empty_box(note: str, width: int, height: int) -> list[RichText]:
 
 
 class LessonChart(Widget):
-    """One chart of a lesson; `show(traces, ...)` stores what to draw, drawing happens in `render` once per change."""
+    """One chart of a lesson; `show(traces, ...)` stores what to draw, drawing happens in `render_line` once per change."""
 
     DEFAULT_CSS = """
     LessonChart {
@@ -70,7 +74,8 @@ class LessonChart(Widget):
         self.sweep: tuple[str, ...] = ()  # in a sweep, each trace's point ('lr=0.01'): drawn alike, named by point
         self.plan: ChartPlan | None = None  # the last plan drawn (tests read it)
         self._key: tuple | None = None
-        self._cached: RichText | None = None
+        self._cached: list[list[Segment]] | None = None  # the drawing's lines
+        self._style = Style()
         self._plot: Any = None  # textual-plotext's Plot, made when first needed
 
     def on_mount(self) -> None:
@@ -124,16 +129,32 @@ class LessonChart(Widget):
         self._cached = None
         self.refresh()
 
-    def render(self) -> RichText:
-        """Title, plot and legend, built once per change of data or size (plotext builds are slow)."""
+    def lines(self) -> list[list[Segment]]:
+        """Title, plot and legend, as segments a line, built once per change of data or size (plotext builds are slow)."""
         if self._cached is None:
+            self._style = self.rich_style  # the widget's colours, under the drawing's own
             try:
                 self._cached = self._draw()
             except Exception as error:  # noqa: BLE001 - a chart must never take the app down
-                self._cached = RichText(fit(f"{self.chart.title(self.lang)}: {error}", self.size.width), style="dim")
+                self._cached = self._segments(RichText(fit(f"{self.chart.title(self.lang)}: {error}", self.size.width),
+                                                       style="dim"))
         return self._cached
 
-    def _draw(self) -> RichText:
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the drawing, in the widget's colours where the drawing sets none."""
+        lines = self.lines()
+        segments = lines[y] if y < len(lines) else []
+        return Strip(segments).adjust_cell_length(self.size.width).apply_style(self._style)
+
+    def text(self) -> str:
+        """The drawing as plain text (what tests read)."""
+        return "\n".join("".join(segment.text for segment in line) for line in self.lines())
+
+    def _segments(self, text: RichText) -> list[list[Segment]]:
+        """`text`'s lines as segments, unwrapped."""
+        return [list(line.render(self.app.console)) for line in text.split("\n", allow_blank=True)]
+
+    def _draw(self) -> list[list[Segment]]:
         width, height = max(1, self.size.width), max(1, self.size.height)
         plot_height = height - 2  # the title line above, the legend line below
         size = (max(10, width - 8), max(2, plot_height))
@@ -142,11 +163,12 @@ class LessonChart(Widget):
         self.plan = plan
         text = title_line(plan, width)
         if plan.empty:
-            return RichText("\n").join([text, *empty_box(plan.empty, width, height - 1)])
+            return self._segments(RichText("\n").join([text, *empty_box(plan.empty, width, height - 1)]))
         caption = [RichText(" ") + line for line in prose(plan.caption, max(10, width - 1), "dim italic")]
         if plan.caption and plot_height - len(caption) >= MIN_PLOT_HEIGHT:  # what the points are, under the title
             text = RichText("\n").join([text, *caption])
             plot_height -= len(caption)
+        plot: list[list[Segment]] = []
         if plot_height >= MIN_PLOT_HEIGHT:
             plt = self.plt
             plt.clear_data()
@@ -155,8 +177,5 @@ class LessonChart(Widget):
             plt.plotsize(width, plot_height)
             plt._set_size(width, plot_height)  # as PlotextPlot.render does (textual-plotext issue #5)
             plt.theme(self._plotext_theme())
-            text.append("\n")
-            text.append(ansi_text(plt.build().rstrip("\n")))
-        text.append("\n")
-        text.append(legend_line(plan, width, self.lang))
-        return text
+            plot = plot_segments(plt)
+        return [*self._segments(text), *plot, *self._segments(legend_line(plan, width, self.lang))]

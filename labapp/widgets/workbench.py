@@ -5,6 +5,7 @@ actions that only move things on screen (tabs, panels, zoom). Its layout follows
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -66,6 +67,7 @@ class WorkbenchScreen(Screen):
 
     def on_mount(self) -> None:
         """The open lesson; the lesson list has focus while it shows."""
+        gc.disable()  # building the first screen makes little garbage: collected once it shows (settle_memory)
         self.lessons.highlighted = self.bench.catalogue.index(self.bench.lesson)
         self.show_lesson(self.bench.lesson)
         if self.lessons.display:
@@ -108,6 +110,7 @@ class WorkbenchScreen(Screen):
     def _ready(self, view: LessonView) -> None:
         """A view is built: if it is the one asked for, it replaces the old one and is drawn; then build the next."""
         self._keep_recent()
+        self.call_after_refresh(self.settle_memory)
         if view is self.view:
             self._only(view)
             self.app.call_later(self.app.tick, True)  # type: ignore[attr-defined] - LabApp's redraw
@@ -128,6 +131,18 @@ class WorkbenchScreen(Screen):
             if view is not self.view and view.ready:
                 del self.built[key]
                 view.remove()
+                gc.unfreeze()  # its objects may be collected again (the next settle_memory freezes the rest)
+
+    @staticmethod
+    def settle_memory() -> None:
+        """What is alive now (Textual, the lesson views, torch once loaded) lives on: collect the garbage, then
+        take the rest out of the garbage collector's care (gc.freeze), so that a full collection walks only what
+        came later. Else each one walked torch's objects again: a pause of about 0.2 s here that a key press or
+        a lesson opening waited out. Called once a view is built and once a run has ended (the runner unfreezes
+        then, so that the run's own objects can go)."""
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
     def _prebuild(self) -> None:
         """Build the view of the lesson highlighted in the list out of sight, while the user reads the list, so
@@ -150,6 +165,11 @@ class WorkbenchScreen(Screen):
     def _highlighted(self) -> None:
         """The highlighted lesson is built next, before Enter opens it."""
         self._prebuild()
+
+    def on_unmount(self) -> None:
+        """What this screen kept may be collected again once it goes (tests open many apps in one process)."""
+        gc.unfreeze()
+        gc.enable()
 
     async def views_built(self, timeout: float = BUILD_WAIT) -> None:
         """Wait (at most `timeout` seconds) for a view being built: Textual cannot take down a tree still mounting
@@ -281,6 +301,7 @@ class WorkbenchScreen(Screen):
     def on_torch_loaded(self, message: TorchLoaded) -> None:
         """torch is in (loaded by this screen): runs can start, and every form offers the devices found."""
         self.bench.torch_ready = True
+        self.settle_memory()
         self.devices[:] = message.devices
         for view in self.built.values():
             view.form.set_devices(self.devices)
