@@ -20,7 +20,7 @@ from labapp.lesson import Chart, Lesson, Metric, Record, ShapeTrace, Step, View,
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
-from labapp.strings import join_words, say, unit_word
+from labapp.strings import join_words, labelled, say, unit_word
 
 SHADES = " .:-=+*#%@"  # low loss -> high loss
 PLOT_HEIGHT = 15  # rows of a plot in the headless report
@@ -277,8 +277,10 @@ def chart_text(lesson: Lesson, chart: Chart, metrics: list[Metric], lang: str, w
                 mark_x=mark, mark_label=label, integer_x=chart.x in ("epoch", "step"))
 
 
-def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
-    """A heat map as characters: blank is the lowest value, '@' the highest, 'X' the marked point."""
+def heatmap_text(title: str, data: dict[str, Any], width: int, lang: str = "en",
+                 label: Callable[[str], str] = str) -> str:
+    """A heat map as characters: blank is the lowest value, '@' the highest, 'X' the marked point; its key and
+    axis names in `lang` (the names through `label`)."""
     xs, ys, z = data["x"], data["y"], data["z"]
     col_step = max(1, math.ceil(len(xs) / max(10, width - 12)))
     row_step = max(1, math.ceil(len(ys) / 21))
@@ -296,18 +298,17 @@ def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
     mark_cell = None
     if mark is not None:
         mark_cell = (min(rows, key=lambda j: abs(ys[j] - mark[1])), min(cols, key=lambda i: abs(xs[i] - mark[0])))
-    key = (f"{data.get('y_label', 'y')}  (blank = lowest, @ = highest"
-           + (f", X = minimum at {data.get('x_label', 'x')}={mark[0]:g}, {data.get('y_label', 'y')}={mark[1]:g})"
-              if mark else ")"))
+    x_name, y_name = label(data.get("x_label", "x")), label(data.get("y_label", "y"))
+    key = f"{y_name}  " + (say("heatmap key mark", lang, x=x_name, x_value=mark[0], y=y_name, y_value=mark[1])
+                           if mark else say("heatmap key", lang))
     lines = [title, *("  " + part for part in wrap_cell(key, max(MIN_COLUMN, width - 2)))]  # the key wraps to the width
     for j in reversed(rows):
         cells = "".join("X" if (j, i) == mark_cell else shade(z[j][i]) for i in cols)
         lines.append(f"{ys[j]:>8.3g} |{cells}")
     lines.append(" " * 9 + "+" + "-" * len(cols))
     left, right = f"{xs[0]:g}", f"{xs[cols[-1]]:g}"
-    label = data.get("x_label", "x")
-    gap = max(1, len(cols) - len(left) - len(right) - len(label))
-    lines.append(" " * 10 + left + " " * (gap // 2) + label + " " * (gap - gap // 2) + right)
+    gap = max(1, len(cols) - len(left) - len(right) - cell_len(x_name))
+    lines.append(" " * 10 + left + " " * (gap // 2) + x_name + " " * (gap - gap // 2) + right)
     return "\n".join(lines)
 
 
@@ -393,7 +394,7 @@ def _records_text(header: list[str], rows: list[list[str]], width: int) -> str:
         lines += [f"  {part}" for part in wrap_cell(row[0], max(MIN_COLUMN, width - 2))]
         for name, cell in zip(header[1:], row[1:]):
             if cell:
-                lines += [f"    {part}" for part in wrap_cell(f"{name}: {cell}", room)]
+                lines += [f"    {part}" for part in wrap_cell(labelled(name, cell), room)]
     return "\n".join(lines)
 
 
@@ -424,7 +425,7 @@ def trace_text(trace: ShapeTrace, label: Callable[[str], str] = str, width: int 
     rows = [[f"{c:,}" if _is_number(c) and isinstance(c, int) else c for c in row] for row in trace.rows]
     lines = [table_text({"columns": list(trace.columns), "rows": rows}, label, width)]
     for name, value in trace.notes.items():
-        note = f"{safe(label(name))}: {safe(label(value))}"
+        note = labelled(safe(label(name)), safe(label(value)))
         parts = [note] if width is None else wrap_cell(note, max(MIN_COLUMN, width - 4))
         lines += ["  " + parts[0], *("    " + part for part in parts[1:])]
     return "\n".join(lines)
@@ -456,7 +457,7 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
     if view.kind == "table":
         return f"{title}\n{table_text(value, label, width)}"
     if view.kind == "heatmap":
-        return heatmap_text(title, value, width)
+        return heatmap_text(title, value, width, lang, label)
     if view.kind == confusion.KIND:
         palette = confusion.ANSI if color else confusion.PLAIN
         lines = confusion.render(value, lang, width - 2, palette, label)

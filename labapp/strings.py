@@ -220,6 +220,11 @@ WORDS: dict[str, Text] = {
     "sweep one seed": T("种子 {seeds}", "seed {seeds}"),
     "sweep takes one": T("（{name} 在扫描中只取一个值，不取列表：{value}）",
                          " ({name} takes one value in a sweep, not a list: {value})"),
+    # issue 11 (zh words): the heat map's key, a view that cannot be drawn, a record's fields
+    "heatmap key": T("（空白 = 最低，@ = 最高）", "(blank = lowest, @ = highest)"),
+    "heatmap key mark": T("（空白 = 最低，@ = 最高，X = 最低点，在 {x}={x_value:g}、{y}={y_value:g}）",
+                          "(blank = lowest, @ = highest, X = minimum at {x}={x_value:g}, {y}={y_value:g})"),
+    "cannot draw": T("{title}：无法显示（{error}）", "{title}: cannot draw ({error})"),
 }
 
 
@@ -227,6 +232,17 @@ def unit_word(unit: str, lang: str) -> str:
     """A lesson's unit ('epoch', 'step', 'evaluation') as a counting word in `lang`."""
     key = f"unit {unit}"
     return say(key, lang) if key in WORDS else unit
+
+
+def colon(before: str) -> str:
+    """The colon that follows `before`: full-width after a Chinese name ('参数总数：', 'N、L：'), ': ' after any other
+    ('params: ')."""
+    return "：" if any(map(wide, before)) else ": "
+
+
+def labelled(name: str, value: object) -> str:
+    """'name: value', with the colon that follows `name` ('参数总数：575,050', 'parameters: 575,050')."""
+    return f"{name}{colon(name)}{value}"
 
 
 def wide(ch: str) -> bool:

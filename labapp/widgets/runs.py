@@ -15,7 +15,7 @@ from labapp.controller import changed_params
 from labapp.lesson import Lesson
 from labapp.records import PastRun
 from labapp.report import MIN_COLUMN, number, wrap_cell
-from labapp.strings import say
+from labapp.strings import labelled, say
 
 
 STATUSES = ("finished", "stopped", "diverged", "failed", "interrupted", "running")  # said in the UI's language
@@ -122,9 +122,9 @@ class RunsPanel(Vertical):
         run = self.highlighted()
         text = str(run.path) if run else ""
         if run and "started" in self._below:
-            text += f"\n{say('started', self.lang)}: {run.started[:16].replace('T', ' ')}"
+            text += f"\n{labelled(say('started', self.lang), run.started[:16].replace('T', ' '))}"
         if run and "changed" in self._below:
-            text += f"\n{say('changed', self.lang)}: {changed_params(self.lesson, run.path, self.lang)}"
+            text += f"\n{labelled(say('changed', self.lang), changed_params(self.lesson, run.path, self.lang))}"
         self.query_one("#runs-path", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
