@@ -159,8 +159,8 @@ def step_text(lesson: Lesson, step: Step, points: list[Metric], lang: str) -> st
             rows += [(first, f"{name}: {_numbers(old)} → {_numbers(new)}" + (f"  ({safe(step.rule)})" if step.rule else ""))]
     added = []
     for m in points:  # `epoch 1: cost 4.6667  w 1.0933`, wrapped
-        values = [f"{safe(k)} {number(v)}" for k, v in m.values.items()] or [""]
-        added += _packed([f"{label(lesson.unit)} {m.epoch}: {values[0]}".rstrip(), *values[1:]])
+        values = [f"{label(k)} {number(v)}" for k, v in m.values.items()] or [""]
+        added += _packed([labelled(f"{label(lesson.unit)} {m.epoch}", values[0]).rstrip(), *values[1:]])
     added = added or [say("step no point", lang, unit=label(lesson.unit))]
     rows += [(say("step chart", lang) if n == 0 else "", text) for n, text in enumerate(added)]
     size = max(cell_len(name) for name, _ in rows)
@@ -331,9 +331,11 @@ def _padded(text: str, width: int, right: bool) -> str:
 
 MIN_COLUMN = 8  # cells a wrapped column keeps at least
 LONG_WORD = 16  # a text column keeps its longest word whole up to this many cells (a longer one is cut)
-# where a cell may break: after a space, comma, slash or dot; after a dash that follows a digit or a word (never
-# inside a number such as 1.75e-08)
-_WORD_END = re.compile(r"(?<=[ ,，）/·])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\w)")
+# where a cell may break: after a space, comma, slash or dot (or Chinese punctuation); after a dash that follows a
+# digit or a word (never inside a number such as 1.75e-08); where Chinese meets a Latin word or an opening bracket
+# (so that `optimizer.zero_grad()` inside a Chinese sentence is never cut)
+_WORD_END = re.compile(r"(?<=[ ,，）/·：；、。])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\w)"
+                       r"|(?<=[\u3400-\u9fff])(?=[A-Za-z（])")
 CLOSING = "，。；：、）》」！？,.;:)"  # punctuation that never starts a line
 
 

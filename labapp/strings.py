@@ -159,7 +159,7 @@ WORDS: dict[str, Text] = {
                        "step mode steps through one run: give one value, not a list, in the form"),
     # errors explained (labapp/torch_errors.py: the table of errors; these words frame a row of it)
     "torch error explained": T("这是什么意思：{meaning} 通常的改法：{fix}", "What it means: {meaning} The usual fix: {fix}"),
-    "ended failed explained": T("失败：{explained}（torch 的原话：{message}）", "failed: {explained} (torch said: {message})"),
+    "ended failed explained": T("失败：{explained}（torch 的原话：“{message}”）", "failed: {explained} (torch said: {message})"),
     # checkpoints, resume and export (issue 16)
     "resume": T("继续", "Resume"),
     "resume about": T("从最后一个检查点接着训练所选的已停止运行（没有选中时：最近一次运行）",
@@ -225,13 +225,38 @@ WORDS: dict[str, Text] = {
     "heatmap key mark": T("（空白 = 最低，@ = 最高，X = 最低点，在 {x}={x_value:g}、{y}={y_value:g}）",
                           "(blank = lowest, @ = highest, X = minimum at {x}={x_value:g}, {y}={y_value:g})"),
     "cannot draw": T("{title}：无法显示（{error}）", "{title}: cannot draw ({error})"),
+    # the runner's own words for how a run ended (written in en to its records; `runner_words` says them in zh)
+    "runner diverged value": T("在第 {n} {unit}发散：{name} 变成了 {value}；试试更小的学习率",
+                               "diverged at {unit} {n}: {name} became {value}; try a smaller learning rate"),
+    "runner diverged overflow": T("在第 {n} {unit}发散：有一个值大到浮点数存不下（{error}）；试试更小的学习率",
+                                  "diverged at {unit} {n}: a value grew too large for a float ({error}); "
+                                  "try a smaller learning rate"),
+    "runner stopped stepping": T("在第 {n} {unit}停止（单步模式，第 {update} 次更新之后）",
+                                 "stopped at {unit} {n} in step mode, after update {update}"),
 }
+RUNNER_WORDS = ("runner diverged value", "runner diverged overflow", "runner stopped stepping")
 
 
 def unit_word(unit: str, lang: str) -> str:
     """A lesson's unit ('epoch', 'step', 'evaluation') as a counting word in `lang`."""
     key = f"unit {unit}"
     return say(key, lang) if key in WORDS else unit
+
+
+def runner_words(message: str, lang: str) -> str:
+    """The runner's message (always written in en, one of RUNNER_WORDS) in `lang`; any other message as it is."""
+    for key in RUNNER_WORDS:
+        template = re.escape(WORDS[key]("en")).replace(r"\{", "{").replace(r"\}", "}")
+        found = re.fullmatch(re.sub(r"\{(\w+)\}", r"(?P<\1>.+?)", template), message)
+        if found:
+            values = found.groupdict()
+            return say(key, lang, **{**values, "unit": unit_word(values["unit"], lang)})
+    return message
+
+
+def status_word(status: str, lang: str) -> str:
+    """A run's status or the workbench's state ('finished', 'loading torch') in `lang`; one it does not know, as is."""
+    return say(status, lang) if status in WORDS else status
 
 
 def colon(before: str) -> str:
