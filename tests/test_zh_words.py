@@ -45,20 +45,18 @@ SHORT = {  # a short run of each lesson (the explorers and summaries run too)
     "rnn-basics": {"epochs": "3"},
 }
 
-# Names a Chinese screen keeps as they are: torch, Python and the course's own identifiers.
+# Names a Chinese screen keeps as they are (besides the lesson's id and its params' names and choices, allowed in
+# `english_words`; CamelCase and CAPITALS pass as names, and code is recognised by its dots, brackets and `=`):
 IDENTIFIERS = {
-    "nn", "torch", "tensor", "dim", "input", "input2", "target", "weight", "log", "exp", "cos", "max", "min",
-    "margin", "delta", "pos", "pred", "true", "predict", "hello", "ohlol", "inputs", "labels", "hidden", "out",
-    "emb", "fc", "view", "batch", "seq", "len", "size", "num", "rnncell", "incep", "mp", "conv", "cpu", "cuda",
-    "mps", "auto", "lr", "momentum", "none", "sum", "mean", "mse", "sse", "MiB", "Linear", "Flatten", "Sigmoid", "Normalize",
-    "Adam", "Adagrad", "Adamax", "Rprop", "Inception", "loss", "embedding", "logit", "anchor", "positive",
-    "negative", "all",
-    # the layer-list syntax of lesson 10 and the shape traces (`conv 10 5, pool 2, linear 10`), and code values
-    "linear", "pool", "flatten", "pad", "stride", "False", "True", "inf", "nan", "logits",
-    # libraries and the program's own commands
-    "numpy", "torchvision", "labapp", "sweep",
-    # keys, named as the keyboard names them
-    "Enter", "Esc", "Tab",
+    "torch", "torchvision", "numpy", "labapp", "sweep",  # libraries, and the program's own commands
+    "cpu", "cuda", "mps", "auto", "Enter", "Esc", "Tab",  # devices and keys, as the machine and the keyboard name them
+    "Adam", "Flatten", "Linear", "Normalize", "Sigmoid",  # torch and torchvision classes with a single capital
+    "inf", "nan", "all",  # values as code writes them: what a diverged value became; a list param's `all`
+    # the course code's own names, which the shape traces, formulas and model summaries show as the code has them
+    "inputs", "labels", "hidden", "out", "embedding", "batch", "fc", "mp", "log", "logit", "logits", "anchor",
+    "positive", "negative", "margin",
+    "conv", "pool", "linear", "pad",  # the layer list of lesson 10, as the user types it (`conv 10 5, pool 2, linear 10`)
+    "pred", "true",  # the tags on the digit pictures, which the view's title explains (模型的回答（pred）和标签（true）)
 }
 QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")  # a message quoted as torch says it (an error's own words)
 WORD = re.compile(r"(--|\.|=|∂|·)?(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]*)(?=([.(=\[]?))")
