@@ -112,7 +112,7 @@ WORDS: dict[str, Text] = {
                    "Enter: overlay on the charts · y: copy the path · c: resume a stopped run · e: export CSV and SVG"),
     # messages
     "busy": T("{lesson} 正在训练：先按 s 停止", "{lesson} is training: stop it first (s)"),
-    "no model": T("还没有训练好的模型：先运行这一课（r），第一个 epoch 结束后就能试",
+    "no model": T("还没有训练好的模型：先运行这一课（r），第一轮结束后就能试",
                   "no trained model yet: run the lesson (r); the box answers once its first epoch ends"),
     "thinking": T("计算中…", "thinking…"),
     "try failed": T("没能回答：{error}", "no answer: {error}"),

@@ -21,7 +21,7 @@ from labapp.controller import Workbench, changed_params, ended_message
 from labapp.lesson import BoolParam, ChoiceParam, Lesson, MultiChoiceParam, ParamError, View
 from labapp.progress import headline_values
 from labapp.report import chart_series, series_label, step_text, view_text
-from labapp.strings import say, status_word, unit_word
+from labapp.strings import WORDS, say, status_word, unit_word
 from labapp.traces import RunTrace, plan_traces
 from labapp.widgets.runs import final_headline
 from labapp.widgets.status import status_parts
@@ -68,7 +68,7 @@ TYPED = "Nakamoto"  # the name typed in the try-it box: the user's, not the scre
 
 def english_words(text: str, lesson: Lesson) -> set[str]:
     """The Latin-letter words of `text` that are not identifiers (see the module's docstring)."""
-    allowed = set(IDENTIFIERS) | {lesson.id} | set(lesson.id.split("-"))
+    allowed = set(IDENTIFIERS) | {lesson.id, "seed"} | set(lesson.id.split("-"))  # the form's fields: params, and seed
     for param in lesson.params:
         allowed |= {param.name, *param.name.split("_")}
         if isinstance(param, (ChoiceParam, MultiChoiceParam)):
@@ -251,3 +251,12 @@ def test_every_word_a_lesson_declares_is_chinese_in_zh(lesson):
         texts += [lesson.try_it.prompt("zh"), lesson.try_it.title("zh")]
     english = {text: words for text in texts if (words := english_words(text, lesson))}
     assert not english, f"English words in {lesson.id}'s zh texts: {english}"
+
+
+def test_every_word_of_the_catalogue_is_chinese_in_zh():
+    """The UI's own words (status, keys, panels, messages), their blanks left out: what any lesson's screen may say.
+    Besides identifiers, the language switch names English as itself, and a message may name a param (epochs)."""
+    lesson = lessons.get("linear-regression")  # a lesson with epochs, as the message about resuming names it
+    english = {key: words for key, text in WORDS.items()
+               if (words := english_words(re.sub(r"\{\w+\}", "", text("zh")), lesson) - {"English"})}
+    assert not english, f"English words in the catalogue's zh texts: {english}"
