@@ -1,10 +1,14 @@
-"""In Chinese, every lesson's screen words are Chinese: a short run of each lesson, everything it shows
-(views, chart titles, axes and legends, the status line, the end message, the runs table's header,
-the try-it box) rendered in zh and searched for English words.
+"""In Chinese, every lesson's screen words are Chinese. Each lesson runs through the workbench's controller (as the
+app starts a run) once with its short settings and once more for every other choice and switch of its params; then
+everything the app shows of those runs is rendered in zh and searched for English words: the shapes trace, the
+views (tables, values, heat map keys, the confusion matrix and its key), chart titles, axes, legends and empty
+notes, the status line, the end message and the message log, the step panel, the try-it box, a sweep's table,
+and the runs panel's headers and rows. The catalogue's own zh texts are checked whole too.
 
-Identifiers may stay: torch and Python names (nn.Linear, ReLU, MaxPool2d), the lesson's parameter
-names and choices, units (MiB), the course's own strings ('hello'), and names written in capitals
-(MSE, SGD, BCE). Anything else in Latin letters is a word a Chinese reader should not meet.
+Identifiers may stay (`IDENTIFIERS`, and the lesson's id, params and choices): torch and Python names (nn.Linear,
+ReLU, MaxPool2d), units (MiB), paths, the course's own strings ('hello'), code (`x.view(-1)`, `lr=0.1`, `∂cost/∂w`)
+and names written in capitals (MSE, SGD, BCE). Anything else in Latin letters is a word a Chinese reader should
+not meet.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ IDENTIFIERS = {
 }
 QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")  # a message quoted as torch says it (an error's own words)
 WORD = re.compile(r"(--|\.|=|∂|·)?(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]*)(?=([.(=\[]?))")
+RUN_ID = re.compile(r"[0-9a-f]{6}")
 PATH = re.compile(r"(?<![\w.])/[^\s·，。）]+")  # a file or folder path (a run folder, a saved file)
 COURSE_LETTERS = set("helo")  # the RNN's strings ('ohlol', 'hhlll') are data, not words
 TRY = "Nakamoto,,李"  # typed in the try-it box
@@ -77,6 +82,8 @@ def english_words(text: str, lesson: Lesson) -> set[str]:
     for before, word, after in WORD.findall(PATH.sub("", QUOTED.sub("", text.replace(TYPED, "")))):
         if before or after or set(word) <= COURSE_LETTERS:
             continue  # code and formulas: .data, --seed, betas=, =off, nn.Linear(, x[i], ∂cost/∂w, lr·grad
+        if RUN_ID.fullmatch(word):
+            continue  # the end of a run folder's name (20261130-172717-bdffad), wrapped onto a line of its own
         if len(word) == 1 or word in allowed or word.lower() in allowed or any(ch.isdigit() or ch == "_" for ch in word):
             continue
         if len(word) > 1 and (word.isupper() or any(ch.isupper() for ch in word[1:])):
