@@ -20,7 +20,7 @@ from labapp.lesson import IntParam, Lesson, Param, ParamError, Values
 from labapp.progress import RunProgress
 from labapp.records import PastRun, RecordsError, RunRecorder, default_root, kept_rows, list_runs
 from labapp.runner import Run
-from labapp.strings import WORDS, say, unit_word
+from labapp.strings import WORDS, runner_words, say, unit_word
 from labapp.sweep import FINISHED, Grid, Point, PointResult, Row, parse_axis, parse_grid, rank, table_text
 from labapp.torch_errors import explanation
 from labapp.traces import RunTrace, TraceSink, describe
@@ -480,7 +480,7 @@ class Workbench:
         place = ""
         if sweep is not None and trace in sweep.traces:
             place = f"{say('sweep', self.lang)} {sweep.traces.index(trace) + 1}/{sweep.count} {trace.label}: "
-        return place + ended + folder, place + ended + (f" — {trace.message}" if more else "") + folder
+        return place + ended + folder, place + ended + (f" — {runner_words(trace.message, self.lang)}" if more else "") + folder
 
     def sweep_said(self, sweep: SweepRun) -> str:
         """How a sweep ended, in the UI's language: how many runs ran, and the best point."""

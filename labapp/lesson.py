@@ -345,12 +345,14 @@ class ShapeTrace:
         return {"columns": list(self.columns), "rows": [list(row) for row in self.rows]}
 
     def text(self, label: Callable[[str], str] = str, indent: str = "  ") -> str:
-        """The trace as aligned lines: the table (headers and notes named through `label`), then the notes."""
-        cells = [[label(c) for c in self.columns]] + [[f"{c:,}" if isinstance(c, int) else str(c) for c in row]
+        """The trace as aligned lines: the table (headers, word cells and notes named through `label`), then the notes."""
+        cells = [[label(c) for c in self.columns]] + [[f"{c:,}" if isinstance(c, int) else label(str(c)) for c in row]
                                                      for row in self.rows]
         widths = [max(_columns(row[i]) for row in cells) for i in range(len(self.columns))]
         lines = [indent + "  ".join(c + " " * (w - _columns(c)) for c, w in zip(row, widths)).rstrip() for row in cells]
-        return "\n".join(lines + [f"{indent}{label(name)}: {label(value)}" for name, value in self.notes.items()])
+        from labapp.strings import labelled  # the catalogue builds on this module
+
+        return "\n".join(lines + [indent + labelled(label(name), label(value)) for name, value in self.notes.items()])
 
 
 def _columns(text: str) -> int:
@@ -598,7 +600,7 @@ COMMON_LABELS: Mapping[str, Text] = {
     "layer": Text("层", "layer"), "output shape": Text("输出形状", "output shape"), "params": Text("参数个数", "params"),
     "tensor": Text("张量", "tensor"), "shape": Text("形状", "shape"), "layout": Text("维度的含义", "layout"),
     "flatten size": Text("展平后的大小", "flatten size"), "parameters": Text("参数总数", "parameters"),
-    "N, L": Text("N、L", "N, L"),
+    "N, L": Text("N、L", "N, L"), "input": Text("输入", "input"), "flatten": Text("展平", "flatten"),
 }
 
 

@@ -20,7 +20,7 @@ from labapp.lesson import Chart, Lesson, Metric, Record, ShapeTrace, Step, View,
 from labapp.output import safe
 from labapp.plotting import COLORS, DIVERGED_AT, Line, every_caption, plan_chart, plan_text
 from labapp.runner import RunInfo, Summary
-from labapp.strings import join_words, say, unit_word
+from labapp.strings import join_words, labelled, say, unit_word
 
 SHADES = " .:-=+*#%@"  # low loss -> high loss
 PLOT_HEIGHT = 15  # rows of a plot in the headless report
@@ -159,8 +159,8 @@ def step_text(lesson: Lesson, step: Step, points: list[Metric], lang: str) -> st
             rows += [(first, f"{name}: {_numbers(old)} → {_numbers(new)}" + (f"  ({safe(step.rule)})" if step.rule else ""))]
     added = []
     for m in points:  # `epoch 1: cost 4.6667  w 1.0933`, wrapped
-        values = [f"{safe(k)} {number(v)}" for k, v in m.values.items()] or [""]
-        added += _packed([f"{label(lesson.unit)} {m.epoch}: {values[0]}".rstrip(), *values[1:]])
+        values = [f"{label(k)} {number(v)}" for k, v in m.values.items()] or [""]
+        added += _packed([labelled(f"{label(lesson.unit)} {m.epoch}", values[0]).rstrip(), *values[1:]])
     added = added or [say("step no point", lang, unit=label(lesson.unit))]
     rows += [(say("step chart", lang) if n == 0 else "", text) for n, text in enumerate(added)]
     size = max(cell_len(name) for name, _ in rows)
@@ -279,8 +279,10 @@ def chart_text(lesson: Lesson, chart: Chart, metrics: list[Metric], lang: str, w
                 mark_x=mark, mark_label=label, integer_x=chart.x in ("epoch", "step"), every=chart.every)
 
 
-def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
-    """A heat map as characters: blank is the lowest value, '@' the highest, 'X' the marked point."""
+def heatmap_text(title: str, data: dict[str, Any], width: int, lang: str = "en",
+                 label: Callable[[str], str] = str) -> str:
+    """A heat map as characters: blank is the lowest value, '@' the highest, 'X' the marked point; its key and
+    axis names in `lang` (the names through `label`)."""
     xs, ys, z = data["x"], data["y"], data["z"]
     col_step = max(1, math.ceil(len(xs) / max(10, width - 12)))
     row_step = max(1, math.ceil(len(ys) / 21))
@@ -298,18 +300,17 @@ def heatmap_text(title: str, data: dict[str, Any], width: int) -> str:
     mark_cell = None
     if mark is not None:
         mark_cell = (min(rows, key=lambda j: abs(ys[j] - mark[1])), min(cols, key=lambda i: abs(xs[i] - mark[0])))
-    key = (f"{data.get('y_label', 'y')}  (blank = lowest, @ = highest"
-           + (f", X = minimum at {data.get('x_label', 'x')}={mark[0]:g}, {data.get('y_label', 'y')}={mark[1]:g})"
-              if mark else ")"))
+    x_name, y_name = label(data.get("x_label", "x")), label(data.get("y_label", "y"))
+    key = f"{y_name}  " + (say("heatmap key mark", lang, x=x_name, x_value=mark[0], y=y_name, y_value=mark[1])
+                           if mark else say("heatmap key", lang))
     lines = [title, *("  " + part for part in wrap_cell(key, max(MIN_COLUMN, width - 2)))]  # the key wraps to the width
     for j in reversed(rows):
         cells = "".join("X" if (j, i) == mark_cell else shade(z[j][i]) for i in cols)
         lines.append(f"{ys[j]:>8.3g} |{cells}")
     lines.append(" " * 9 + "+" + "-" * len(cols))
     left, right = f"{xs[0]:g}", f"{xs[cols[-1]]:g}"
-    label = data.get("x_label", "x")
-    gap = max(1, len(cols) - len(left) - len(right) - len(label))
-    lines.append(" " * 10 + left + " " * (gap // 2) + label + " " * (gap - gap // 2) + right)
+    gap = max(1, len(cols) - len(left) - len(right) - cell_len(x_name))
+    lines.append(" " * 10 + left + " " * (gap // 2) + x_name + " " * (gap - gap // 2) + right)
     return "\n".join(lines)
 
 
@@ -332,9 +333,11 @@ def _padded(text: str, width: int, right: bool) -> str:
 
 MIN_COLUMN = 8  # cells a wrapped column keeps at least
 LONG_WORD = 16  # a text column keeps its longest word whole up to this many cells (a longer one is cut)
-# where a cell may break: after a space, comma, slash or dot; after a dash that follows a digit or a word (never
-# inside a number such as 1.75e-08)
-_WORD_END = re.compile(r"(?<=[ ,，）/·])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\w)")
+# where a cell may break: after a space, comma, slash or dot (or Chinese punctuation); after a dash that follows a
+# digit or a word (never inside a number such as 1.75e-08); where Chinese meets a Latin word or an opening bracket
+# (so that `optimizer.zero_grad()` inside a Chinese sentence is never cut)
+_WORD_END = re.compile(r"(?<=[ ,，）/·：；、。])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\w)"
+                       r"|(?<=[\u3400-\u9fff])(?=[A-Za-z（])")
 CLOSING = "，。；：、）》」！？,.;:)"  # punctuation that never starts a line
 
 
@@ -405,7 +408,7 @@ def _records_text(header: list[str], rows: list[list[str]], width: int) -> str:
         lines += [f"  {part}" for part in wrap_cell(row[0], max(MIN_COLUMN, width - 2))]
         for name, cell in zip(header[1:], row[1:]):
             if cell:
-                lines += [f"    {part}" for part in wrap_cell(f"{name}: {cell}", room)]
+                lines += [f"    {part}" for part in wrap_cell(labelled(name, cell), room)]
     return "\n".join(lines)
 
 
@@ -436,7 +439,7 @@ def trace_text(trace: ShapeTrace, label: Callable[[str], str] = str, width: int 
     rows = [[f"{c:,}" if _is_number(c) and isinstance(c, int) else c for c in row] for row in trace.rows]
     lines = [table_text({"columns": list(trace.columns), "rows": rows}, label, width)]
     for name, value in trace.notes.items():
-        note = f"{safe(label(name))}: {safe(label(value))}"
+        note = labelled(safe(label(name)), safe(label(value)))
         parts = [note] if width is None else wrap_cell(note, max(MIN_COLUMN, width - 4))
         lines += ["  " + parts[0], *("    " + part for part in parts[1:])]
     return "\n".join(lines)
@@ -468,7 +471,7 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
     if view.kind == "table":
         return f"{title}\n{table_text(value, label, width)}"
     if view.kind == "heatmap":
-        return heatmap_text(title, value, width)
+        return heatmap_text(title, value, width, lang, label)
     if view.kind == confusion.KIND:
         palette = confusion.ANSI if color else confusion.PLAIN
         lines = confusion.render(value, lang, width - 2, palette, label)

@@ -26,6 +26,7 @@ from labapp.checkpoints import CheckpointError
 from labapp.data import DataError, DataStore
 from labapp.lesson import Lesson, Metric, Record, Step, StepLater, Values, ViewValue, shown
 from labapp.progress import RunProgress, RunStatus
+from labapp.strings import say
 
 FINISHED, STOPPED, DIVERGED, FAILED = RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED
 
@@ -516,8 +517,8 @@ class Run:
                     bad = _first_non_finite(record) if isinstance(record, Metric) else None
                     if bad is not None:
                         status, diverged_at = DIVERGED, record.epoch
-                        message = (f"diverged at {self.lesson.unit} {record.epoch}: {bad[0]} became "
-                                   f"{bad[1]}; try a smaller learning rate")
+                        message = say("runner diverged value", "en", unit=self.lesson.unit, n=record.epoch,
+                                      name=bad[0], value=bad[1])
                         break
             finally:
                 self._interruptible = False
@@ -532,13 +533,14 @@ class Run:
             elif status == FINISHED and self._stop.is_set():
                 status, message = STOPPED, f"stopped at {self.lesson.unit} {progress.reached}"
                 if self.gate.stepping and self.gate.shown:
-                    message += f" in step mode, after update {self.gate.shown}"
+                    message = say("runner stopped stepping", "en", unit=self.lesson.unit, n=progress.reached,
+                                  update=self.gate.shown)
                 if self._stop_reason:
                     message += f": {self._stop_reason}"
         except (OverflowError, FloatingPointError) as error:
             status, diverged_at = DIVERGED, progress.reached + 1
-            message = (f"diverged at {self.lesson.unit} {diverged_at}: a value grew "
-                       f"too large for a float ({type(error).__name__}); try a smaller learning rate")
+            message = say("runner diverged overflow", "en", unit=self.lesson.unit, n=diverged_at,
+                          error=type(error).__name__)
         except KeyboardInterrupt:
             self._interruptible = False
             status, message = STOPPED, f"interrupted at {self.lesson.unit} {progress.reached}"

@@ -112,7 +112,7 @@ WORDS: dict[str, Text] = {
                    "Enter: overlay on the charts · y: copy the path · c: resume a stopped run · e: export CSV and SVG"),
     # messages
     "busy": T("{lesson} 正在训练：先按 s 停止", "{lesson} is training: stop it first (s)"),
-    "no model": T("还没有训练好的模型：先运行这一课（r），第一个 epoch 结束后就能试",
+    "no model": T("还没有训练好的模型：先运行这一课（r），第一轮结束后就能试",
                   "no trained model yet: run the lesson (r); the box answers once its first epoch ends"),
     "thinking": T("计算中…", "thinking…"),
     "try failed": T("没能回答：{error}", "no answer: {error}"),
@@ -159,7 +159,7 @@ WORDS: dict[str, Text] = {
                        "step mode steps through one run: give one value, not a list, in the form"),
     # errors explained (labapp/torch_errors.py: the table of errors; these words frame a row of it)
     "torch error explained": T("这是什么意思：{meaning} 通常的改法：{fix}", "What it means: {meaning} The usual fix: {fix}"),
-    "ended failed explained": T("失败：{explained}（torch 的原话：{message}）", "failed: {explained} (torch said: {message})"),
+    "ended failed explained": T("失败：{explained}（torch 的原话：“{message}”）", "failed: {explained} (torch said: {message})"),
     # checkpoints, resume and export (issue 16)
     "resume": T("继续", "Resume"),
     "resume about": T("从最后一个检查点接着训练所选的已停止运行（没有选中时：最近一次运行）",
@@ -220,13 +220,54 @@ WORDS: dict[str, Text] = {
     "sweep one seed": T("种子 {seeds}", "seed {seeds}"),
     "sweep takes one": T("（{name} 在扫描中只取一个值，不取列表：{value}）",
                          " ({name} takes one value in a sweep, not a list: {value})"),
+    # issue 11 (zh words): the heat map's key, a view that cannot be drawn, a record's fields
+    "heatmap key": T("（空白 = 最低，@ = 最高）", "(blank = lowest, @ = highest)"),
+    "heatmap key mark": T("（空白 = 最低，@ = 最高，X = 最低点，在 {x}={x_value:g}、{y}={y_value:g}）",
+                          "(blank = lowest, @ = highest, X = minimum at {x}={x_value:g}, {y}={y_value:g})"),
+    "cannot draw": T("{title}：无法显示（{error}）", "{title}: cannot draw ({error})"),
+    # the runner's own words for how a run ended (written in en to its records; `runner_words` says them in zh)
+    "runner diverged value": T("在第 {n} {unit}发散：{name} 变成了 {value}；试试更小的学习率",
+                               "diverged at {unit} {n}: {name} became {value}; try a smaller learning rate"),
+    "runner diverged overflow": T("在第 {n} {unit}发散：有一个值大到浮点数存不下（{error}）；试试更小的学习率",
+                                  "diverged at {unit} {n}: a value grew too large for a float ({error}); "
+                                  "try a smaller learning rate"),
+    "runner stopped stepping": T("在第 {n} {unit}停止（单步模式，第 {update} 次更新之后）",
+                                 "stopped at {unit} {n} in step mode, after update {update}"),
 }
+RUNNER_WORDS = ("runner diverged value", "runner diverged overflow", "runner stopped stepping")
 
 
 def unit_word(unit: str, lang: str) -> str:
     """A lesson's unit ('epoch', 'step', 'evaluation') as a counting word in `lang`."""
     key = f"unit {unit}"
     return say(key, lang) if key in WORDS else unit
+
+
+def runner_words(message: str, lang: str) -> str:
+    """The runner's message (always written in en, one of RUNNER_WORDS) in `lang`; any other message as it is."""
+    for key in RUNNER_WORDS:
+        template = re.escape(WORDS[key]("en")).replace(r"\{", "{").replace(r"\}", "}")
+        found = re.fullmatch(re.sub(r"\{(\w+)\}", r"(?P<\1>.+?)", template), message)
+        if found:
+            values = found.groupdict()
+            return say(key, lang, **{**values, "unit": unit_word(values["unit"], lang)})
+    return message
+
+
+def status_word(status: str, lang: str) -> str:
+    """A run's status or the workbench's state ('finished', 'loading torch') in `lang`; one it does not know, as is."""
+    return say(status, lang) if status in WORDS else status
+
+
+def colon(before: str) -> str:
+    """The colon that follows `before`: full-width after a Chinese name ('参数总数：', 'N、L：'), ': ' after any other
+    ('params: ')."""
+    return "：" if any(map(wide, before)) else ": "
+
+
+def labelled(name: str, value: object) -> str:
+    """'name: value', with the colon that follows `name` ('参数总数：575,050', 'parameters: 575,050')."""
+    return f"{name}{colon(name)}{value}"
 
 
 def wide(ch: str) -> bool:

@@ -381,10 +381,10 @@ def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en"
     Given `columns`, laid out for that many terminal columns (the workbench, whose runs panel shows each whole path):
     each folder by its name, and the title, the headers, the status and the folders wrap inside their columns
     (a folder's name at its dashes); the numbers stay whole."""
-    from labapp.strings import say
+    from labapp.strings import join_words, say
 
     split, name = lesson.headline_metric() or ("train", "loss")
-    metric = f"{lesson.label(split, lang)} {lesson.label(name, lang)}"
+    metric = join_words(lesson.label(split, lang), lesson.label(name, lang))  # '训练集损失', 'train loss'
     over = say("sweep over seeds", lang, seeds=seeds) if seeds > 1 else ""
     names = [n for n, _ in rows[0].varied] if rows else []
     header = ["#", *names, say("sweep final", lang, metric=metric), say("status", lang),

@@ -125,7 +125,8 @@ class CourseLoader:
             yield inputs.to(self.device, non_blocking=True), target.to(self.device, non_blocking=True)
 
     def describe(self):
-        return "a DataLoader: ToTensor and Normalize on each image, every epoch (the course's way)"
+        return both("课程的做法：DataLoader 每轮对每张图片做 ToTensor 和 Normalize",
+                    "a DataLoader: ToTensor and Normalize on each image, every epoch (the course's way)")
 
 
 def load(root, hp, device):

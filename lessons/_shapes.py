@@ -279,7 +279,7 @@ def rnn_classifier_trace(hidden: int, n_layers: int, bidirectional: bool, countr
     rows = [("inputs", "(N, L)", "(batch, seq_len)"),
             ("input.t()", "(L, N)", "(seq_len, batch)"),
             ("embedding", f"(L, N, {hidden})", "(seq_len, batch, hidden_size)"),
-            ("packed data", f"(ΣL, {hidden})", "(sum of lengths, hidden_size)"),
+            ("packed.data", f"(ΣL, {hidden})", "(sum of lengths, hidden_size)"),
             ("hidden", f"({n_layers * directions}, N, {hidden})", "(num_layers·directions, batch, hidden_size)"),
             ("hidden_cat", f"(N, {directions * hidden})", "(batch, directions·hidden_size)"),
             ("fc_output", f"(N, {countries})", "(batch, countries)")]
@@ -302,9 +302,16 @@ RNN_LABELS = {
                         "(seq_len, batch, input_size): the GRU's default (batch_first=False), so (batch, seq_len) "
                         "is transposed first"),
     "N, L: names": Text("N 是这一批的姓氏数，L 是其中最长的姓氏的字母数", "N names in the batch, L letters in its longest name"),
+    # the layouts of lesson 14's trace that name a dimension in words
+    "(sum of lengths, hidden_size)": Text("(各姓氏字母数之和, hidden_size)", "(sum of lengths, hidden_size)"),
+    "(num_layers·directions, batch, hidden_size)": Text("(num_layers·方向数, batch, hidden_size)",
+                                                        "(num_layers·directions, batch, hidden_size)"),
+    "(batch, directions·hidden_size)": Text("(batch, 方向数·hidden_size)", "(batch, directions·hidden_size)"),
+    "(batch, countries)": Text("(batch, 国家数)", "(batch, countries)"),
 }
 SHAPE_LABELS = {
     "inception block": Text("Inception 块", "inception block"),
-    "1x1: 16, 5x5: 24, 3x3: 24, pool: 24 channels → 88": Text("四条分支 1x1: 16、5x5: 24、3x3: 24、池化: 24 个通道 → 拼成 88",
+    "inception": Text("Inception 块", "inception"), "residual": Text("残差块", "residual"),
+    "1x1: 16, 5x5: 24, 3x3: 24, pool: 24 channels → 88": Text("四条分支 1x1：16、5x5：24、3x3：24、池化：24 个通道 → 拼成 88",
                                                               "four paths, 1x1: 16, 5x5: 24, 3x3: 24, pool: 24 channels → 88"),
 }

@@ -134,5 +134,6 @@ LESSON = Lesson(
     headline=("best", "loss"),  # the status line: the best w (and b) found, and its loss (MSE; SSE for wx+b)
     headline_also=("w", "b"),
     labels={"best": Text("最好的", "best"), "loss": Text("最小损失", "min loss"),"best w": Text("最好的 w", "best w"), "best b": Text("最好的 b", "best b"),
-            "min MSE": Text("最小 MSE", "min MSE"), "min SSE": Text("最小误差平方和", "min SSE")},
+            "min MSE": Text("最小 MSE", "min MSE"), "min SSE": Text("最小误差平方和", "min SSE"),
+            "mse": Text("MSE", "mse"), "min_sse": Text("最小误差平方和", "min_sse")},
 )

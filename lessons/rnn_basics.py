@@ -137,8 +137,8 @@ def train(hp: Values, run):
         yield Metric(epoch=epoch, values={"loss": loss.item(), "accuracy": right / seq_len})
         yield ViewValue("prediction", {
             "input": "hello", "target": "ohlol", "predicted": predicted, "letters right": both(f"{seq_len} 个中 {right} 个", f"{right} of {seq_len}"),
-            "epoch": epoch, "lr": lr, "first 'ohlol' at epoch": first_right or both("还没有：多训练几轮，或换一个 --seed",
-                                                            "not yet: more epochs or another --seed")})
+            "epoch": epoch, "lr": lr, "first 'ohlol' at epoch": first_right or both("还没有：多训练几轮，或换一个 seed",
+                                                            "not yet: more epochs or another seed")})
         yield ViewValue("history", {"columns": ["epoch", "loss", "predicted"], "rows": list(history)})
         run.checkpoint(epoch, model=model, optimizer=optimizer, history=history, first_right=first_right)
         if run.should_stop:

@@ -301,7 +301,8 @@ def test_a_stopped_step_run_logs_the_runners_words_whole_and_shows_the_short_lin
     ended = bench.poll()
     assert ended.said == f"在第 1 轮停止 · {ended.trace.run_dir}"  # the status line: all Chinese but the path
     [line] = [message.text for message in bench.log if "停止" in message.text]
-    assert line == f"在第 1 轮停止 — stopped at epoch 1 in step mode, after update 1 · {ended.trace.run_dir}"
+    assert line == f"在第 1 轮停止 — 在第 1 轮停止（单步模式，第 1 次更新之后） · {ended.trace.run_dir}"  # the runner's words, in zh
+    assert ended.trace.message == "stopped at epoch 1 in step mode, after update 1"  # as the records keep them
 
 
 def test_every_end_of_a_sweep_is_logged_the_last_too_then_the_sweep(runs_dir):

@@ -24,7 +24,7 @@ from labapp.lesson import Values
 from labapp.panel_bar import bar_rows, short_name
 from labapp.progress import RunStatus
 from labapp.report import heatmap_text, table_text
-from labapp.strings import glue_numbers, say
+from labapp.strings import glue_numbers, labelled, say
 from labapp.sweep import FINISHED, Point, PointResult, rank, table_text as sweep_table
 from labapp.traces import RunTrace, plan_traces
 from tests.conftest import COUNTER
@@ -53,7 +53,7 @@ def squeezed(text: str) -> str:
 @pytest.mark.parametrize("lesson", [lesson for lesson in lessons.LESSONS if lesson.shapes is not None], ids=str)
 def test_a_shape_trace_fits_every_width_and_its_notes_read_whole(lesson, lang):
     trace = lesson.shapes(defaults(lesson))
-    notes = [squeezed(f"{lesson.label(name, lang)}: {lesson.label(value, lang)}") for name, value in trace.notes.items()]
+    notes = [squeezed(labelled(lesson.label(name, lang), lesson.label(value, lang))) for name, value in trace.notes.items()]
     for width in WIDTHS:
         text = shapes_text(lesson, defaults(lesson), lang, width)
         assert widest(text) <= width, (width, [line for line in text.splitlines() if cell_len(line) > width])

@@ -1,28 +1,34 @@
-"""In Chinese, every lesson's screen words are Chinese: a short run of each lesson, everything it shows
-(views, chart titles, axes and legends, the status line, the end message, the runs table's header,
-the try-it box) rendered in zh and searched for English words.
+"""In Chinese, every lesson's screen words are Chinese. Each lesson runs through the workbench's controller (as the
+app starts a run) once with its short settings and once more for every other choice and switch of its params; then
+everything the app shows of those runs is rendered in zh and searched for English words: the shapes trace, the
+views (tables, values, heat map keys, the confusion matrix and its key), chart titles, axes, legends and empty
+notes, the status line, the end message and the message log, the step panel, the try-it box, a sweep's table,
+and the runs panel's headers and rows. The catalogue's own zh texts are checked whole too.
 
-Identifiers may stay: torch and Python names (nn.Linear, ReLU, MaxPool2d), the lesson's parameter
-names and choices, units (MiB), the course's own strings ('hello'), and names written in capitals
-(MSE, SGD, BCE). Anything else in Latin letters is a word a Chinese reader should not meet.
+Identifiers may stay (`IDENTIFIERS`, and the lesson's id, params and choices): torch and Python names (nn.Linear,
+ReLU, MaxPool2d), units (MiB), paths, the course's own strings ('hello'), code (`x.view(-1)`, `lr=0.1`, `∂cost/∂w`)
+and names written in capitals (MSE, SGD, BCE). Anything else in Latin letters is a word a Chinese reader should
+not meet.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from functools import partial
 
 import pytest
 
 import lessons
 from labapp import data
-from labapp.controller import ended_message
-from labapp.lesson import ChoiceParam, Lesson, Metric, MultiChoiceParam, ViewValue
+from labapp.controller import Workbench, changed_params, ended_message
+from labapp.lesson import BoolParam, ChoiceParam, Lesson, MultiChoiceParam, ParamError, View
 from labapp.progress import headline_values
-from labapp.report import chart_series, series_label, view_text
-from labapp.runner import FINISHED, Run
-from labapp.strings import say, unit_word
+from labapp.report import chart_series, series_label, step_text, view_text
+from labapp.strings import WORDS, say, status_word, unit_word
 from labapp.traces import RunTrace, plan_traces
-from labapp.widgets.status import first_line, status_parts
+from labapp.widgets.runs import final_headline
+from labapp.widgets.status import status_parts
 from lessons import _data
 from tests.data_fixtures import checksum_of, stand_in
 from tests.mnist_fixtures import write_mnist
@@ -30,6 +36,9 @@ from tests.test_lessons_data import make_diabetes
 from tests.test_lessons_mnist import TEST, TRAIN, tiny_digits
 from tests.test_lessons_rnn import write_names
 
+EXTRA = {  # runs that end otherwise: diverged (the runner's words go to the message log)
+    "gradient-descent": [{"lr": "10", "epochs": "100"}],
+}
 SHORT = {  # a short run of each lesson (the explorers and summaries run too)
     "dataset-dataloader": {"epochs": "2", "num_workers": "0"},
     "softmax-mnist": {"epochs": "1"}, "cnn-basics": {"epochs": "1"}, "sequential": {"epochs": "1"},
@@ -40,36 +49,41 @@ SHORT = {  # a short run of each lesson (the explorers and summaries run too)
     "rnn-basics": {"epochs": "3"},
 }
 
-# Names a Chinese screen keeps as they are: torch, Python and the course's own identifiers.
+# Names a Chinese screen keeps as they are (besides the lesson's id and its params' names and choices, allowed in
+# `english_words`; CamelCase and CAPITALS pass as names, and code is recognised by its dots, brackets and `=`):
 IDENTIFIERS = {
-    "nn", "torch", "tensor", "dim", "input", "input2", "target", "weight", "log", "exp", "cos", "max", "min",
-    "margin", "delta", "pos", "pred", "true", "predict", "hello", "ohlol", "inputs", "labels", "hidden", "out",
-    "emb", "fc", "view", "batch", "seq", "len", "size", "num", "rnncell", "incep", "mp", "conv", "cpu", "cuda",
-    "mps", "auto", "lr", "momentum", "none", "sum", "mean", "mse", "sse", "MiB", "Linear", "Flatten", "Sigmoid",
-    "Adam", "Adagrad", "Adamax", "Rprop", "Inception", "loss", "embedding", "logit", "anchor", "positive",
-    "negative", "all",
-    # the layer-list syntax of lesson 10 and the shape traces (`conv 10 5, pool 2, linear 10`), and code values
-    "linear", "pool", "flatten", "pad", "stride", "False", "True", "inf", "nan", "logits",
-    # libraries and the program's own commands
-    "numpy", "torchvision", "labapp", "sweep",
+    "torch", "torchvision", "numpy", "labapp", "sweep",  # libraries, and the program's own commands
+    "cpu", "cuda", "mps", "auto", "Enter", "Esc", "Tab",  # devices and keys, as the machine and the keyboard name them
+    "Adam", "Flatten", "Linear", "Normalize", "Sigmoid",  # torch and torchvision classes with a single capital
+    "inf", "nan", "all",  # values as code writes them: what a diverged value became; a list param's `all`
+    # the course code's own names, which the shape traces, formulas and model summaries show as the code has them
+    "inputs", "labels", "hidden", "out", "embedding", "batch", "fc", "mp", "log", "logit", "logits", "anchor",
+    "positive", "negative", "margin",
+    "conv", "pool", "linear", "pad",  # the layer list of lesson 10, as the user types it (`conv 10 5, pool 2, linear 10`)
+    "pred", "true",  # the tags on the digit pictures, which the view's title explains (模型的回答（pred）和标签（true）)
 }
 QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")  # a message quoted as torch says it (an error's own words)
-WORD = re.compile(r"(--|\.)?(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]*)(?=([.(=\[]?))")
+WORD = re.compile(r"(--|\.|=|∂|·)?(?<![A-Za-z0-9_])([A-Za-z][A-Za-z0-9_]*)(?=([.(=\[]?))")
+RUN_ID = re.compile(r"[0-9a-f]{6}")
+PATH = re.compile(r"(?<![\w.])/[^\s·，。）]+")  # a file or folder path (a run folder, a saved file)
 COURSE_LETTERS = set("helo")  # the RNN's strings ('ohlol', 'hhlll') are data, not words
+TRY = "Nakamoto,,李"  # typed in the try-it box
 TYPED = "Nakamoto"  # the name typed in the try-it box: the user's, not the screen's
 
 
 def english_words(text: str, lesson: Lesson) -> set[str]:
     """The Latin-letter words of `text` that are not identifiers (see the module's docstring)."""
-    allowed = set(IDENTIFIERS) | {lesson.id} | set(lesson.id.split("-"))
+    allowed = set(IDENTIFIERS) | {lesson.id, "seed"} | set(lesson.id.split("-"))  # the form's fields: params, and seed
     for param in lesson.params:
         allowed |= {param.name, *param.name.split("_")}
         if isinstance(param, (ChoiceParam, MultiChoiceParam)):
             allowed |= {part for choice in param.choices for part in (choice, *choice.split("-"))}
     found = set()
-    for before, word, after in WORD.findall(QUOTED.sub("", text.replace(TYPED, ""))):
+    for before, word, after in WORD.findall(PATH.sub("", QUOTED.sub("", text.replace(TYPED, "")))):
         if before or after or set(word) <= COURSE_LETTERS:
-            continue  # code: .data, --seed, betas=, nn.Linear(, x[i]
+            continue  # code and formulas: .data, --seed, betas=, =off, nn.Linear(, x[i], ∂cost/∂w, lr·grad
+        if RUN_ID.fullmatch(word):
+            continue  # the end of a run folder's name (20261130-172717-bdffad), wrapped onto a line of its own
         if len(word) == 1 or word in allowed or word.lower() in allowed or any(ch.isdigit() or ch == "_" for ch in word):
             continue
         if len(word) > 1 and (word.isupper() or any(ch.isupper() for ch in word[1:])):
@@ -97,22 +111,46 @@ def registered(monkeypatch, stand_ins):
         stand_in(monkeypatch, dataset, **checksum_of(stand_ins / dataset.filename))
 
 
-class Collect:
-    """A sink that fills a RunTrace as the workbench's does."""
+def cases(lesson: Lesson) -> list[dict[str, str]]:
+    """The lesson's short run, then one more for each other choice of each choice param and each switch flipped:
+    every view, chart, trace and message a setting brings on screen (a variant's heat map, a mistake's view,
+    torch's error explained) is read in zh."""
+    short = SHORT.get(lesson.id, {})
+    more = []
+    for param in lesson.params:
+        if isinstance(param, ChoiceParam):
+            more += [{**short, param.name: choice} for choice in param.choices if choice != param.default]
+        elif isinstance(param, BoolParam):
+            more.append({**short, param.name: param.format(not param.default)})
+    return [short, *map(partial(allowed, lesson), more), *EXTRA.get(lesson.id, [])]
 
-    def __init__(self, trace: RunTrace) -> None:
-        self.trace = trace
-        self.kept = None
 
-    def start(self, info) -> None:
-        self.trace.progress = info.progress
-        self.trace.device = info.device
+def allowed(lesson: Lesson, case: dict[str, str]) -> dict[str, str]:
+    """`case`, with another param's choice where a rule needs one (cnn-advanced's skip switch needs resnet)."""
+    options = [{}] + [{param.name: choice} for param in lesson.params if isinstance(param, ChoiceParam)
+                      and param.name not in case for choice in param.choices]
+    for option in options:
+        try:
+            lesson.resolve({**case, **option})
+            return {**case, **option}
+        except ParamError:
+            pass
+    raise AssertionError(f"{lesson.id}: no valid run with {case}")
 
-    def record(self, record, elapsed) -> None:
-        self.trace.add(record, elapsed)
 
-    def finish(self, summary) -> None:
-        self.trace.message = summary.message
+def wait_for(condition, timeout: float = 300) -> None:
+    """Wait until `condition()` holds (generous: the machine may be loaded)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the run did not get there"
+        time.sleep(0.02)
+
+
+def ended(bench: Workbench):
+    """The open lesson's run, once it has ended (Ended: its trace and what the status line says)."""
+    found = []
+    wait_for(lambda: found.append(bench.poll()) or found[-1] is not None)
+    return found[-1]
 
 
 def without_examples(value):
@@ -122,41 +160,81 @@ def without_examples(value):
     return value
 
 
-def screen_texts(lesson: Lesson, trace: RunTrace, lang: str, kept) -> list[str]:
-    """Every text the workbench shows of a finished run of `lesson`, in `lang`."""
+def trace_texts(bench: Workbench, trace: RunTrace, said: str) -> list[str]:
+    """Every text the workbench shows of a run that has ended: the form's shapes, the views, the charts (titles, axes,
+    legends, empty notes), the status line and the message, the try-it box, a sweep's table."""
+    lesson, lang = trace.lesson, bench.lang
     label = lambda word: lesson.label(word, lang)  # noqa: E731
-    texts = [view_text(view, without_examples(trace.views[view.name]), lang, 60, color=False, label=label)
-             for view in lesson.views if view.name in trace.views]
+    texts = [bench.form().shapes(lang) or "", bench.form().shapes(lang, 60) or "", said, *(m.text for m in bench.log)]
+    texts += [view.title(lang) for view in lesson.views]
+    texts += [view_text(view, without_examples(trace.views[view.name]), lang, width, color=False, label=label)
+              for view in lesson.views if view.name in trace.views for width in (36, 76)]
     for chart in lesson.charts:
-        plan = plan_traces(chart, [trace], lang, 60, 12)
+        plan = plan_traces(chart, bench.chart_traces(earlier=True), lang, 60, 12)
         texts += [plan.title, plan.x_label, plan.empty or "", *[line.label for line in plan.lines]]
         texts += [series_label(chart, key, lesson, lang) for key in chart_series(chart, trace.points)]
-    texts.append(first_line(status_parts(trace.status, trace, trace.progress, "cpu", lang), 400))
+    parts = status_parts(trace.status, trace, trace.progress, "cpu", lang, lesson.id, bench.sweep_step())
+    texts += [text for _, text in parts]
     texts.append(ended_message(trace, lang))
     which = lesson.headline_metric()
-    texts.append(lesson.label(which[1], lang) if which else say("final", lang))
     texts += [label(name) for name, _ in headline_values(trace.latest, which)]
-    texts += [unit_word(lesson.unit, lang), lesson.label(lesson.unit, lang)]
-    if lesson.try_it is not None and kept is not None:
-        from labapp.lesson import View
-
+    texts += [unit_word(lesson.unit, lang), label(lesson.unit)]
+    sweep = bench.sweep_of()
+    if sweep is not None:
+        texts += [sweep.table(lang), sweep.table(lang, 60)]
+    model = bench.model(lesson)
+    if lesson.try_it is not None and model is not None:
         texts.append(lesson.try_it.prompt(lang))
-        answer = lesson.try_it.predict(kept, "Nakamoto,,李")
+        answer = lesson.try_it.predict(model, TRY)
         texts.append(view_text(View("try", lesson.try_it.kind, lesson.try_it.title), answer, lang, 60, False, label))
     return texts
 
 
+def runs_texts(bench: Workbench) -> list[str]:
+    """The runs panel: its column names, and each run's status, changed params and final headline."""
+    lesson, lang = bench.lesson, bench.lang
+    which = lesson.headline_metric()
+    texts = [say(key, lang) for key in ("started", "status", "changed", "runs help", "best")]
+    texts.append(lesson.label(which[1], lang) if which else say("final", lang))
+    for past in bench.past_runs():
+        texts += [status_word(past.status, lang), changed_params(lesson, past.path, lang), final_headline(lesson, past)]
+    return texts
+
+
+def step_texts(bench: Workbench) -> list[str]:
+    """The step panel after one update, its keys, then the run going on at full speed."""
+    trace = bench.step()
+    wait_for(lambda: trace.step is not None or bench.run is None or bench.run.join(0))
+    texts = [say("step next", bench.lang, step="t", run="r", stop="s")]
+    if trace.step is not None:
+        texts.append(step_text(bench.lesson, trace.step, trace.step_points(), bench.lang))
+        bench.run_on()
+    return texts
+
+
 @pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.id)
-def test_every_screen_word_of_a_finished_run_is_chinese_in_zh(lesson):
-    values = lesson.resolve(SHORT.get(lesson.id, {}))
-    trace = RunTrace(lesson, values, 1, "#1")
-    sink = Collect(trace)
-    run = Run(lesson, values, sinks=[sink], seed=lesson.seed)
-    summary = run.run()
-    assert summary.status == FINISHED, summary.message
-    assert trace.views and any(isinstance(p, Metric) for p in trace.points) or lesson.id == "cnn-basics"
-    english = {text: words for text in screen_texts(lesson, trace, "zh", getattr(run, "kept", None))
-               if (words := english_words(text, lesson))}
+def test_every_screen_word_after_a_run_is_chinese_in_zh(lesson, runs_dir):
+    """For each setting of `cases`: a run through the workbench's controller (as the app starts it), then every text
+    the app shows of it, in zh; then the runs panel listing them all."""
+    bench = Workbench(lessons.LESSONS, "zh")
+    bench.open(lesson.id)
+    texts = []
+    for case in cases(lesson):
+        form = bench.form()
+        form.reset()
+        for name, text in case.items():
+            form.set(name, text)
+        assert form.valid, form.first_error()
+        if lesson.step_mode is not None and not form.is_sweep and not lesson.step_problem(form.values()):
+            texts += step_texts(bench)
+        else:
+            bench.start()
+        end = ended(bench)
+        while bench.sweep is not None:  # a sweep's runs, each in turn
+            end = ended(bench)
+        texts += trace_texts(bench, end.trace, end.said)
+    texts += runs_texts(bench)
+    english = {text: words for text in texts if (words := english_words(text, lesson))}
     assert not english, f"English words on {lesson.id}'s zh screens: {english}"
 
 
@@ -180,3 +258,12 @@ def test_every_word_a_lesson_declares_is_chinese_in_zh(lesson):
         texts += [lesson.try_it.prompt("zh"), lesson.try_it.title("zh")]
     english = {text: words for text in texts if (words := english_words(text, lesson))}
     assert not english, f"English words in {lesson.id}'s zh texts: {english}"
+
+
+def test_every_word_of_the_catalogue_is_chinese_in_zh():
+    """The UI's own words (status, keys, panels, messages), their blanks left out: what any lesson's screen may say.
+    Besides identifiers, the language switch names English as itself, and a message may name a param (epochs)."""
+    lesson = lessons.get("linear-regression")  # a lesson with epochs, as the message about resuming names it
+    english = {key: words for key, text in WORDS.items()
+               if (words := english_words(re.sub(r"\{\w+\}", "", text("zh")), lesson) - {"English"})}
+    assert not english, f"English words in the catalogue's zh texts: {english}"

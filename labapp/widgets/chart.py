@@ -20,6 +20,7 @@ from textual.widget import Widget
 from labapp.confusion import prose
 from labapp.lesson import Chart
 from labapp.plotting import ChartPlan, draw, fit, legend_line, plot_segments, title_line
+from labapp.strings import labelled
 from labapp.traces import MAX_OVERLAYS, RunTrace, plan_sweep, plan_traces
 
 __all__ = ["LessonChart", "MAX_OVERLAYS"]
@@ -136,7 +137,7 @@ class LessonChart(Widget):
             try:
                 self._cached = self._draw()
             except Exception as error:  # noqa: BLE001 - a chart must never take the app down
-                self._cached = self._segments(RichText(fit(f"{self.chart.title(self.lang)}: {error}", self.size.width),
+                self._cached = self._segments(RichText(fit(labelled(self.chart.title(self.lang), error), self.size.width),
                                                        style="dim"))
         return self._cached
 

@@ -15,11 +15,10 @@ from labapp.controller import changed_params
 from labapp.lesson import Lesson
 from labapp.records import PastRun
 from labapp.report import MIN_COLUMN, number, wrap_cell, wrap_path
-from labapp.strings import say
+from labapp.strings import labelled, say, status_word
 from labapp.widgets.views import FittedText
 
 
-STATUSES = ("finished", "stopped", "diverged", "failed", "interrupted", "running")  # said in the UI's language
 PADDING = 1  # DataTable's cell padding, each side
 SCROLLBAR = 2  # the table's vertical scroll bar, when its rows overflow
 
@@ -112,7 +111,7 @@ class RunsPanel(Vertical):
     def _cells(self, index: int, run: PastRun, overlaid: set[str], best: set[str]) -> dict[str, str]:
         """One run's row: its marks, number, start (the time alone for today's), status and final headline."""
         mark = ("★" if str(run.path) in best else "") + ("✓" if str(run.path) in overlaid else "")
-        status = say(run.status, self.lang) if run.status in STATUSES else run.status
+        status = status_word(run.status, self.lang)
         today = date.today().isoformat()
         started = run.started[11:16] if run.started.startswith(today) else run.started[5:16].replace("T", " ")
         return {"mark": mark or " ", "#": str(len(self.runs) - index), "started": started, "status": status,
@@ -137,9 +136,9 @@ class RunsPanel(Vertical):
         run = self.highlighted()
         text = str(run.path) if run else ""
         if run and "started" in self._below:
-            text += f"\n{say('started', self.lang)}: {run.started[:16].replace('T', ' ')}"
+            text += f"\n{labelled(say('started', self.lang), run.started[:16].replace('T', ' '))}"
         if run and "changed" in self._below:
-            text += f"\n{say('changed', self.lang)}: {changed_params(self.lesson, run.path, self.lang)}"
+            text += f"\n{labelled(say('changed', self.lang), changed_params(self.lesson, run.path, self.lang))}"
         self.query_one("#runs-path", FittedText).relayout(lambda width: "\n".join(wrap_path(text, width)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

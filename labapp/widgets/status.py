@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from labapp.progress import RunProgress
 from labapp.report import number
-from labapp.strings import fit, join_words, say, unit_word, width
+from labapp.strings import fit, join_words, say, status_word, unit_word, width
 from labapp.traces import RunTrace
 
 STYLES = {"idle": "dim", "loading torch": "yellow", "waiting for torch": "yellow", "starting": "yellow",
@@ -49,7 +49,7 @@ def status_parts(state: str, trace: RunTrace | None, progress: RunProgress | Non
     while another lesson is open), so its numbers are never read as the open lesson's. In a sweep,
     `sweep` is (the run going, of how many) and is kept whatever the width, with the run's point.
     """
-    parts = [(9, say(state, lang) if state in STYLES else state)]
+    parts = [(9, status_word(state, lang))]
     if sweep is not None:
         parts.append((9, f"{say('sweep', lang)} {sweep[0]}/{sweep[1]}"))
         if trace is not None:

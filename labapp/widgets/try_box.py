@@ -73,7 +73,7 @@ class TryBox(Vertical):
         try:
             text = RichText.from_ansi(view_text(view, self.answer, self.lang, max(20, width), color=True, label=self.label))
         except Exception as error:  # noqa: BLE001 - an answer must never take the app down
-            text = RichText(f"{self.try_it.title(self.lang)}: ({error})", style="dim")
+            text = RichText(say("cannot draw", self.lang, title=self.try_it.title(self.lang), error=error), style="dim")
         self.query_one("#try-answer", Static).update(text)
 
     def on_resize(self) -> None:

@@ -19,6 +19,7 @@ from textual.widgets import Static
 from labapp import confusion
 from labapp.lesson import Lesson, View
 from labapp.report import MIN_COLUMN, view_text, wrap_cell
+from labapp.strings import say
 
 
 def view_id(name: str) -> str:
@@ -176,7 +177,7 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
             text.stylize("bold", 0, sum(len(line) + 1 for line in text.plain.split("\n")[:rows]) - 1)
             return text
         except Exception as error:  # noqa: BLE001 - a view must never take the app down
-            return RichText(f"{view.title(self.lang)}: cannot draw ({error})", style="dim")
+            return RichText(say("cannot draw", self.lang, title=view.title(self.lang), error=error), style="dim")
 
     def set_lang(self, lang: str, views: dict[str, object]) -> None:
         """Redraw every view in `lang`."""
