@@ -376,27 +376,36 @@ def wrap_path(text: str, size: int) -> list[str]:
     return [line for part in text.splitlines() for line in wrap_cell(part, size, _PATH_BREAK)]
 
 
-def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: int | None = None) -> str:
+def table_text(data: dict[str, Any], label: Callable[[str], str] = str, width: int | None = None,
+               wrap: bool = False) -> str:
     """Columns aligned (numbers to the right, text to the left); headers and word cells through `label`.
 
-    Given `width`, a table wider than it wraps its widest text columns (and long headers) inside their
-    columns, down to MIN_COLUMN cells each: a number is never cut, and a row's numbers stay on its first line.
-    Where even that is too wide, each row becomes a record, a cell under its column's name (`_records_text`).
+    Given `width`, no row is ever wrapped: a table wider than `width` closes up (one space before it and
+    between its columns), and where that is still too wide, each row becomes a record, a cell under its
+    column's name (`_records_text`). With `wrap`, the widest text columns (and long headers) wrap inside their columns
+    instead, down to MIN_COLUMN cells each, a number never cut and a row's numbers on its first line (the
+    sweep table, whose folders break at their dashes).
     """
     raw = [[label(c) if isinstance(c, str) else c for c in row] for row in data["rows"]]
     header = [safe(label(str(c))) for c in data["columns"]]
     rows = [[_cell(c) for c in row] + [""] * (len(header) - len(row)) for row in raw]
     numeric = [all(_is_number(row[i]) or row[i] in ("", None) for row in raw if i < len(row)) for i in range(len(header))]
-    widths = _fitted_widths(header, rows, numeric, width)
-    if width is not None and 2 + sum(widths) + 2 * (len(widths) - 1) > width:
+    widths = _fitted_widths(header, rows, numeric, width if wrap else None)
+    space = 2 if width is None or wrap or _table_width(widths, 2) <= width else 1  # before and between columns
+    if width is not None and _table_width(widths, space) > width:
         return _records_text(header, rows, width)
     lines = []
     for cells in [header, *rows]:
         wrapped = [wrap_cell(c, w) for c, w in zip(cells, widths)]
         for n in range(max(map(len, wrapped))):
             parts = [_padded(w[n] if n < len(w) else "", size, right) for w, size, right in zip(wrapped, widths, numeric)]
-            lines.append(("  " + "  ".join(parts)).rstrip())
+            lines.append((" " * space + (" " * space).join(parts)).rstrip())
     return "\n".join(lines)
+
+
+def _table_width(widths: list[int], space: int) -> int:
+    """The cells a table's lines take with `space` cells before it and between its columns."""
+    return space * len(widths) + sum(widths)
 
 
 def _records_text(header: list[str], rows: list[list[str]], width: int) -> str:
@@ -422,7 +431,7 @@ def _fitted_widths(header: list[str], rows: list[list[str]], numeric: list[bool]
                  0 if numeric[i] else min(LONG_WORD, max(cell_len(word) for r in rows for word in _WORD_END.split(r[i]))))
              for i, (f, w) in enumerate(zip(floor, widest))] if rows else floor
     widths = list(widest)
-    excess = 2 + sum(widths) + 2 * (len(widths) - 1) - width
+    excess = _table_width(widths, 2) - width
     while excess > 0:  # the widest column that can give way gives a column (the first of equals): wide ones even out
         shrinkable = [i for i in range(len(widths)) if widths[i] > floor[i]]
         if not shrinkable:
@@ -456,12 +465,11 @@ def view_text(view: View, value: Any, lang: str, width: int, color: bool,
     if view.kind == "values":
         names = {name: safe(label(str(name))) for name in value}
         size = max(map(cell_len, names.values()), default=0)
-        room = width - size - 4  # a long value wraps under itself, its name beside its first line
+        room = width - size - 4
         cells = {name: _cell(label(v) if isinstance(v, str) else v) for name, v in value.items()}
-        beside = room >= min(2 * MIN_COLUMN, max(map(cell_len, cells.values()), default=0))
         lines = [title]
         for name, cell in cells.items():
-            if not beside:  # too narrow beside the names: each value goes under its name
+            if cell_len(cell) > room:  # a value that does not fit whole beside the names goes under its name
                 lines += [f"  {part}" for part in wrap_cell(names[name], max(MIN_COLUMN, width - 2))]
                 lines += [f"    {part}" for part in wrap_cell(cell, max(MIN_COLUMN, width - 4))]
                 continue

@@ -409,7 +409,7 @@ def table_text(lesson: Lesson, rows: Sequence[Row], seeds: int, lang: str = "en"
     if columns is not None:
         from labapp.report import table_text as fitted_table, wrap_cell
 
-        return "\n".join([*wrap_cell(title, columns), fitted_table({"columns": header, "rows": body}, width=columns)])
+        return "\n".join([*wrap_cell(title, columns), fitted_table({"columns": header, "rows": body}, width=columns, wrap=True)])
     return "\n".join([title, line(header), *(line(cells).rstrip() for cells in body)])
 
 

@@ -363,3 +363,21 @@ async def test_at_160x48_the_results_hold_a_model_summary_one_layer_a_line():
         lines = table_text(CNN_ADVANCED_SUMMARY, width=width).splitlines()
         assert len(lines) == 1 + len(CNN_ADVANCED_SUMMARY["rows"]), (width, lines)  # the header, then a line a layer
         assert "  conv2: Conv2d(88, 20, 5x5)  (N, 20, 8, 8)     44020" in lines
+
+
+def test_a_table_row_is_never_wrapped():
+    """A table wider than its room closes up (one space before it and between its columns), then becomes records:
+    never a row continued on a second line (the walk at 80x24 saw lesson 11's layer names wrap in their column)."""
+    sequential = {"columns": ["layer", "output shape", "params"],
+                  "rows": [["0: Conv2d(1, 10, 5x5)", "(N, 10, 24, 24)", 260], ["3: Conv2d(10, 20, 5x5)", "(N, 20, 8, 8)", 5020],
+                           ["7: Linear(320, 10)", "(N, 10)", 3210], ["total", "", 8490]]}
+    for data in (sequential, CNN_ADVANCED_SUMMARY):
+        for width in range(30, 161):
+            lines = table_text(data, width=width).splitlines()
+            assert max(map(cell_len, lines)) <= width, width
+            if len(lines) == 1 + len(data["rows"]):  # a table: the header, then one line a row
+                assert lines[1].split()[0] == data["rows"][0][0].split()[0], width
+                continue
+            headings = [line.strip() for line in lines if not line.startswith("    ")]  # records: each under its row's name
+            assert headings == [row[0] for row in data["rows"]], width
+    assert table_text(sequential, width=46).splitlines()[2] == " 3: Conv2d(10, 20, 5x5) (N, 20, 8, 8)     5020"
