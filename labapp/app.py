@@ -77,7 +77,7 @@ class LabApp(App):
         """Hear of a run's end; redraw the status line, and every other tick the charts and views."""
         ended = self.bench.poll()
         if ended is not None:
-            self.workbench.settle_memory()  # the run's own objects may go now
+            self.workbench.settle_memory(run_ended=True)  # the run's own objects may go now
             self.message, charts = ended.said, True
             self.refresh_bindings()
         self.ticks += 1

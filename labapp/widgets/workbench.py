@@ -56,6 +56,7 @@ class WorkbenchScreen(Screen):
         self._prebuild_timer: Timer | None = None
         self.closing_down = False
         self.background_loads = False  # torch and plotext: loaded in the background once the first view is on screen
+        self.thawed = False  # objects unfrozen (a view taken down) that no settle_memory has collected yet
 
     def compose(self) -> ComposeResult:
         """Sidebar and lesson area, then the status line and the key bar."""
@@ -131,18 +132,23 @@ class WorkbenchScreen(Screen):
             if view is not self.view and view.ready:
                 del self.built[key]
                 view.remove()
-                gc.unfreeze()  # its objects may be collected again (the next settle_memory freezes the rest)
+                gc.unfreeze()  # its objects may be collected again: by the settle after the next run
+                self.thawed = True
 
-    @staticmethod
-    def settle_memory() -> None:
+    def settle_memory(self, run_ended: bool = False) -> None:
         """What is alive now (Textual, the lesson views, torch once loaded) lives on: collect the garbage, then
         take the rest out of the garbage collector's care (gc.freeze), so that a full collection walks only what
         came later. Else each one walked torch's objects again: a pause of about 0.2 s here that a key press or
-        a lesson opening waited out. Called once a view is built and once a run has ended (the runner unfreezes
-        then, so that the run's own objects can go)."""
+        a lesson opening waited out. Called once a view is built, once torch has loaded and once a run has ended
+        (the runner unfreezes then, so that the run's own objects can go). Once a view has been taken down
+        (thawed), only a run's end settles: collecting now would walk torch's objects, just as Enter opens the
+        view built meanwhile; a view's 2 MB can wait."""
+        gc.enable()
+        if self.thawed and not run_ended:
+            return
         gc.collect()
         gc.freeze()
-        gc.enable()
+        self.thawed = False
 
     def _prebuild(self) -> None:
         """Build the view of the lesson highlighted in the list out of sight, while the user reads the list, so
