@@ -29,6 +29,7 @@ INK = 6  # of 15: a pixel at least this bright is ink (the digits' box is found 
 BOX = 20  # an MNIST digit fits in a 20x20 box: the gallery draws that box around its ink
 NAME_WIDTH = 16  # a longer name in the gallery is cut
 CLOSING = "，。；：、）》」！？,.;:)"  # punctuation that never starts a line
+OPENING = "（《「“("  # and that never ends one
 
 
 # -- the value: counted from a test pass's answers ---------------------------------------------------------
@@ -362,11 +363,11 @@ def prose(text: str, width: int, style: str = "") -> list[RichText]:
 
 def _words(text: str) -> list[str]:
     """`text` cut where a line may break: before a space, and around each wide (Chinese) character; never between
-    a number and the Chinese word after it."""
+    a number and the Chinese word after it, nor after an opening bracket."""
     words: list[str] = []
     for n, ch in enumerate(text):
         unit_next = n + 1 < len(text) and cell_len(text[n + 1]) > 1  # a number keeps its unit: '1 轮', '100 个'
-        if words and (ch in CLOSING or (ch == " " and words[-1][-1:].isdigit() and unit_next)):
+        if words and (ch in CLOSING or words[-1][-1:] in OPENING or (ch == " " and words[-1][-1:].isdigit() and unit_next)):
             words[-1] += ch
         elif words and cell_len(ch) > 1 and words[-1].endswith(" ") and words[-1][-2:-1].isdigit():
             words[-1] += ch

@@ -338,7 +338,7 @@ LONG_WORD = 16  # a text column keeps its longest word whole up to this many cel
 # (so that `optimizer.zero_grad()` inside a Chinese sentence is never cut)
 _WORD_END = re.compile(r"(?<=[ ,，）/·：；、。])|(?<=\d-)(?=\w)|(?<=[^\W\d_]{2}-)(?=\w)"
                        r"|(?<=[\u3400-\u9fff])(?=[A-Za-z（])")
-CLOSING = "，。；：、）》」！？,.;:)"  # punctuation that never starts a line
+CLOSING = confusion.CLOSING  # punctuation that never starts a line
 
 
 _PATH_BREAK = re.compile(r"(?<=[ /])")  # in a text with a folder's path: after a slash or a space, never in a name
