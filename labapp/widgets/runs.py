@@ -68,9 +68,9 @@ class RunsPanel(Vertical):
         yield FittedText(lambda width: hints_text(say("runs help", self.lang), width), id="runs-help")
 
     def show(self, runs: list[PastRun], overlaid: set[str], best: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-        """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★); the
-        changed params wrap inside their column, which takes the width the other columns leave. Where the panel is
-        too narrow for that, the changed params, then the start time, show under the table for the highlighted run."""
+        """Fill the table with `runs`, marking the overlaid ones (✓) and the best of the latest sweep (★), one line a
+        run; the changed params take the width the other columns leave. Where that is too narrow for every run's
+        changes whole, they, then the start time, show under the table for the highlighted run."""
         self.runs, self._marks = runs, (overlaid, best)
         if not self.query(DataTable):  # not composed yet (a resize or a tick can come first): the next tick fills it
             return
@@ -84,9 +84,10 @@ class RunsPanel(Vertical):
         cells = [self._cells(index, run, overlaid, best) for index, run in enumerate(runs)]
         widths = {key: max(cell_len(text) for text in [name, *(row[key] for row in cells)]) for key, name in columns.items()}
         changed = say("changed", self.lang)
+        changes = [changed_params(self.lesson, run.path, self.lang) for run in runs]
         self._below = []  # what shows under the table instead of in it, most dispensable first
         room = self._room(widths)
-        if room < max(MIN_COLUMN, cell_len(changed)):
+        if room < max(MIN_COLUMN, cell_len(changed), *map(cell_len, changes)):  # never a row on two lines
             self._below.append("changed")
             if room + 2 * PADDING < 0:  # not even the fixed columns fit: the start time goes under the table too
                 self._below.append("started")
@@ -95,10 +96,8 @@ class RunsPanel(Vertical):
             table.add_column(name, width=widths[key], key=key)
         if "changed" not in self._below:
             table.add_column(changed, width=room, key="changed")
-        for values, run in zip(cells, runs):
-            lines = [] if "changed" in self._below else wrap_cell(changed_params(self.lesson, run.path, self.lang), room)
-            table.add_row(*(values[key] for key in columns), *(["\n".join(lines)] if lines else []),
-                          height=max(1, len(lines)))
+        for values, change in zip(cells, changes):
+            table.add_row(*(values[key] for key in columns), *([] if "changed" in self._below else [change]))
         if runs:
             table.move_cursor(row=min(row, len(runs) - 1))
         self._show_path()
