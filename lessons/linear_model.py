@@ -135,5 +135,5 @@ LESSON = Lesson(
     headline_also=("w", "b"),
     labels={"best": Text("最好的", "best"), "loss": Text("最小损失", "min loss"),"best w": Text("最好的 w", "best w"), "best b": Text("最好的 b", "best b"),
             "min MSE": Text("最小 MSE", "min MSE"), "min SSE": Text("最小误差平方和", "min SSE"),
-            "mse": Text("MSE", "mse"), "min_sse": Text("最小误差平方和", "min_sse")},
+            "mse": Text("均方误差", "mse"), "min_sse": Text("最小误差平方和", "min_sse")},
 )
