@@ -79,6 +79,7 @@ class ViewsPanel(ScrollableContainer, can_focus=True):
     ViewsPanel {
         overflow-x: auto;
         overflow-y: auto;
+        scrollbar-gutter: stable;  /* the text is laid out for a width that a scroll bar appearing later cannot cut */
     }
     ViewsPanel > .view {
         width: auto;
