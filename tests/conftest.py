@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,11 @@ from pathlib import Path
 import pytest
 
 from labapp.lesson import Chart, FloatParam, IntParam, Lesson, Metric, Text, ViewValue
+
+# Ctrl-C reaches the processes the tests start however this run was started: a shell that starts it in the
+# background (`cmd &`, `nohup`) leaves SIGINT ignored, and an ignored signal stays ignored in every child
+# (Python then never raises KeyboardInterrupt). A handled one is reset to the default in each child.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
